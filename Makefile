@@ -1,0 +1,59 @@
+# Two commands for a fresh machine (README): `make demo` and `make test`.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+FLASK  := $(BIN)/flask --app app
+CATALOG := pec/translations/en/LC_MESSAGES/messages
+
+.PHONY: demo test lint format translations extract-messages bench serve clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.runtime: requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.dev: requirements-dev.txt requirements.txt | $(BIN)/python
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@ $(VENV)/.runtime
+
+$(CATALOG).mo: $(CATALOG).po | $(VENV)/.runtime
+	$(BIN)/pybabel compile --use-fuzzy -d pec/translations -D messages
+
+translations: $(CATALOG).mo
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund
+	touch $@
+
+## Create the venv, install, load demo data, serve on http://127.0.0.1:5000
+demo: $(VENV)/.runtime translations
+	$(FLASK) pec init-db
+	$(FLASK) pec demo
+	PEC_SCHEDULER=$${PEC_SCHEDULER:-on} $(FLASK) run --host 127.0.0.1 --port 5000
+
+## Install what tests need and run all of them
+test: $(VENV)/.dev translations node_modules/.installed
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(VENV)/.dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(VENV)/.dev
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+## Refresh the English catalogue after changing user-visible strings
+extract-messages: $(VENV)/.runtime
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o pec/translations/messages.pot --no-location --sort-output .
+	$(BIN)/pybabel update -i pec/translations/messages.pot -d pec/translations -D messages --no-fuzzy-matching
+
+bench: $(VENV)/.dev translations
+	$(BIN)/python bench/run.py
+
+clean:
+	rm -rf $(VENV) node_modules $(CATALOG).mo

@@ -1,0 +1,3 @@
+from pec import create_app
+
+app = create_app()

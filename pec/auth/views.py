@@ -1,0 +1,126 @@
+"""Area Clienti: login both ways, logout, password recovery, language (SPEC §2.2)."""
+
+from flask import Blueprint, flash, redirect, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from pec.auth import session as member_session
+from pec.auth.forms import LoginForm, RecoverForm, ResetForm
+from pec.domain import accounts, clock
+from pec.extensions import db, limiter
+from pec.mail import external_url, queue_email
+from pec.rendering import render_page
+
+bp = Blueprint("auth", __name__)
+
+# Per client address, and per login typed (so many addresses cannot guess one password).
+LOGIN_LIMITS = "10 per minute;50 per hour"
+PER_IDENTIFIER_LIMIT = "20 per hour"
+
+
+def _identifier_key() -> str:
+    return "id:" + (request.form.get("identifier") or "").strip().lower()
+
+
+def safe_next(default_endpoint: str = "mailboxes.index") -> str:
+    """A local path to go back to, never another site."""
+    target = request.values.get("next") or ""
+    if target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return url_for(default_endpoint)
+
+
+@bp.route("/")
+def home():
+    if member_session.current_principal() is not None:
+        return redirect(url_for("mailboxes.index"))
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMITS, methods=["POST"])
+@limiter.limit(PER_IDENTIFIER_LIMIT, methods=["POST"], key_func=_identifier_key)
+def login():
+    form = LoginForm()
+    if request.method == "GET" and request.args.get("login"):
+        form.identifier.data = request.args["login"]  # the reminder's prefilled link
+    if form.validate_on_submit():
+        principal = accounts.authenticate(form.identifier.data, form.password.data)
+        if principal is not None:
+            member_session.begin(principal)
+            return redirect(safe_next(), 303)
+        form.password.errors.append(_("Login o password non corretti."))
+    status = 422 if form.errors else 200
+    return render_page(
+        "auth/login.html", status=status, form=form, next=request.values.get("next", "")
+    )
+
+
+@bp.post("/logout")
+def logout():
+    member_session.end()
+    flash(_("Sei uscito dall'Area Clienti."), "info")
+    return redirect(url_for("auth.login"), 303)
+
+
+@bp.route("/recover", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMITS, methods=["POST"])
+@limiter.limit(PER_IDENTIFIER_LIMIT, methods=["POST"], key_func=_identifier_key)
+def recover():
+    form = RecoverForm()
+    if form.validate_on_submit():
+        with db.atomic():
+            found = accounts.create_reset_token(form.identifier.data, clock.now())
+            if found is not None:
+                raw, target = found
+                account = target if hasattr(target, "reference_email") else target.account
+                queue_email(
+                    "password_reset",
+                    to=account.reference_email,
+                    language=account.language,
+                    subject=_l("Recupero dati di accesso"),
+                    links={"account": account},
+                    name=account.display_name,
+                    login=getattr(target, "login", None) or target.address,
+                    reset_url=external_url("auth.reset", token=raw),
+                    hours=int(accounts.RESET_TOKEN_LIFETIME.total_seconds() // 3600),
+                )
+        # The same answer whether or not the login exists (no enumeration).
+        flash(
+            _(
+                "Se il dato inserito corrisponde a un'utenza, abbiamo inviato all'e-mail di "
+                "riferimento un link per scegliere una nuova password. Il link vale un'ora."
+            ),
+            "info",
+        )
+        return redirect(url_for("auth.login"), 303)
+    status = 422 if form.errors else 200
+    return render_page("auth/recover.html", status=status, form=form)
+
+
+@bp.route("/reset/<token>", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMITS, methods=["POST"])
+def reset(token: str):
+    if accounts.find_reset_token(token, clock.now()) is None:
+        return render_page("auth/reset_invalid.html", status=410)
+    form = ResetForm()
+    if form.validate_on_submit():
+        if accounts.reset_password(token, form.password.data, clock.now()):
+            flash(_("Password aggiornata. Ora puoi accedere."), "info")
+            return redirect(url_for("auth.login"), 303)
+        return render_page("auth/reset_invalid.html", status=410)
+    status = 422 if form.errors else 200
+    return render_page("auth/reset.html", status=status, form=form, token=token)
+
+
+@bp.post("/language")
+def language():
+    """Choose the interface language; it sticks (session, and the account if logged in)."""
+    chosen = request.form.get("lang", "it")
+    if chosen in ("it", "en"):
+        session["lang"] = chosen
+        principal = member_session.current_principal()
+        if principal is not None:
+            account = principal.account()
+            type(account).update(language=chosen).where(type(account).id == account.id).execute()
+    return redirect(safe_next("auth.home"), 303)

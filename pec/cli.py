@@ -1,0 +1,72 @@
+"""The `flask --app app pec …` commands (SPEC §6): each a few lines over the domain."""
+
+import shutil
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from pec import db as database
+from pec.domain import clock, passwords
+from pec.extensions import db
+from pec.models import ROLE_ADMIN, ROLE_OPERATOR, Operator
+
+pec = AppGroup("pec", help="PEC renewal portal commands.")
+
+
+@pec.command("init-db")
+def init_db():
+    """Create the database, or bring its schema up to date."""
+    applied = database.migrate()
+    click.echo(f"Schema up to date ({len(applied)} migration(s) applied).")
+
+
+@pec.command("demo")
+def demo():
+    """Load the demo data (idempotent; dates relative to today)."""
+    from pec.demo import load_demo
+
+    database.migrate()
+    with db.connection_context():
+        load_demo(clock.today())
+    click.echo("Demo data ready: see README for the logins.")
+
+
+@pec.command("create-operator")
+@click.argument("email")
+@click.option("--role", type=click.Choice([ROLE_OPERATOR, ROLE_ADMIN]), default=ROLE_OPERATOR)
+@click.password_option()
+def create_operator(email, role, password):
+    """Create an operator (or admin) who signs in to the operators' area."""
+    with db.connection_context():
+        if Operator.get_or_none(Operator.email == email.lower()):
+            raise click.ClickException(f"{email} already exists.")
+        Operator.create(
+            email=email.lower(), password_hash=passwords.hash_password(password), role=role
+        )
+    click.echo(f"Operator {email} created ({role}).")
+
+
+@pec.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False, writable=True))
+def backup(dest):
+    """A consistent copy of the database while the portal runs (SQLite or PostgreSQL)."""
+    if database.is_sqlite():
+        Path(dest).parent.mkdir(parents=True, exist_ok=True)
+        with sqlite3.connect(db.obj.database) as source, sqlite3.connect(dest) as target:
+            source.backup(target)
+    else:
+        if shutil.which("pg_dump") is None:
+            raise click.ClickException("pg_dump is needed to back up PostgreSQL.")
+        from flask import current_app
+
+        url = current_app.config["PEC_DATABASE_URL"]
+        subprocess.run(["pg_dump", "--format=custom", "--file", dest, url], check=True)
+    click.echo(f"Backup written to {dest}.")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(pec)

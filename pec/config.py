@@ -1,0 +1,73 @@
+"""Every setting, read from the environment once, with safe defaults (SPEC §6)."""
+
+import os
+import secrets
+from pathlib import Path
+from urllib.parse import urlsplit
+
+
+def _flag(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "on", "yes"}
+
+
+def _secret_key(instance_path: str) -> str:
+    """PEC_SECRET_KEY, or a random key generated once and kept under instance/."""
+    if os.environ.get("PEC_SECRET_KEY"):
+        return os.environ["PEC_SECRET_KEY"]
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def from_environment(instance_path: str) -> dict:
+    """The app's configuration as a mapping, for app.config.from_mapping()."""
+    base_url = os.environ.get("PEC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    https = urlsplit(base_url).scheme == "https"
+    default_db = "sqlite:///" + str(Path(instance_path) / "pec.sqlite3")
+    return {
+        "SECRET_KEY": _secret_key(instance_path),
+        "PEC_DATABASE_URL": os.environ.get("PEC_DATABASE_URL", default_db),
+        "PEC_BASE_URL": base_url,
+        "PEC_SCHEDULER": _flag("PEC_SCHEDULER", True),
+        "PEC_DOCUMENTS_DIR": os.environ.get(
+            "PEC_DOCUMENTS_DIR", str(Path(instance_path) / "documents")
+        ),
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD") or None,
+        "MAIL_USE_TLS": _flag("MAIL_USE_TLS", False),
+        "MAIL_USE_SSL": _flag("MAIL_USE_SSL", False),
+        "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
+        "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
+        "MAIL_CA_FILE": os.environ.get("MAIL_CA_FILE") or None,
+        "RATELIMIT_STORAGE_URI": os.environ.get("PEC_RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_HEADERS_ENABLED": False,
+        # Flask-WTF: the token lives as long as the session, not one hour (NOTES.md).
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": https,
+        "PREFERRED_URL_SCHEME": "https" if https else "http",
+        # Read a too-large document whole so the member gets our message, not a reset
+        # connection; past 16 MB the request is refused outright (413).
+        "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        "PEC_MAX_DOCUMENT_BYTES": 5 * 1024 * 1024,
+        "PEC_SESSION_IDLE_MINUTES": int(os.environ.get("PEC_SESSION_IDLE_MINUTES", "30")),
+        "PEC_SESSION_MAX_HOURS": int(os.environ.get("PEC_SESSION_MAX_HOURS", "12")),
+        # Gzip every text response ourselves: a small install may have no proxy in front.
+        "COMPRESS_ALGORITHM": ["gzip"],
+        "COMPRESS_MIN_SIZE": 256,
+        # Static URLs carry a content hash (web.static_url), so a year of caching is safe.
+        "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
+        "BABEL_DEFAULT_LOCALE": "it",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
+        "PEC_LANGUAGES": ("it", "en"),
+    }

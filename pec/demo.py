@@ -1,0 +1,100 @@
+"""Demo data of SPEC §6, with dates relative to today. Idempotent: what exists is kept."""
+
+import datetime as dt
+
+from pec.domain import passwords
+from pec.extensions import db
+from pec.models import ROLE_ADMIN, Account, Convention, Mailbox, Operator
+
+DEMO_PASSWORD = "demo-password"
+
+
+def _convention() -> Convention:
+    convention, _ = Convention.get_or_create(
+        code="FNOMCeO",
+        defaults=dict(
+            name="FNOMCeO – Federazione Nazionale degli Ordini dei Medici Chirurghi e degli Odontoiatri",
+            price_cents=400,
+            vat_rate_bp=2200,
+            duration_years=3,
+            iban="IT60X0542811101000000123456",
+            beneficiary="PEC Demo S.r.l. – Convenzione FNOMCeO",
+            postal_account="1234567",
+        ),
+    )
+    return convention
+
+
+def _account(convention, login, password, **holder) -> Account:
+    account = Account.get_or_none(Account.login == login)
+    if account is None:
+        account = Account.create(
+            convention=convention,
+            login=login,
+            password_hash=passwords.hash_password(password) if password else None,
+            **holder,
+        )
+    return account
+
+
+def _mailbox(account, address, expires_on, password=None, deactivated_on=None) -> Mailbox:
+    mailbox = Mailbox.get_or_none(Mailbox.address == address)
+    if mailbox is None:
+        mailbox = Mailbox.create(
+            account=account,
+            address=address,
+            password_hash=passwords.hash_password(password) if password else None,
+            expires_on=expires_on,
+            deactivated_on=deactivated_on,
+        )
+    return mailbox
+
+
+def load_demo(today: dt.date) -> None:
+    """Create the demo convention, operator, holders and mailboxes where missing."""
+    days = dt.timedelta
+    with db.atomic():
+        convention = _convention()
+        if Operator.get_or_none(Operator.email == "admin@example.org") is None:
+            Operator.create(
+                email="admin@example.org",
+                password_hash=passwords.hash_password("admin-password"),
+                role=ROLE_ADMIN,
+            )
+        mario = _account(
+            convention,
+            "mario.rossi@example.org",
+            DEMO_PASSWORD,
+            person_type="person",
+            first_name="Mario",
+            last_name="Rossi",
+            fiscal_code="RSSMRA80A01H501U",
+            address="Via Roma 1",
+            postal_code="00184",
+            city="Roma",
+            province="RM",
+            country="IT",
+            phone="+39 06 1234567",
+            reference_email="mario.rossi@example.org",
+        )
+        _mailbox(mario, "mario.rossi@pec.demo.it", today + days(20))
+        _mailbox(mario, "studio.rossi@pec.demo.it", today + days(200))
+        expired_on = today - days(3)
+        _mailbox(mario, "m.rossi@pec.demo.it", expired_on, deactivated_on=expired_on + days(1))
+        anna = _account(
+            convention,
+            "anna.bianchi@example.org",
+            None,
+            person_type="person",
+            first_name="Anna",
+            last_name="Bianchi",
+            fiscal_code="BNCNNA85M41F205Q",
+            address="Corso Buenos Aires 10",
+            postal_code="20124",
+            city="Milano",
+            province="MI",
+            country="IT",
+            phone="+39 02 7654321",
+            reference_email="anna.bianchi@example.org",
+        )
+        _mailbox(anna, "anna.bianchi@pec.demo.it", today + days(5), password=DEMO_PASSWORD)

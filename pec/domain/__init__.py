@@ -1,0 +1,1 @@
+"""The rules of SPEC §1, as plain functions over the models (no views, no requests)."""

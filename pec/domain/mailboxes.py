@@ -1,0 +1,89 @@
+"""What "Gestione PEC" shows for each mailbox (SPEC §2.3), in a fixed number of queries."""
+
+import datetime as dt
+from dataclasses import dataclass
+
+from pec.domain.status import Policy, Status, deletion_date, is_renewable, mailbox_status
+from pec.models import (
+    OPEN_ORDER_STATUSES,
+    ORDER_AWAITING_PAYMENT,
+    PAYMENT_REPORTED,
+    Account,
+    Convention,
+    Mailbox,
+    Order,
+    OrderLine,
+    Payment,
+)
+
+
+@dataclass(frozen=True)
+class MailboxView:
+    mailbox: Mailbox
+    status: Status
+    open_order: Order | None
+    is_renewable: bool
+    deletion_on: dt.date
+
+
+def open_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
+    """mailbox id → its open order (draft or awaiting payment), one query."""
+    lines = (
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .where(OrderLine.open_mailbox.in_(mailbox_ids) & Order.status.in_(OPEN_ORDER_STATUSES))
+    )
+    return {line.mailbox_id: line.order for line in lines}
+
+
+def orders_with_declared_payment(order_ids) -> set[int]:
+    """Orders for which the member reported a transfer or slip still to be registered."""
+    if not order_ids:
+        return set()
+    rows = Payment.select(Payment.order).where(
+        Payment.order.in_(order_ids) & (Payment.status == PAYMENT_REPORTED)
+    )
+    return {row.order_id for row in rows}
+
+
+def status_of(
+    mailbox: Mailbox, convention: Convention, today: dt.date, open_order=None, declared=False
+):
+    """One mailbox's status; `open_order` and `declared` as found by the helpers above."""
+    awaiting = open_order is not None and open_order.status == ORDER_AWAITING_PAYMENT
+    return mailbox_status(
+        mailbox.expires_on,
+        today,
+        Policy.of(convention),
+        awaiting_payment=awaiting,
+        has_declared_payment=awaiting and declared,
+    )
+
+
+def mailbox_views(query, today: dt.date) -> list[MailboxView]:
+    """Rows for the mailboxes in `query` (already limited to what the member may see)."""
+    boxes = list(
+        query.select(Mailbox, Account, Convention)
+        .join_from(Mailbox, Account)
+        .join_from(Account, Convention)
+        .order_by(Mailbox.expires_on, Mailbox.address)
+    )
+    open_orders = open_orders_by_mailbox([b.id for b in boxes]) if boxes else {}
+    declared = orders_with_declared_payment([o.id for o in open_orders.values()])
+    views = []
+    for box in boxes:
+        convention = box.account.convention
+        order = open_orders.get(box.id)
+        status = status_of(
+            box, convention, today, order, order is not None and order.id in declared
+        )
+        views.append(
+            MailboxView(
+                mailbox=box,
+                status=status,
+                open_order=order,
+                is_renewable=is_renewable(status),
+                deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
+            )
+        )
+    return views

@@ -1,0 +1,55 @@
+"""Money in integer cents (R9): VAT half-up to the cent, Italian formatting."""
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from babel.numbers import format_currency
+
+
+def vat_cents(net_cents: int, rate_bp: int) -> int:
+    """VAT on a net amount at a rate in basis points, rounded half-up to the cent."""
+    if net_cents < 0 or rate_bp < 0:
+        raise ValueError("amounts and rates are never negative")
+    return (net_cents * rate_bp + 5_000) // 10_000
+
+
+@dataclass(frozen=True)
+class Totals:
+    net_cents: int
+    vat_cents: int
+    gross_cents: int
+    vat_rate_bp: int
+
+
+def totals(unit_price_cents: int, quantity: int, rate_bp: int) -> Totals:
+    """An order's totals: VAT is computed once on the net total, not per line (R9)."""
+    net = unit_price_cents * quantity
+    vat = vat_cents(net, rate_bp)
+    return Totals(net, vat, net + vat, rate_bp)
+
+
+def format_eur(cents: int, locale: str = "it") -> str:
+    """4,88 € in Italian, €4.88 in English (never through a float)."""
+    return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
+
+
+def format_rate(rate_bp: int, locale: str = "it") -> str:
+    """22% / 4,5% — a VAT rate for display."""
+    whole, rest = divmod(rate_bp, 100)
+    if not rest:
+        return f"{whole}%"
+    sep = "," if locale == "it" else "."
+    return f"{whole}{sep}{rest:02d}".rstrip("0") + "%"
+
+
+def parse_eur(text: str) -> int:
+    """'4,88', '4.88', '1.234,56', '4,88 €' → cents. Raises ValueError on anything else."""
+    cleaned = text.replace("€", "").replace("\xa0", "").replace(" ", "").strip()
+    if not cleaned:
+        raise ValueError("empty amount")
+    if "," in cleaned:
+        cleaned = cleaned.replace(".", "").replace(",", ".")
+    value = Decimal(cleaned)
+    if value < 0 or value.as_tuple().exponent < -2:
+        raise ValueError("not an amount in euro and cents")
+    return int(value * 100)

@@ -1,0 +1,80 @@
+"""A mailbox's status as a member sees it, derived from dates through the clock.
+
+R1: active through `expires_on` inclusive. R5: deactivated from the next day, unless a
+declared transfer/slip payment holds it for the convention's hold. R6: ceased after the
+restore window.
+"""
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+
+
+class Status(enum.StrEnum):
+    ACTIVE = "active"
+    EXPIRING = "expiring"
+    AWAITING_PAYMENT = "awaiting_payment"
+    DEACTIVATED = "deactivated"
+    CEASED = "ceased"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """The convention's numbers that the status depends on."""
+
+    restore_window_days: int = 90
+    declared_payment_hold_days: int = 5
+    expiring_window_days: int = 30
+
+    @classmethod
+    def of(cls, convention) -> "Policy":
+        return cls(
+            convention.restore_window_days,
+            convention.declared_payment_hold_days,
+            convention.expiring_window_days,
+        )
+
+
+def is_expired(expires_on: dt.date, today: dt.date) -> bool:
+    """R1: the mailbox works through its expiry day inclusive."""
+    return today > expires_on
+
+
+def deletion_date(expires_on: dt.date, policy: Policy) -> dt.date:
+    """The last day a deactivated mailbox can still be renewed (R6)."""
+    return expires_on + dt.timedelta(days=policy.restore_window_days)
+
+
+def is_held(
+    expires_on: dt.date, today: dt.date, policy: Policy, has_declared_payment: bool
+) -> bool:
+    """R5 exception: a declared payment keeps the mailbox active for the hold days."""
+    hold_until = expires_on + dt.timedelta(days=policy.declared_payment_hold_days)
+    return has_declared_payment and today <= hold_until
+
+
+def mailbox_status(
+    expires_on: dt.date,
+    today: dt.date,
+    policy: Policy,
+    *,
+    awaiting_payment: bool = False,
+    has_declared_payment: bool = False,
+) -> Status:
+    """The status shown on "Gestione PEC" and used by every rule that needs one."""
+    if today > deletion_date(expires_on, policy):
+        return Status.CEASED
+    if is_expired(expires_on, today) and not is_held(
+        expires_on, today, policy, has_declared_payment
+    ):
+        return Status.DEACTIVATED
+    if awaiting_payment:
+        return Status.AWAITING_PAYMENT
+    if (expires_on - today).days <= policy.expiring_window_days:
+        return Status.EXPIRING
+    return Status.ACTIVE
+
+
+def is_renewable(status: Status) -> bool:
+    """Online renewal is possible until the mailbox is ceased (R6)."""
+    return status in (Status.ACTIVE, Status.EXPIRING, Status.DEACTIVATED)

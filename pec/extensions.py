@@ -1,0 +1,27 @@
+"""Unbound extension objects, bound in create_app() with init_app()."""
+
+from flask import current_app, session
+from flask_babel import Babel
+from flask_compress import Compress
+from flask_htmx import HTMX
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_mail import Mail
+from flask_wtf.csrf import CSRFProtect
+from peewee import DatabaseProxy
+
+db = DatabaseProxy()
+csrf = CSRFProtect()
+mail = Mail()
+htmx = HTMX()
+compress = Compress()
+limiter = Limiter(key_func=get_remote_address, default_limits=[])
+
+
+def select_locale() -> str:
+    """The language the member chose (kept in the session), else Italian (SPEC §0)."""
+    chosen = session.get("lang")
+    return chosen if chosen in current_app.config["PEC_LANGUAGES"] else "it"
+
+
+babel = Babel()

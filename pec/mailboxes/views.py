@@ -1,0 +1,95 @@
+"""Gestione PEC: the member's mailboxes and identity document (SPEC §2.3)."""
+
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from pec.auth.session import current_principal, member_required
+from pec.domain import audit, clock
+from pec.domain.documents import DocumentError, document_path, store_document
+from pec.domain.mailboxes import mailbox_views
+from pec.extensions import db
+from pec.models import IdentityDocument
+from pec.rendering import render_page
+
+bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
+
+
+def _document_errors():
+    limit_mb = current_app.config["PEC_MAX_DOCUMENT_BYTES"] // (1024 * 1024)
+    return {
+        "missing": _("Scegli il file del documento da caricare."),
+        "empty": _("Il file è vuoto."),
+        "too_large": _("Il file supera i %(mb)d MB consentiti.", mb=limit_mb),
+        "type": _("Il file deve essere un PDF, un'immagine JPEG o PNG."),
+    }
+
+
+def _page(status=200, document_error=None):
+    principal = current_principal()
+    account = principal.account()
+    return render_page(
+        "mailboxes/index.html",
+        block="mailboxes",
+        status=status,
+        principal=principal,
+        account=account,
+        views=mailbox_views(principal.mailboxes(), clock.today()),
+        document=IdentityDocument.latest_for(account),
+        upload_form=FlaskForm(),
+        document_error=document_error,
+    )
+
+
+@bp.get("/")
+@member_required
+def index():
+    return _page()
+
+
+@bp.post("/document")
+@member_required
+def upload_document():
+    form = FlaskForm()
+    if not form.validate_on_submit():
+        abort(400)
+    upload = request.files.get("document")
+    if upload is None or not upload.filename:
+        return _page(422, _document_errors()["missing"])
+    limit = current_app.config["PEC_MAX_DOCUMENT_BYTES"]
+    data = upload.stream.read(limit + 1)
+    principal = current_principal()
+    account = principal.account()
+    try:
+        with db.atomic():
+            document = store_document(
+                account, upload.filename, data, current_app.config["PEC_DOCUMENTS_DIR"], limit
+            )
+            audit.record(
+                f"member:{principal.key}", "document.uploaded", document, ip=request.remote_addr
+            )
+    except DocumentError as error:
+        return _page(422, _document_errors()[error.code])
+    flash(_("Documento caricato. Grazie!"), "info")
+    return redirect(url_for("mailboxes.index"), 303)
+
+
+@bp.get("/document/<int:document_id>")
+@member_required
+def document(document_id: int):
+    """The holder's own document, to the account login only; anyone else gets 404."""
+    principal = current_principal()
+    doc = IdentityDocument.get_or_none(IdentityDocument.id == document_id)
+    if (
+        doc is None
+        or principal.kind != "account"
+        or doc.account_id != principal.id
+        or doc.purged_at is not None
+    ):
+        abort(404)
+    path = document_path(doc, current_app.config["PEC_DOCUMENTS_DIR"])
+    if not path.exists():
+        abort(404)
+    return send_file(
+        path, mimetype=doc.content_type, as_attachment=True, download_name=doc.original_name
+    )

@@ -1,0 +1,481 @@
+"""Peewee models for the whole product, with the keys and indexes the rules need.
+
+No Flask and no clock here: models hold data and return queries. Conventions:
+`*_on` a date, `*_at` an aware UTC datetime, `*_cents` an integer amount in cents,
+`*_bp` a rate in basis points (2200 = 22 %).
+"""
+
+import datetime as dt
+import json
+
+from peewee import (
+    BooleanField,
+    CharField,
+    DateField,
+    DateTimeField,
+    ForeignKeyField,
+    IntegerField,
+    Model,
+    TextField,
+)
+
+from pec.extensions import db
+
+
+class UtcDateTimeField(DateTimeField):
+    """Stores naive UTC, returns aware UTC (portable across SQLite and PostgreSQL)."""
+
+    def db_value(self, value):
+        if isinstance(value, dt.datetime) and value.tzinfo is not None:
+            value = value.astimezone(dt.UTC).replace(tzinfo=None)
+        return super().db_value(value)
+
+    def python_value(self, value):
+        value = super().python_value(value)
+        if isinstance(value, dt.datetime) and value.tzinfo is None:
+            value = value.replace(tzinfo=dt.UTC)
+        return value
+
+
+class JSONField(TextField):
+    """A small JSON document in a text column (snapshots, counts, details)."""
+
+    def db_value(self, value):
+        return None if value is None else json.dumps(value, sort_keys=True, default=str)
+
+    def python_value(self, value):
+        return None if value is None else json.loads(value)
+
+
+def _utcnow() -> dt.datetime:
+    # Row creation stamps only; business dates always come from pec.domain.clock.
+    return dt.datetime.now(dt.UTC)
+
+
+class BaseModel(Model):
+    class Meta:
+        database = db
+        legacy_table_names = False
+
+
+# --- The convention and its documents -------------------------------------------------
+
+PAYMENT_METHODS = ("card", "paypal", "prefilled_slip", "bank_transfer", "blank_slip")
+
+
+class Convention(BaseModel):
+    """An order or association with an agreement with the PEC provider (SPEC §0)."""
+
+    code = CharField(unique=True)
+    name = CharField()
+    price_cents = IntegerField()  # net price of one mailbox for `duration_years`
+    vat_rate_bp = IntegerField(default=2200)
+    duration_years = IntegerField(default=3)
+    reminder_offsets = CharField(default="60,30,15,7,1")
+    restore_window_days = IntegerField(default=90)
+    declared_payment_hold_days = IntegerField(default=5)
+    document_retention_days = IntegerField(default=30)
+    expiring_window_days = IntegerField(default=30)
+    iban = CharField(default="")
+    beneficiary = CharField(default="")
+    postal_account = CharField(default="")
+    enabled_methods = CharField(default=",".join(PAYMENT_METHODS))
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    @property
+    def offsets(self) -> list[int]:
+        """Reminder offsets in days before expiry, most distant first."""
+        return sorted({int(x) for x in self.reminder_offsets.split(",") if x.strip()}, reverse=True)
+
+    @property
+    def methods(self) -> list[str]:
+        chosen = {m.strip() for m in self.enabled_methods.split(",")}
+        return [m for m in PAYMENT_METHODS if m in chosen]
+
+
+class ContractDocument(BaseModel):
+    """One version of a contract text; a new version never changes past acceptances (R10)."""
+
+    convention = ForeignKeyField(Convention, backref="documents", on_delete="RESTRICT")
+    code = CharField()  # "conditions", "unfair_terms", "privacy"
+    version = IntegerField()
+    title = CharField()
+    body = TextField()
+    is_current = BooleanField(default=True)
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    class Meta:
+        indexes = ((("convention", "code", "version"), True),)
+
+    @classmethod
+    def current_for(cls, convention):
+        return (
+            cls.select()
+            .where((cls.convention == convention) & (cls.is_current == True))  # noqa: E712
+            .order_by(cls.id)
+        )
+
+
+# --- Members ---------------------------------------------------------------------------
+
+PERSON_TYPES = ("person", "professional", "company")
+
+
+class Account(BaseModel):
+    """A holder's customer account ("Area Clienti" login) with the holder's data."""
+
+    convention = ForeignKeyField(Convention, backref="accounts", on_delete="RESTRICT")
+    login = CharField(unique=True)
+    password_hash = CharField(null=True)
+    person_type = CharField(default="person")
+    first_name = CharField(default="")
+    last_name = CharField(default="")
+    company_name = CharField(default="")
+    fiscal_code = CharField(default="", index=True)
+    vat_number = CharField(default="")
+    einvoice_recipient = CharField(default="")  # SDI code or PEC address
+    address = CharField(default="")
+    postal_code = CharField(default="")
+    city = CharField(default="")
+    province = CharField(default="")
+    country = CharField(default="IT")
+    phone = CharField(default="")
+    fax = CharField(default="")
+    reference_email = CharField()
+    language = CharField(default="it")
+    session_epoch = IntegerField(default=0)
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    @property
+    def display_name(self) -> str:
+        if self.person_type == "company" and self.company_name:
+            return self.company_name
+        return f"{self.first_name} {self.last_name}".strip()
+
+
+class Mailbox(BaseModel):
+    """A PEC mailbox. `expires_on` is the last day of service (R1).
+
+    `deactivated_on` and `ceased_on` record what the daily job did (and told the
+    holder); the status a member sees is derived from the dates (pec.domain.status).
+    """
+
+    account = ForeignKeyField(Account, backref="mailboxes", on_delete="RESTRICT")
+    address = CharField(unique=True)
+    password_hash = CharField(null=True)
+    expires_on = DateField(index=True)
+    deactivated_on = DateField(null=True)
+    ceased_on = DateField(null=True)
+    session_epoch = IntegerField(default=0)
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    class Meta:
+        indexes = (
+            # Daily jobs read only what is due (SPEC §7): not yet deactivated, by expiry.
+            (("deactivated_on", "expires_on"), False),
+            (("ceased_on", "expires_on"), False),
+        )
+
+    @classmethod
+    def of_account(cls, account):
+        return cls.select().where(cls.account == account).order_by(cls.expires_on, cls.address)
+
+
+class IdentityDocument(BaseModel):
+    """A holder's identity document, stored outside the web root (SPEC §2.3)."""
+
+    account = ForeignKeyField(Account, backref="documents", on_delete="RESTRICT")
+    stored_name = CharField(unique=True)
+    original_name = CharField()
+    content_type = CharField()
+    size_bytes = IntegerField()
+    sha256 = CharField()
+    status = CharField(default="uploaded")  # uploaded, verified, rejected
+    rejection_reason = TextField(default="")
+    uploaded_at = UtcDateTimeField(default=_utcnow)
+    verified_at = UtcDateTimeField(null=True)
+    purged_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "uploaded_at"), False), (("status", "verified_at"), False))
+
+    @classmethod
+    def latest_for(cls, account):
+        return (
+            cls.select()
+            .where((cls.account == account) & (cls.status != "rejected"))
+            .order_by(cls.uploaded_at.desc(), cls.id.desc())
+            .first()
+        )
+
+
+# --- Orders and payments ---------------------------------------------------------------
+
+ORDER_DRAFT = "draft"
+ORDER_AWAITING_PAYMENT = "awaiting_payment"
+ORDER_PAID = "paid"
+ORDER_CANCELLED = "cancelled"
+OPEN_ORDER_STATUSES = (ORDER_DRAFT, ORDER_AWAITING_PAYMENT)
+
+
+class Order(BaseModel):
+    """A renewal order; while a draft it is also the wizard's state (STYLE.md).
+
+    Prices, VAT rate, duration and billing data are frozen on it (R9, R10).
+    """
+
+    number = CharField(null=True, unique=True)  # given at confirmation
+    account = ForeignKeyField(Account, backref="orders", on_delete="RESTRICT")
+    convention = ForeignKeyField(Convention, backref="orders", on_delete="RESTRICT")
+    # Set when started from a PEC-address login: that mailbox alone (R4).
+    started_by_mailbox = ForeignKeyField(Mailbox, null=True, on_delete="RESTRICT")
+    status = CharField(default=ORDER_DRAFT)
+    duration_years = IntegerField()
+    unit_price_cents = IntegerField()
+    vat_rate_bp = IntegerField()
+    net_cents = IntegerField(default=0)
+    vat_cents = IntegerField(default=0)
+    gross_cents = IntegerField(default=0)
+    payment_method = CharField(null=True)
+    billing = JSONField(null=True)  # snapshot of the billing form (R10)
+    language = CharField(default="it")
+    created_at = UtcDateTimeField(default=_utcnow)
+    updated_at = UtcDateTimeField(default=_utcnow)
+    confirmed_at = UtcDateTimeField(null=True)
+    paid_at = UtcDateTimeField(null=True)
+    cancelled_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "status"), False), (("status", "updated_at"), False))
+
+    @classmethod
+    def open_for(cls, mailbox):
+        """The open (draft or awaiting payment) order holding this mailbox, if any (R4)."""
+        return (
+            cls.select()
+            .join(OrderLine)
+            .where((OrderLine.mailbox == mailbox) & (cls.status.in_(OPEN_ORDER_STATUSES)))
+            .first()
+        )
+
+
+class OrderLine(BaseModel):
+    """One mailbox renewed by an order, with the expiry it had and the one it will give.
+
+    `open_mailbox` equals `mailbox` while the order is open and NULL afterwards: its
+    unique key is what keeps a mailbox on at most one open order (R4), on SQLite and
+    PostgreSQL alike (both allow many NULLs under a unique key).
+    """
+
+    order = ForeignKeyField(Order, backref="lines", on_delete="CASCADE")
+    mailbox = ForeignKeyField(Mailbox, backref="order_lines", on_delete="RESTRICT")
+    open_mailbox = ForeignKeyField(Mailbox, null=True, unique=True, on_delete="RESTRICT")
+    old_expires_on = DateField()
+    new_expires_on = DateField()
+    unit_price_cents = IntegerField()
+
+    class Meta:
+        indexes = ((("order", "mailbox"), True),)
+
+
+class ContractAcceptance(BaseModel):
+    """Evidence of one Accetto / Non accetto answer on a document (R10)."""
+
+    order = ForeignKeyField(Order, backref="acceptances", on_delete="CASCADE")
+    document = ForeignKeyField(ContractDocument, on_delete="RESTRICT")
+    document_code = CharField()
+    document_version = IntegerField()
+    text_sha256 = CharField()
+    accepted = BooleanField()
+    answered_at = UtcDateTimeField(default=_utcnow)
+    ip = CharField(default="")
+    user_agent = TextField(default="")
+
+    class Meta:
+        indexes = ((("order", "document"), True),)
+
+
+PAYMENT_REPORTED = "reported"  # declared by the member, waiting for an operator or import
+PAYMENT_REGISTERED = "registered"
+PAYMENT_REJECTED = "rejected"
+PAYMENT_FAILED = "failed"
+
+
+class Payment(BaseModel):
+    """A payment attempt, report or registration on an order (R3).
+
+    (provider, reference) is unique: a gateway event, a CRO/TRN or a bank entry
+    reference is registered at most once.
+    """
+
+    order = ForeignKeyField(Order, backref="payments", on_delete="RESTRICT")
+    method = CharField()
+    provider = CharField()  # demo, stripe, member, operator, statement
+    reference = CharField(null=True)
+    amount_cents = IntegerField()
+    status = CharField(default=PAYMENT_REPORTED)
+    paid_on = DateField(null=True)
+    note = TextField(default="")
+    rejection_reason = TextField(default="")
+    created_at = UtcDateTimeField(default=_utcnow)
+    registered_at = UtcDateTimeField(null=True)
+    registered_by = CharField(default="")
+
+    class Meta:
+        indexes = (
+            (("provider", "reference"), True),
+            (("order", "status"), False),
+            (("status", "created_at"), False),
+        )
+
+
+class GatewayEvent(BaseModel):
+    """A payment provider's notification, kept once per event id (replays are no-ops)."""
+
+    provider = CharField()
+    event_id = CharField()
+    order = ForeignKeyField(Order, null=True, on_delete="RESTRICT")
+    outcome = CharField(default="")
+    payload = TextField(default="")
+    received_at = UtcDateTimeField(default=_utcnow)
+
+    class Meta:
+        indexes = ((("provider", "event_id"), True),)
+
+
+# --- Scheduled work and e-mail ---------------------------------------------------------
+
+
+class ReminderSent(BaseModel):
+    """One reminder per (mailbox, expiry date, offset), ever (R7)."""
+
+    mailbox = ForeignKeyField(Mailbox, backref="reminders", on_delete="CASCADE")
+    expires_on = DateField()
+    offset_days = IntegerField()
+    sent_on = DateField()
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    class Meta:
+        indexes = ((("mailbox", "expires_on", "offset_days"), True),)
+
+
+OUTBOX_PENDING = "pending"
+OUTBOX_SENT = "sent"
+OUTBOX_FAILED = "failed"  # gave up after the last retry; an operator can retry
+
+
+class OutboxMessage(BaseModel):
+    """An e-mail written in the same transaction as its cause, delivered later (SPEC §5).
+
+    `dedupe_key` (unique) makes each event's e-mail exist at most once.
+    """
+
+    kind = CharField()
+    dedupe_key = CharField(null=True, unique=True)
+    message_id = CharField(unique=True)
+    to_address = CharField()
+    subject = CharField()
+    body_text = TextField()
+    body_html = TextField(default="")
+    language = CharField(default="it")
+    account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
+    mailbox = ForeignKeyField(Mailbox, null=True, on_delete="SET NULL")
+    order = ForeignKeyField(Order, null=True, on_delete="SET NULL")
+    status = CharField(default=OUTBOX_PENDING)
+    attempts = IntegerField(default=0)
+    last_error = TextField(default="")
+    next_attempt_at = UtcDateTimeField(default=_utcnow)
+    created_at = UtcDateTimeField(default=_utcnow)
+    sent_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = (
+            (("status", "next_attempt_at"), False),
+            (("mailbox", "created_at"), False),
+            (("account", "created_at"), False),
+        )
+
+
+class JobRun(BaseModel):
+    """One run of a scheduled job: when, as of which day, what it did, what failed."""
+
+    job = CharField()
+    as_of = DateField()
+    started_at = UtcDateTimeField(default=_utcnow)
+    finished_at = UtcDateTimeField(null=True)
+    status = CharField(default="running")  # running, ok, failed
+    counts = JSONField(null=True)
+    error = TextField(default="")
+
+    class Meta:
+        indexes = ((("job", "started_at"), False),)
+
+
+class Lease(BaseModel):
+    """A named lease held by one process at a time (the scheduler's single runner)."""
+
+    name = CharField(primary_key=True)
+    holder = CharField()
+    expires_at = UtcDateTimeField()
+
+
+# --- Operators, security, audit --------------------------------------------------------
+
+ROLE_OPERATOR = "operator"
+ROLE_ADMIN = "admin"
+
+
+class Operator(BaseModel):
+    email = CharField(unique=True)
+    password_hash = CharField()
+    role = CharField(default=ROLE_OPERATOR)
+    is_active = BooleanField(default=True)
+    session_epoch = IntegerField(default=0)
+    created_at = UtcDateTimeField(default=_utcnow)
+
+
+class ResetToken(BaseModel):
+    """A single-use password reset link (SPEC §2.2); only its hash is stored."""
+
+    token_hash = CharField(unique=True)
+    account = ForeignKeyField(Account, null=True, on_delete="CASCADE")
+    mailbox = ForeignKeyField(Mailbox, null=True, on_delete="CASCADE")
+    created_at = UtcDateTimeField(default=_utcnow)
+    expires_at = UtcDateTimeField(index=True)
+    used_at = UtcDateTimeField(null=True)
+
+
+class AuditEvent(BaseModel):
+    """Who did what to which record (R10). Never updated, never deleted."""
+
+    at = UtcDateTimeField(default=_utcnow, index=True)
+    actor = CharField()  # "operator:3", "member:account:1", "system:deactivation"
+    action = CharField(index=True)
+    target_type = CharField(default="")
+    target_id = IntegerField(null=True)
+    details = JSONField(null=True)
+    ip = CharField(default="")
+
+    class Meta:
+        indexes = ((("target_type", "target_id"), False),)
+
+
+ALL_MODELS = [
+    Convention,
+    ContractDocument,
+    Account,
+    Mailbox,
+    IdentityDocument,
+    Order,
+    OrderLine,
+    ContractAcceptance,
+    Payment,
+    GatewayEvent,
+    ReminderSent,
+    OutboxMessage,
+    JobRun,
+    Lease,
+    Operator,
+    ResetToken,
+    AuditEvent,
+]

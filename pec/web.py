@@ -1,0 +1,90 @@
+"""What every response shares: security headers, fingerprinted static files,
+template filters, and friendly error pages (no 500 page shows a stack trace)."""
+
+import hashlib
+from functools import lru_cache
+from pathlib import Path
+
+from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import get_locale
+from flask_wtf.csrf import CSRFError
+
+from pec.domain import money
+
+# No inline script or style anywhere; htmx is configured through a <meta> tag (NOTES.md).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+)
+
+
+@lru_cache(maxsize=64)
+def _fingerprint(path: str) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:10]
+
+
+def static_url(filename: str) -> str:
+    """A cache-busting URL for a static file, safe to cache for a year."""
+    path = Path(current_app.static_folder) / filename
+    return url_for("static", filename=filename, v=_fingerprint(str(path)))
+
+
+def format_date(value) -> str:
+    """GG/MM/AAAA in every language (SPEC §2.3)."""
+    return value.strftime("%d/%m/%Y") if value else ""
+
+
+def init_app(app: Flask) -> None:
+    from pec import labels
+
+    app.jinja_env.globals.update(
+        static_url=static_url,
+        get_locale=get_locale,
+        status_labels=labels.STATUS_LABELS,
+        method_labels=labels.PAYMENT_METHOD_LABELS,
+        person_type_labels=labels.PERSON_TYPE_LABELS,
+    )
+    app.jinja_env.filters.update(
+        date=format_date,
+        eur=lambda cents: money.format_eur(cents, str(get_locale() or "it")),
+        rate=lambda bp: money.format_rate(bp, str(get_locale() or "it")),
+    )
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("Content-Security-Policy", CSP)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Not no-referrer: Flask-WTF checks the Referer over HTTPS (NOTES.md).
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        if request.endpoint == "static":
+            # Buffer our few small assets so they are gzipped like pages (a streamed
+            # file would go out uncompressed); runs before Flask-Compress's hook.
+            response.direct_passthrough = False
+            response.make_sequence()
+        else:
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    def _error(template, status, **context):
+        return render_template(template, status=status, **context), status
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        return _error("errors/csrf.html", 400)
+
+    @app.errorhandler(404)
+    def _not_found(error):
+        return _error("errors/error.html", 404)
+
+    @app.errorhandler(405)
+    def _not_allowed(error):
+        return _error("errors/error.html", 405)
+
+    @app.errorhandler(429)
+    def _too_many(error):
+        return _error("errors/error.html", 429)
+
+    @app.errorhandler(500)
+    def _server_error(error):
+        return _error("errors/error.html", 500)

@@ -1,0 +1,166 @@
+"""Fixtures: a real file database per test, a client, and helpers that act like a person."""
+
+import datetime as dt
+import os
+import re
+import shutil
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from pec import create_app
+from pec import db as database
+from pec.domain import clock as clock_module
+from pec.extensions import db
+
+IN_CI = os.environ.get("CI") == "true"
+CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+
+
+def skip_or_fail(reason: str):
+    """In CI a missing browser or database is a failure, never a silent skip."""
+    if IN_CI:
+        pytest.fail(f"CI=true and {reason}")
+    pytest.skip(reason)
+
+
+def make_app(tmp_path, **overrides):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "PEC_DATABASE_URL": f"sqlite:///{tmp_path / 'pec.sqlite3'}",
+        "PEC_DOCUMENTS_DIR": str(tmp_path / "documents"),
+        "PEC_SCHEDULER": False,
+        "PEC_BASE_URL": "https://portal.example.org",
+        "RATELIMIT_ENABLED": False,
+        "MAIL_DEFAULT_SENDER": "noreply@portal.example.org",
+    }
+    config.update(overrides)
+    app = create_app(config)
+    database.migrate()
+    return app
+
+
+@pytest.fixture
+def app(tmp_path):
+    """The app on a fresh file database. No app context is held open: requests must
+    each get their own, as in production (a shared one would share `g`). Use `ctx`
+    for code that renders templates or e-mails outside a request."""
+    app = make_app(tmp_path)
+    yield app
+    if not db.is_closed():
+        db.close()
+
+
+@pytest.fixture
+def ctx(app):
+    with app.app_context():
+        yield app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def today():
+    """A fixed 'today' for tests that reason about dates (a Tuesday, not near DST)."""
+    day = dt.date(2026, 3, 10)
+    with clock_module.frozen(day):
+        yield day
+
+
+def csrf_token(client) -> str:
+    """The session's CSRF token, read from a page as a browser would."""
+    page = client.get("/login").get_data(as_text=True)
+    return CSRF_RE.search(page).group(1)
+
+
+class MemberActions:
+    """A member using the portal through the test client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", csrf_token(self.client))
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, identifier="mario.rossi@example.org", password="demo-password"):
+        return self.post("/login", {"identifier": identifier, "password": password})
+
+    def logout(self):
+        return self.post("/logout")
+
+
+@pytest.fixture
+def member(client):
+    return MemberActions(client)
+
+
+@pytest.fixture
+def demo(app, today):
+    """The demo data of SPEC §6, as of the frozen `today`."""
+    from pec.demo import load_demo
+
+    load_demo(today)
+    return today
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port in a thread, for the browser."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+
+
+CHROMIUM = os.environ.get("PEC_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium through Playwright (never a downloaded browser build)."""
+    if not shutil.which(CHROMIUM) and not os.path.exists(CHROMIUM):
+        skip_or_fail(f"no Chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+AXE_PATH = os.path.join(os.path.dirname(__file__), "..", "node_modules", "axe-core", "axe.min.js")
+
+
+def axe_violations(page) -> list:
+    """Run axe-core (WCAG 2.1 A/AA rules) in the page; returns the violations."""
+    if not os.path.exists(AXE_PATH):
+        skip_or_fail("axe-core is not installed (npm ci)")
+    # Evaluated through the DevTools protocol, so our CSP (no inline script) still holds.
+    with open(AXE_PATH, encoding="utf-8") as fh:
+        page.evaluate(fh.read())
+    result = page.evaluate(
+        "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
+    )
+    return [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]

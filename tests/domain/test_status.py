@@ -1,0 +1,60 @@
+import datetime as dt
+
+import pytest
+
+from pec.domain.status import Policy, Status, is_renewable, mailbox_status
+
+EXPIRY = dt.date(2026, 5, 31)
+POLICY = Policy(restore_window_days=90, declared_payment_hold_days=5, expiring_window_days=30)
+
+
+def status(today, **kw):
+    return mailbox_status(EXPIRY, today, POLICY, **kw)
+
+
+def test_mailbox_is_active_through_its_expiry_day_inclusive():
+    assert status(EXPIRY) == Status.EXPIRING
+    assert status(EXPIRY + dt.timedelta(days=1)) == Status.DEACTIVATED
+
+
+def test_expiring_within_the_window_and_active_before_it():
+    assert status(EXPIRY - dt.timedelta(days=30)) == Status.EXPIRING
+    assert status(EXPIRY - dt.timedelta(days=31)) == Status.ACTIVE
+
+
+def test_awaiting_payment_shows_until_expiry():
+    assert status(EXPIRY - dt.timedelta(days=100), awaiting_payment=True) == Status.AWAITING_PAYMENT
+    assert status(EXPIRY + dt.timedelta(days=1), awaiting_payment=True) == Status.DEACTIVATED
+
+
+def test_declared_payment_holds_the_mailbox_for_the_hold_days():
+    held = dict(awaiting_payment=True, has_declared_payment=True)
+    assert status(EXPIRY + dt.timedelta(days=5), **held) == Status.AWAITING_PAYMENT
+    assert status(EXPIRY + dt.timedelta(days=6), **held) == Status.DEACTIVATED
+
+
+def test_zero_hold_means_no_hold():
+    policy = Policy(90, 0, 30)
+    day_after = EXPIRY + dt.timedelta(days=1)
+    assert (
+        mailbox_status(EXPIRY, day_after, policy, awaiting_payment=True, has_declared_payment=True)
+        == Status.DEACTIVATED
+    )
+
+
+def test_ceased_after_the_restore_window():
+    assert status(EXPIRY + dt.timedelta(days=90)) == Status.DEACTIVATED
+    assert status(EXPIRY + dt.timedelta(days=91)) == Status.CEASED
+
+
+@pytest.mark.parametrize(
+    "value,renewable",
+    [
+        (Status.ACTIVE, True),
+        (Status.EXPIRING, True),
+        (Status.DEACTIVATED, True),
+        (Status.CEASED, False),
+    ],
+)
+def test_only_ceased_mailboxes_cannot_be_renewed_online(value, renewable):
+    assert is_renewable(value) is renewable

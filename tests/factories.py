@@ -1,0 +1,66 @@
+"""Small builders for test data; each returns saved rows."""
+
+import datetime as dt
+import itertools
+
+from pec.domain import clock, passwords
+from pec.models import Account, Convention, Mailbox
+
+_seq = itertools.count(1)
+PASSWORD = "secret-password"
+_HASH_CACHE: dict[str, str] = {}
+
+
+def _hash(password: str) -> str:
+    # argon2 is deliberately slow; tests reuse one hash per password.
+    if password not in _HASH_CACHE:
+        _HASH_CACHE[password] = passwords.hash_password(password)
+    return _HASH_CACHE[password]
+
+
+def make_convention(**overrides) -> Convention:
+    values = dict(
+        code=f"CONV{next(_seq)}",
+        name="Ordine di prova",
+        price_cents=400,
+        vat_rate_bp=2200,
+        duration_years=3,
+        iban="IT60X0542811101000000123456",
+        beneficiary="PEC Test S.r.l.",
+        postal_account="1234567",
+    )
+    values.update(overrides)
+    return Convention.create(**values)
+
+
+def make_account(convention=None, password=PASSWORD, **overrides) -> Account:
+    n = next(_seq)
+    values = dict(
+        convention=convention or make_convention(),
+        login=f"holder{n}@example.org",
+        password_hash=_hash(password) if password else None,
+        first_name="Mario",
+        last_name=f"Rossi{n}",
+        fiscal_code="RSSMRA80A01H501U",
+        address="Via Roma 1",
+        postal_code="00184",
+        city="Roma",
+        province="RM",
+        reference_email=f"holder{n}@example.org",
+    )
+    values.update(overrides)
+    return Account.create(**values)
+
+
+def make_mailbox(
+    account=None, expires_in: int = 20, today: dt.date | None = None, password=None, **overrides
+) -> Mailbox:
+    today = today or clock.today()
+    values = dict(
+        account=account or make_account(),
+        address=f"box{next(_seq)}@pec.test.it",
+        expires_on=today + dt.timedelta(days=expires_in),
+        password_hash=_hash(password) if password else None,
+    )
+    values.update(overrides)
+    return Mailbox.create(**values)

@@ -1,0 +1,158 @@
+"""Area Clienti: both logins, wrong credentials, recovery, logout, language (SPEC §2.2)."""
+
+import re
+
+from pec.models import Account, OutboxMessage, ResetToken
+from tests.conftest import csrf_token, make_app
+
+
+def test_login_page_is_italian_by_default(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '<html lang="it">' in page
+    assert "Area Clienti" in page and "Recupera dati di accesso" in page
+
+
+def test_account_login_lists_its_three_mailboxes(member, demo):
+    response = member.login("mario.rossi@example.org", "demo-password")
+    assert response.status_code == 303 and response.location.endswith("/mailboxes/")
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    for address in ("mario.rossi@pec.demo.it", "studio.rossi@pec.demo.it", "m.rossi@pec.demo.it"):
+        assert address in page
+    assert "anna.bianchi@pec.demo.it" not in page
+
+
+def test_pec_address_login_lists_only_that_mailbox(member, demo):
+    response = member.login("anna.bianchi@pec.demo.it", "demo-password")
+    assert response.status_code == 303
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert "anna.bianchi@pec.demo.it" in page
+    assert "mario.rossi" not in page
+
+
+def test_wrong_password_gets_a_message_and_keeps_the_login(member, demo):
+    response = member.login("mario.rossi@example.org", "wrong")
+    page = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert "Login o password non corretti." in page
+    assert 'value="mario.rossi@example.org"' in page
+    assert member.client.get("/mailboxes/").status_code == 303
+
+
+def test_unknown_login_gets_the_same_message(member, demo):
+    unknown = member.login("nobody@example.org", "whatever")
+    wrong = member.login("mario.rossi@example.org", "whatever")
+    assert unknown.status_code == wrong.status_code == 422
+    strip = lambda r: re.sub(r'value="[^"]*"', "", r.get_data(as_text=True))  # noqa: E731
+    assert strip(unknown) == strip(wrong)
+
+
+def test_login_without_csrf_token_is_refused(client, demo):
+    response = client.post(
+        "/login", data={"identifier": "mario.rossi@example.org", "password": "demo-password"}
+    )
+    assert response.status_code == 400
+    assert "La pagina è scaduta" in response.get_data(as_text=True)
+
+
+def test_mailboxes_need_a_login(client):
+    response = client.get("/mailboxes/")
+    assert response.status_code == 303 and "/login?next=" in response.location
+
+
+def test_login_goes_back_to_the_page_asked_for_but_never_off_site(member, demo):
+    ok = member.post(
+        "/login",
+        {
+            "identifier": "mario.rossi@example.org",
+            "password": "demo-password",
+            "next": "/mailboxes/",
+        },
+    )
+    assert ok.location.endswith("/mailboxes/")
+    evil = member.post(
+        "/login",
+        {
+            "identifier": "mario.rossi@example.org",
+            "password": "demo-password",
+            "next": "//evil.example/",
+        },
+    )
+    assert evil.location.endswith("/mailboxes/")
+
+
+def test_logout_ends_the_session_even_for_a_copied_cookie(app, member, demo):
+    member.login()
+    stolen = app.test_client()
+    cookie = member.client.get_cookie("session")
+    stolen.set_cookie("session", cookie.value)
+    assert stolen.get("/mailboxes/").status_code == 200
+    member.logout()
+    assert member.client.get("/mailboxes/").status_code == 303
+    assert stolen.get("/mailboxes/").status_code == 303
+
+
+def test_recover_answers_the_same_and_mails_only_real_logins(member, demo):
+    real = member.post("/recover", {"identifier": "mario.rossi@example.org"}, follow_redirects=True)
+    fake = member.post("/recover", {"identifier": "nobody@example.org"}, follow_redirects=True)
+    assert real.get_data(as_text=True) == fake.get_data(as_text=True)
+    messages = list(OutboxMessage.select())
+    assert len(messages) == 1
+    assert messages[0].to_address == "mario.rossi@example.org"
+    assert "https://portal.example.org/reset/" in messages[0].body_text
+    assert ResetToken.select().count() == 1
+
+
+def test_reset_link_sets_a_new_password_once(member, demo):
+    member.post("/recover", {"identifier": "anna.bianchi@pec.demo.it"})
+    message = OutboxMessage.get()
+    assert message.to_address == "anna.bianchi@example.org"  # the reference e-mail, not the PEC
+    path = re.search(r"https://portal\.example\.org(/reset/\S+)", message.body_text).group(1)
+    assert member.client.get(path).status_code == 200
+    short = member.post(path, {"password": "short", "confirm": "short"})
+    assert short.status_code == 422 and "almeno 10 caratteri" in short.get_data(as_text=True)
+    done = member.post(path, {"password": "a-brand-new-one", "confirm": "a-brand-new-one"})
+    assert done.status_code == 303
+    assert member.client.get(path).status_code == 410
+    assert member.login("anna.bianchi@pec.demo.it", "a-brand-new-one").status_code == 303
+
+
+def test_login_is_rate_limited(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    token = csrf_token(client)
+    codes = [
+        client.post(
+            "/login", data={"identifier": "x@example.org", "password": "p", "csrf_token": token}
+        ).status_code
+        for _ in range(12)
+    ]
+    assert codes[:10] == [422] * 10
+    assert codes[10:] == [429, 429]
+    assert "Troppi tentativi" in client.post(
+        "/login", data={"identifier": "x@example.org", "password": "p", "csrf_token": token}
+    ).get_data(as_text=True)
+
+
+def test_recover_is_rate_limited(tmp_path):
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    token = csrf_token(client)
+    codes = [
+        client.post(
+            "/recover", data={"identifier": f"u{i}@example.org", "csrf_token": token}
+        ).status_code
+        for i in range(11)
+    ]
+    assert codes[-1] == 429 and 429 not in codes[:10]
+
+
+def test_english_is_selectable_and_sticks_to_the_account(member, demo):
+    member.login()
+    member.post("/language", {"lang": "en", "next": "/mailboxes/"})
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert '<html lang="en">' in page and "PEC management" in page
+    assert Account.get(Account.login == "mario.rossi@example.org").language == "en"
+    member.logout()
+    member.client.delete_cookie("session")
+    member.login()
+    assert "PEC management" in member.client.get("/mailboxes/").get_data(as_text=True)

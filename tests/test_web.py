@@ -1,0 +1,64 @@
+"""What every page shares: headers, caching, error pages, weight (SPEC §7)."""
+
+import gzip
+
+from pec.rendering import render_page
+
+
+def test_pages_send_a_strict_csp_without_inline_script(client):
+    response = client.get("/login")
+    csp = response.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert "<script>" not in response.get_data(as_text=True)
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+
+
+def test_session_cookie_is_httponly_and_lax(client):
+    header = client.get("/login").headers["Set-Cookie"]
+    assert "HttpOnly" in header and "SameSite=Lax" in header
+
+
+def test_static_files_are_fingerprinted_and_cached_long(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "/static/htmx-2.0.11.min.js?v=" in page
+    response = client.get("/static/app.css?v=x")
+    assert "max-age=31536000" in response.headers["Cache-Control"]
+    response.close()
+
+
+def test_unknown_page_is_a_friendly_404(client):
+    response = client.get("/nope")
+    assert response.status_code == 404 and "Pagina non trovata" in response.get_data(as_text=True)
+
+
+def test_htmx_is_configured_by_meta_tag_for_history_and_csp(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert '"historyRestoreAsHxRequest":false' in page
+    assert '"includeIndicatorStyles":false' in page
+    assert '"allowEval":false' in page
+
+
+def test_responses_are_gzipped_for_clients_that_accept_it(client):
+    response = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert b"Area Clienti" in gzip.decompress(response.data)
+
+
+def test_login_page_with_all_its_assets_is_under_30_kb_compressed(client):
+    """SPEC §7 budget: the login page and everything it loads, gzipped, ≤ 30 KB."""
+    import re
+
+    page = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    total = len(page.data)
+    for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', gzip.decompress(page.data).decode()):
+        response = client.get(asset, headers={"Accept-Encoding": "gzip"})
+        total += len(response.data)
+        response.close()
+    assert total <= 30 * 1024, total
+
+
+def test_render_page_adds_vary_to_full_pages_too(app):
+    with app.test_request_context("/"):
+        response = render_page("errors/error.html", status=404)
+    assert {"HX-Request", "HX-Target"} <= set(response.vary)

@@ -34,11 +34,15 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from pec.auth.views import bp as auth_bp
     from pec.mailboxes.views import bp as mailboxes_bp
+    from pec.operators.views import bp as operators_bp
+    from pec.payments.views import bp as payments_bp
     from pec.renewal.views import bp as renewal_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(mailboxes_bp)
     app.register_blueprint(renewal_bp)
+    app.register_blueprint(payments_bp)
+    app.register_blueprint(operators_bp)
 
     from pec import cli
 

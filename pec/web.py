@@ -36,9 +36,11 @@ def format_date(value) -> str:
 
 def init_app(app: Flask) -> None:
     from pec import labels
+    from pec.mail import external_url
 
     app.jinja_env.globals.update(
         static_url=static_url,
+        external_url=external_url,
         get_locale=get_locale,
         status_labels=labels.STATUS_LABELS,
         method_labels=labels.PAYMENT_METHOD_LABELS,

@@ -1,0 +1,47 @@
+"""E-mail rendering shared by every sender."""
+
+import pytest
+
+from pec.mail import external_url, render_email
+from tests.factories import make_mailbox, make_order
+
+
+@pytest.mark.parametrize(
+    "method,expected",
+    [
+        ("bank_transfer", "IBAN: IT60X0542811101000000123456"),
+        ("blank_slip", "conto corrente n. 1234567"),
+        ("prefilled_slip", "/payments/"),
+        ("card", "/checkout"),
+    ],
+)
+def test_payment_instructions_fit_the_method(ctx, method, expected):
+    order = make_order([make_mailbox()], method=method)
+    from flask import render_template
+
+    with ctx.test_request_context():
+        text = render_template(
+            "emails/_payment_instructions.txt", order=order, convention=order.convention
+        )
+    assert expected in text
+    assert "4,88" in text
+    if method in ("bank_transfer", "blank_slip"):
+        assert f"ordine N° {order.number}" in text
+
+
+def test_external_urls_use_the_configured_base_url(ctx):
+    assert external_url("auth.login") == "https://portal.example.org/login"
+
+
+def test_emails_render_in_the_members_language(ctx):
+    email = render_email(
+        "password_reset",
+        to="a@example.org",
+        language="en",
+        subject="S",
+        name="Anna",
+        login="anna",
+        reset_url="https://x/reset/t",
+        hours=1,
+    )
+    assert "Dear Anna," in email.body_text and 'lang="en"' in email.body_html

@@ -25,7 +25,7 @@ from pec.domain import audit, clock, money
 from pec.domain.accounts import delete_stale_reset_tokens
 from pec.domain.mailboxes import open_orders_by_mailbox, orders_with_declared_payment, status_of
 from pec.domain.outbox import Email, enqueue
-from pec.domain.status import Policy, Status, deletion_date
+from pec.domain.status import Policy, Status, deletion_date, is_held
 from pec.extensions import db
 from pec.models import (
     ORDER_AWAITING_PAYMENT,
@@ -366,17 +366,14 @@ def deactivate_overdue(today: dt.date, notices: Notices) -> JobResult:
         email = notices.compose(due)
         with write_transaction():
             # Compare-and-set: only if still active with the same expiry (a payment
-            # registered meanwhile moved it) and no payment was declared meanwhile.
-            changed = (
-                Mailbox.update(deactivated_on=today)
-                .where(
-                    (Mailbox.id == due.mailbox.id)
-                    & Mailbox.deactivated_on.is_null()
-                    & (Mailbox.expires_on == due.expires_on)
-                    & _no_declared_payment(due.mailbox.id)
-                )
-                .execute()
-            )
+            # registered meanwhile moved it) and, while the R5 hold could apply, no
+            # payment was declared meanwhile.
+            guard = (Mailbox.id == due.mailbox.id) & Mailbox.deactivated_on.is_null()
+            guard &= Mailbox.expires_on == due.expires_on
+            policy = Policy.of(due.mailbox.account.convention)
+            if is_held(due.expires_on, today, policy, has_declared_payment=True):
+                guard &= _no_declared_payment(due.mailbox.id)
+            changed = Mailbox.update(deactivated_on=today).where(guard).execute()
             if changed != 1:
                 return "unchanged"
             _queue(notices, due, email)

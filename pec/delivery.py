@@ -167,7 +167,10 @@ def deliver_due(now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> Coun
     if not is_configured():
         counts["waiting"] = due_messages(now, limit).count()
         return counts
-    claimed = [row for row in due_messages(now, limit) if _claim(row, now)]
+    # Read the batch fully first: claiming while a SELECT cursor is still open would try
+    # to upgrade its read snapshot to a write, which SQLite refuses at once under contention.
+    due = list(due_messages(now, limit))
+    claimed = [row for row in due if _claim(row, now)]
     if not claimed:
         return counts
     try:

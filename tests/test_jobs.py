@@ -154,4 +154,10 @@ def test_two_jobs_run_processes_at_once_send_each_reminder_once(app, tmp_path, t
         assert JobRun.select().where(JobRun.job == "reminders").count() == 2
         sent = sum((r.counts or {}).get("sent", 0) for r in JobRun.select())
     assert sent == 300
-    print("SPLIT", [(r.counts, r.started_at, r.finished_at) for r in JobRun.select().where(JobRun.job == "reminders")])
+    print(
+        "SPLIT",
+        [
+            (r.counts, r.started_at, r.finished_at)
+            for r in JobRun.select().where(JobRun.job == "reminders")
+        ],
+    )

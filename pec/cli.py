@@ -12,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from pec import db as database
-from pec.domain import clock, passwords
+from pec.domain import clock, lifecycle, passwords
 from pec.extensions import db
 from pec.models import ROLE_ADMIN, ROLE_OPERATOR, Operator
 
@@ -87,13 +87,19 @@ def _report(runs) -> bool:
 
 @jobs.command("run")
 @click.option("--today", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Run as of this day.")
-def jobs_run(as_of):
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(lifecycle.DAILY_JOBS),
+    help="Run only this job (repeatable); all of them by default.",
+)
+def jobs_run(as_of, only):
     """Run every daily job once, as of today (Europe/Rome) or --today YYYY-MM-DD."""
     from pec import jobs as scheduled
 
     day = as_of.date() if as_of else clock.today()
     with clock.frozen(day) if as_of else contextlib.nullcontext(), db.connection_context():
-        ok = _report(scheduled.run_daily(day))
+        ok = _report(scheduled.run_daily(day, only or lifecycle.DAILY_JOBS))
     if not ok:
         raise SystemExit(1)
 
@@ -102,8 +108,6 @@ def jobs_run(as_of):
 @click.option("--today", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Preview this day.")
 def jobs_preview(as_of):
     """List what the daily jobs would send and change (tomorrow by default); writes nothing."""
-    from pec.domain import lifecycle
-
     day = as_of.date() if as_of else clock.today() + datetime.timedelta(days=1)
     with db.connection_context():
         planned = lifecycle.preview(day)

@@ -161,3 +161,14 @@ def test_two_jobs_run_processes_at_once_send_each_reminder_once(app, tmp_path, t
             for r in JobRun.select().where(JobRun.job == "reminders")
         ],
     )
+
+
+def test_jobs_run_only_some_jobs_as_cron_does(runner, demo):
+    result = runner.invoke(
+        args=["pec", "jobs", "run", "--today", "2026-03-16", "--only", "deactivate"]
+    )
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "deactivate: ok (deactivated=1)"
+    assert mails("reminder") == []
+    output = run_jobs(runner, dt.date(2026, 3, 16))
+    assert "deactivate: ok (-)" in output and "reminders: ok (sent=1)" in output

@@ -87,7 +87,8 @@ class SingleRunner:
         self.renew_seconds = renew_seconds
         self.ttl = ttl
         self.outbox_seconds = outbox_seconds
-        self.holder = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.pid = os.getpid()
+        self.holder = f"{socket.gethostname()}:{self.pid}:{uuid.uuid4().hex[:8]}"
         self.is_leader = False
         scheduler.configure(timezone=clock.ROME, job_defaults=JOB_DEFAULTS)
 
@@ -107,6 +108,8 @@ class SingleRunner:
 
     def stop(self) -> None:
         """Stop scheduling and give the lease up so another process takes over now."""
+        if os.getpid() != self.pid:
+            return  # a forked child (gunicorn --preload): the parent owns this scheduler
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
         if self.is_leader:

@@ -107,7 +107,7 @@ def test_jobs_run_in_rome_time_and_are_never_skipped_when_late(app, today):
 
 def test_two_schedulers_on_one_database_send_each_reminder_once(app, today):
     due_mailboxes(today, 50)
-    options = dict(renew_seconds=0.1, ttl=dt.timedelta(seconds=1), outbox_seconds=0.2)
+    options = dict(renew_seconds=0.1, ttl=dt.timedelta(seconds=5), outbox_seconds=0.2)
     runners = [scheduling.SingleRunner(app, BackgroundScheduler(), **options) for _ in range(2)]
     try:
         for runner in runners:

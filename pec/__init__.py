@@ -44,7 +44,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(payments_bp)
     app.register_blueprint(operators_bp)
 
-    from pec import cli
+    from pec import cli, scheduler
 
     cli.init_app(app)
+    scheduler.init_app(app)  # SPEC §4: in one process only, see pec/scheduler.py
     return app

@@ -1,5 +1,7 @@
 """The `flask --app app pec …` commands (SPEC §6): each a few lines over the domain."""
 
+import contextlib
+import datetime
 import shutil
 import sqlite3
 import subprocess
@@ -10,7 +12,7 @@ from flask import Flask
 from flask.cli import AppGroup
 
 from pec import db as database
-from pec.domain import clock, passwords
+from pec.domain import clock, lifecycle, passwords
 from pec.extensions import db
 from pec.models import ROLE_ADMIN, ROLE_OPERATOR, Operator
 
@@ -66,6 +68,79 @@ def backup(dest):
         url = current_app.config["PEC_DATABASE_URL"]
         subprocess.run(["pg_dump", "--format=custom", "--file", dest, url], check=True)
     click.echo(f"Backup written to {dest}.")
+
+
+jobs = AppGroup("jobs", help="The daily jobs (reminders, deactivation, ceasing, clean-up).")
+pec.add_command(jobs)
+
+
+def _report(runs) -> bool:
+    ok = True
+    for run in runs:
+        counts = ", ".join(f"{k}={v}" for k, v in sorted((run.counts or {}).items())) or "-"
+        click.echo(f"{run.job}: {run.status} ({counts})")
+        if run.error:
+            click.echo(run.error, err=True)
+        ok = ok and run.status == "ok"
+    return ok
+
+
+@jobs.command("run")
+@click.option("--today", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Run as of this day.")
+@click.option(
+    "--only",
+    multiple=True,
+    type=click.Choice(lifecycle.DAILY_JOBS),
+    help="Run only this job (repeatable); all of them by default.",
+)
+def jobs_run(as_of, only):
+    """Run every daily job once, as of today (Europe/Rome) or --today YYYY-MM-DD."""
+    from pec import jobs as scheduled
+
+    day = as_of.date() if as_of else clock.today()
+    with clock.frozen(day) if as_of else contextlib.nullcontext(), db.connection_context():
+        ok = _report(scheduled.run_daily(day, only or lifecycle.DAILY_JOBS))
+    if not ok:
+        raise SystemExit(1)
+
+
+@jobs.command("preview")
+@click.option("--today", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Preview this day.")
+def jobs_preview(as_of):
+    """List what the daily jobs would send and change (tomorrow by default); writes nothing."""
+    day = as_of.date() if as_of else clock.today() + datetime.timedelta(days=1)
+    with db.connection_context():
+        planned = lifecycle.preview(day)
+        for due in planned:
+            what = (
+                due.mailbox.address if due.mailbox else f"order {due.order.number or due.order.id}"
+            )
+            detail = f" offset={due.offset_days}" if due.offset_days is not None else ""
+            click.echo(
+                f"{due.kind}\t{what}\t{due.to_address or '-'}\t{due.expires_on or ''}{detail}"
+            )
+    click.echo(f"{len(planned)} item(s) as of {day.isoformat()}.")
+
+
+@pec.command("send-outbox")
+def send_outbox():
+    """Deliver the due e-mails of the outbox now."""
+    from pec import jobs as scheduled
+
+    with db.connection_context():
+        ok = _report([scheduled.send_outbox()])
+    if not ok:
+        raise SystemExit(1)
+
+
+@pec.command("scheduler")
+def scheduler():
+    """Run the scheduler alone, in the foreground (set PEC_SCHEDULER=off on the web)."""
+    from flask import current_app
+
+    from pec import scheduler as scheduling
+
+    scheduling.run_foreground(current_app._get_current_object())
 
 
 def init_app(app: Flask) -> None:

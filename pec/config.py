@@ -48,6 +48,9 @@ def from_environment(instance_path: str) -> dict:
         "MAIL_DEFAULT_SENDER": os.environ.get("MAIL_DEFAULT_SENDER", "noreply@localhost"),
         "MAIL_TIMEOUT": float(os.environ.get("MAIL_TIMEOUT", "30")),
         "MAIL_CA_FILE": os.environ.get("MAIL_CA_FILE") or None,
+        # After this many failed attempts (backoff 1, 2, 4 … min, ≤ 6 h) a message is
+        # `failed` until an operator retries it.
+        "PEC_OUTBOX_MAX_ATTEMPTS": int(os.environ.get("PEC_OUTBOX_MAX_ATTEMPTS", "10")),
         "RATELIMIT_STORAGE_URI": os.environ.get("PEC_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,
         # Flask-WTF: the token lives as long as the session, not one hour (NOTES.md).

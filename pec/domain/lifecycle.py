@@ -1,0 +1,524 @@
+"""The daily jobs (SPEC §4): reminders (R7), deactivation (R5), ceasing (R6), clean-up.
+
+Each job is a pair: `plan_*` reads what is due as of `today` and writes nothing (operators
+preview it); the job applies each due item in its own short write transaction, where a
+unique key or a compare-and-set update decides whether this run is the one that acts. So a
+job run twice, late, or by two processes at once sends nothing twice and changes nothing
+twice. Candidates come from indexed range queries on `expires_on`: a run costs in
+proportion to the mailboxes that are due, never to all mailboxes (SPEC §7).
+
+E-mails are composed by a `Notices` object given by the caller (pec.jobs renders the
+templates); this module stays free of Flask.
+"""
+
+import datetime as dt
+import logging
+import traceback
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from peewee import IntegrityError, SqliteDatabase, fn
+
+from pec.domain import audit, clock, money
+from pec.domain.accounts import delete_stale_reset_tokens
+from pec.domain.mailboxes import open_orders_by_mailbox, orders_with_declared_payment, status_of
+from pec.domain.outbox import Email, enqueue
+from pec.domain.status import Policy, Status, deletion_date, is_held
+from pec.extensions import db
+from pec.models import (
+    ORDER_AWAITING_PAYMENT,
+    ORDER_CANCELLED,
+    ORDER_DRAFT,
+    PAYMENT_REPORTED,
+    Account,
+    Convention,
+    JobRun,
+    Mailbox,
+    Order,
+    OrderLine,
+    Payment,
+    ReminderSent,
+)
+
+log = logging.getLogger(__name__)
+
+REMINDER = "reminder"
+DEACTIVATION = "deactivation"
+CEASING = "ceasing"
+DRAFT_CANCELLATION = "draft_cancellation"
+
+STALE_DRAFT_DAYS = 30
+JOB_RUN_RETENTION_DAYS = 400
+OUTBOX_RUN_RETENTION_DAYS = 7
+_CHUNK = 500  # ids per IN (...) query, well under every database's parameter limit
+
+JOB_CEASE = "cease"
+JOB_DEACTIVATE = "deactivate"
+JOB_REMINDERS = "reminders"
+JOB_CLEANUP = "cleanup"
+JOB_SEND_OUTBOX = "send_outbox"
+DAILY_JOBS = (JOB_CEASE, JOB_DEACTIVATE, JOB_REMINDERS, JOB_CLEANUP)
+
+
+@dataclass(frozen=True)
+class Due:
+    """One thing a daily job would do as of a day: what `preview` lists and jobs apply.
+
+    `order` is the open order awaiting payment (reminder, deactivation) or the stale
+    draft (draft cancellation); `deletion_on` is the last day a deactivated mailbox can
+    still be renewed (R6).
+    """
+
+    kind: str
+    mailbox: Mailbox | None
+    to_address: str | None
+    expires_on: dt.date | None = None
+    offset_days: int | None = None
+    order: Order | None = None
+    has_declared_payment: bool = False
+    deletion_on: dt.date | None = None
+    amount_cents: int | None = None
+
+    @property
+    def dedupe_key(self) -> str:
+        """The outbox key of this event's e-mail: at most one, ever."""
+        if self.kind == REMINDER:
+            return f"reminder:{self.mailbox.id}:{self.expires_on}:{self.offset_days}"
+        if self.kind == DRAFT_CANCELLATION:
+            return f"{self.kind}:{self.order.id}"
+        return f"{self.kind}:{self.mailbox.id}:{self.expires_on}"
+
+
+class Notices(Protocol):
+    """Composes the e-mail of a due item (pec.jobs.EmailNotices renders the templates)."""
+
+    sender_domain: str
+
+    def compose(self, due: Due) -> Email: ...
+
+
+@dataclass
+class JobResult:
+    """What a job did: counts by outcome, and one line per item that failed."""
+
+    counts: Counter = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)
+
+
+# --- Reading what is due (no writes) ---------------------------------------------------
+
+
+def write_transaction():
+    """A short write transaction; on SQLite it takes the write lock at BEGIN, so two
+    processes queue on the busy timeout instead of failing on a lock upgrade."""
+    if isinstance(db.obj, SqliteDatabase):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _with_holder(query):
+    """Mailboxes of `query` with their account and convention, in one query."""
+    return (
+        query.select(Mailbox, Account, Convention)
+        .join_from(Mailbox, Account)
+        .join_from(Account, Convention)
+        .order_by(Mailbox.expires_on, Mailbox.id)
+    )
+
+
+def _open_orders(boxes: list[Mailbox]) -> tuple[dict[int, Order], set[int]]:
+    """mailbox id → open order, and the ids of orders with a declared payment."""
+    orders: dict[int, Order] = {}
+    for chunk in _chunks([b.id for b in boxes]):
+        orders.update(open_orders_by_mailbox(chunk))
+    declared: set[int] = set()
+    for chunk in _chunks(list({o.id for o in orders.values()})):
+        declared |= orders_with_declared_payment(chunk)
+    return orders, declared
+
+
+def _conventions() -> list[Convention]:
+    return list(Convention.select())
+
+
+def reminder_candidates(today: dt.date, horizon_days: int):
+    """Mailboxes still in service whose expiry is within the reminder horizon."""
+    return Mailbox.select().where(
+        Mailbox.expires_on.between(today, today + dt.timedelta(days=horizon_days))
+    )
+
+
+def deactivation_candidates(today: dt.date):
+    """Mailboxes past their expiry that the job has not deactivated yet (catch-up
+    included: however late the job runs, everything overdue is found)."""
+    return Mailbox.select().where(Mailbox.deactivated_on.is_null() & (Mailbox.expires_on < today))
+
+
+def ceasing_candidates(today: dt.date, min_window_days: int):
+    """Mailboxes not yet ceased whose expiry is older than the shortest restore window."""
+    cutoff = today - dt.timedelta(days=min_window_days)
+    return Mailbox.select().where(Mailbox.ceased_on.is_null() & (Mailbox.expires_on < cutoff))
+
+
+def stale_draft_candidates(today: dt.date):
+    """Draft orders nobody touched for STALE_DRAFT_DAYS days."""
+    cutoff = clock.start_of_day(today - dt.timedelta(days=STALE_DRAFT_DAYS))
+    return Order.select().where((Order.status == ORDER_DRAFT) & (Order.updated_at < cutoff))
+
+
+def most_urgent_offset(offsets: Iterable[int], days_left: int) -> int | None:
+    """R7: the most urgent offset already reached `days_left` days before expiry.
+
+    Offsets reached earlier are superseded: a job that missed days sends this one only.
+    """
+    reached = [o for o in offsets if o >= days_left]
+    return min(reached) if reached else None
+
+
+def plan_reminders(today: dt.date) -> list[Due]:
+    """R7: the reminders due today, each (mailbox, expiry, offset) not sent before."""
+    conventions = _conventions()
+    horizon = max((max(c.offsets, default=0) for c in conventions), default=0)
+    if not conventions or horizon <= 0:
+        return []
+    boxes = list(_with_holder(reminder_candidates(today, horizon)))
+    wanted: dict[int, int] = {}
+    for box in boxes:
+        days_left = (box.expires_on - today).days
+        offset = most_urgent_offset(box.account.convention.offsets, days_left)
+        if offset is not None:
+            wanted[box.id] = offset
+    sent: set[tuple[int, dt.date, int]] = set()
+    for chunk in _chunks(list(wanted)):
+        rows = ReminderSent.select(
+            ReminderSent.mailbox, ReminderSent.expires_on, ReminderSent.offset_days
+        ).where(ReminderSent.mailbox.in_(chunk))
+        sent |= {(r.mailbox_id, r.expires_on, r.offset_days) for r in rows}
+    boxes = [b for b in boxes if b.id in wanted and (b.id, b.expires_on, wanted[b.id]) not in sent]
+    orders, declared = _open_orders(boxes)
+    plan = []
+    for box in boxes:
+        order = orders.get(box.id)
+        awaiting = order if order is not None and order.status == ORDER_AWAITING_PAYMENT else None
+        plan.append(
+            Due(
+                kind=REMINDER,
+                mailbox=box,
+                to_address=box.account.reference_email,
+                expires_on=box.expires_on,
+                offset_days=wanted[box.id],
+                order=awaiting,
+                has_declared_payment=awaiting is not None and awaiting.id in declared,
+            )
+        )
+    return plan
+
+
+def _renewal_amount(box: Mailbox, order: Order | None) -> int:
+    """What the member pays to renew (and reactivate): the open order's total, else the
+    convention's price for one mailbox, VAT included (R9)."""
+    if order is not None:
+        return order.gross_cents
+    convention = box.account.convention
+    return money.totals(convention.price_cents, 1, convention.vat_rate_bp).gross_cents
+
+
+def _plan_by_status(today: dt.date, query, wanted: Status, kind: str) -> list[Due]:
+    boxes = list(_with_holder(query))
+    orders, declared = _open_orders(boxes)
+    plan = []
+    for box in boxes:
+        convention = box.account.convention
+        order = orders.get(box.id)
+        # The one place that decides a status, R5 hold included (pec.domain.status).
+        status = status_of(
+            box, convention, today, order, order is not None and order.id in declared
+        )
+        if status != wanted:
+            continue
+        awaiting = order if order is not None and order.status == ORDER_AWAITING_PAYMENT else None
+        plan.append(
+            Due(
+                kind=kind,
+                mailbox=box,
+                to_address=box.account.reference_email,
+                expires_on=box.expires_on,
+                order=awaiting,
+                has_declared_payment=awaiting is not None and awaiting.id in declared,
+                deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
+                amount_cents=_renewal_amount(box, awaiting),
+            )
+        )
+    return plan
+
+
+def plan_deactivations(today: dt.date) -> list[Due]:
+    """R5: mailboxes to deactivate today (the declared-payment hold keeps some active)."""
+    return _plan_by_status(today, deactivation_candidates(today), Status.DEACTIVATED, DEACTIVATION)
+
+
+def plan_ceasings(today: dt.date) -> list[Due]:
+    """R6: mailboxes past their convention's restore window."""
+    conventions = _conventions()
+    if not conventions:
+        return []
+    window = min(c.restore_window_days for c in conventions)
+    return _plan_by_status(today, ceasing_candidates(today, window), Status.CEASED, CEASING)
+
+
+def plan_stale_drafts(today: dt.date) -> list[Due]:
+    """Draft orders abandoned for STALE_DRAFT_DAYS days, to cancel (no e-mail)."""
+    return [
+        Due(kind=DRAFT_CANCELLATION, mailbox=None, to_address=None, order=order)
+        for order in stale_draft_candidates(today).order_by(Order.id)
+    ]
+
+
+def preview(today: dt.date) -> list[Due]:
+    """What the daily jobs would send and change if they ran as of `today`; writes
+    nothing (operators: "what the jobs will send tomorrow")."""
+    return (
+        plan_ceasings(today)
+        + plan_deactivations(today)
+        + plan_reminders(today)
+        + (plan_stale_drafts(today))
+    )
+
+
+# --- Applying what is due --------------------------------------------------------------
+
+
+def _apply_each(plan: list[Due], apply: Callable[[Due], str]) -> JobResult:
+    """Apply every due item; one that fails is recorded and the rest still run."""
+    result = JobResult()
+    for due in plan:
+        try:
+            result.counts[apply(due)] += 1
+        except Exception as exc:  # one bad mailbox must not stop the job
+            what = f"mailbox {due.mailbox.id}" if due.mailbox else f"order {due.order.id}"
+            log.exception("%s failed for %s", due.kind, what)
+            result.counts["failed"] += 1
+            result.errors.append(f"{what}: {exc!r}")
+    return result
+
+
+def _queue(notices: Notices, due: Due, email: Email):
+    return enqueue(
+        email,
+        sender_domain=notices.sender_domain,
+        dedupe_key=due.dedupe_key,
+        account=due.mailbox.account_id,
+        mailbox=due.mailbox.id,
+        order=due.order.id if due.order else None,
+    )
+
+
+def send_due_reminders(today: dt.date, notices: Notices) -> JobResult:
+    """R7: queue the reminders due today; ReminderSent's unique key decides "once"."""
+
+    def apply(due: Due) -> str:
+        email = notices.compose(due)  # rendered before the write lock is taken
+        try:
+            with write_transaction():
+                ReminderSent.create(
+                    mailbox=due.mailbox.id,
+                    expires_on=due.expires_on,
+                    offset_days=due.offset_days,
+                    sent_on=today,
+                )
+                _queue(notices, due, email)
+        except IntegrityError:
+            return "already_sent"  # another run got there first
+        return "sent"
+
+    return _apply_each(plan_reminders(today), apply)
+
+
+def _no_declared_payment(mailbox_id: int):
+    """SQL guard: no declared payment on an order awaiting payment for this mailbox.
+
+    The decision to deactivate was taken by pec.domain.status; this re-checks, inside the
+    write, that its inputs did not change meanwhile (a member declaring a transfer)."""
+    declared = (
+        Payment.select(Payment.id)
+        .join(Order)
+        .join(OrderLine, on=(OrderLine.order == Order.id))
+        .where(
+            (OrderLine.open_mailbox == mailbox_id)
+            & (Order.status == ORDER_AWAITING_PAYMENT)
+            & (Payment.status == PAYMENT_REPORTED)
+        )
+    )
+    return ~fn.EXISTS(declared)
+
+
+def deactivate_overdue(today: dt.date, notices: Notices) -> JobResult:
+    """R5: deactivate what expired before today and tell the holder, exactly once."""
+
+    def apply(due: Due) -> str:
+        email = notices.compose(due)
+        with write_transaction():
+            # Compare-and-set: only if still active with the same expiry (a payment
+            # registered meanwhile moved it) and, while the R5 hold could apply, no
+            # payment was declared meanwhile.
+            guard = (Mailbox.id == due.mailbox.id) & Mailbox.deactivated_on.is_null()
+            guard &= Mailbox.expires_on == due.expires_on
+            policy = Policy.of(due.mailbox.account.convention)
+            if is_held(due.expires_on, today, policy, has_declared_payment=True):
+                guard &= _no_declared_payment(due.mailbox.id)
+            changed = Mailbox.update(deactivated_on=today).where(guard).execute()
+            if changed != 1:
+                return "unchanged"
+            _queue(notices, due, email)
+            audit.record(
+                "system:deactivation",
+                "mailbox.deactivated",
+                due.mailbox,
+                {"expires_on": due.expires_on, "on": today},
+            )
+        return "deactivated"
+
+    return _apply_each(plan_deactivations(today), apply)
+
+
+def cease_lapsed(today: dt.date, notices: Notices) -> JobResult:
+    """R6: cease what is past the restore window and tell the holder, exactly once."""
+
+    def apply(due: Due) -> str:
+        email = notices.compose(due)
+        with write_transaction():
+            changed = (
+                Mailbox.update(
+                    ceased_on=today,
+                    # A mailbox the job never deactivated (it was down for months)
+                    # leaves the deactivation candidates too.
+                    deactivated_on=fn.COALESCE(Mailbox.deactivated_on, today),
+                )
+                .where(
+                    (Mailbox.id == due.mailbox.id)
+                    & Mailbox.ceased_on.is_null()
+                    & (Mailbox.expires_on == due.expires_on)
+                )
+                .execute()
+            )
+            if changed != 1:
+                return "unchanged"
+            _queue(notices, due, email)
+            audit.record(
+                "system:ceasing",
+                "mailbox.ceased",
+                due.mailbox,
+                {"expires_on": due.expires_on, "on": today},
+            )
+        return "ceased"
+
+    return _apply_each(plan_ceasings(today), apply)
+
+
+def cancel_stale_drafts(today: dt.date) -> JobResult:
+    """Cancel drafts untouched for STALE_DRAFT_DAYS days, freeing their mailboxes (R4)."""
+    cutoff = clock.start_of_day(today - dt.timedelta(days=STALE_DRAFT_DAYS))
+    now = clock.now()
+
+    def apply(due: Due) -> str:
+        with write_transaction():
+            changed = (
+                Order.update(status=ORDER_CANCELLED, cancelled_at=now)
+                .where(
+                    (Order.id == due.order.id)
+                    & (Order.status == ORDER_DRAFT)
+                    & (Order.updated_at < cutoff)
+                )
+                .execute()
+            )
+            if changed != 1:
+                return "unchanged"  # confirmed or touched meanwhile
+            OrderLine.update(open_mailbox=None).where(OrderLine.order == due.order.id).execute()
+            audit.record("system:cleanup", "order.draft_cancelled", due.order, {"on": today})
+        return "drafts_cancelled"
+
+    return _apply_each(plan_stale_drafts(today), apply)
+
+
+def clean_up(today: dt.date) -> JobResult:
+    """Daily clean-up: stale drafts, expired reset tokens, old job-run records."""
+    result = cancel_stale_drafts(today)
+    # JobRun stamps are real time (see run_job), so their age is measured in real time.
+    wall = dt.datetime.now(dt.UTC)
+    outbox_cutoff = wall - dt.timedelta(days=OUTBOX_RUN_RETENTION_DAYS)
+    runs_cutoff = wall - dt.timedelta(days=JOB_RUN_RETENTION_DAYS)
+    with write_transaction():
+        result.counts["reset_tokens_deleted"] += delete_stale_reset_tokens(
+            clock.start_of_day(today)
+        )
+        result.counts["job_runs_deleted"] += (
+            JobRun.delete()
+            .where(
+                ((JobRun.job == JOB_SEND_OUTBOX) & (JobRun.started_at < outbox_cutoff))
+                | (JobRun.started_at < runs_cutoff)
+            )
+            .execute()
+        )
+    return result
+
+
+# --- Running and recording jobs --------------------------------------------------------
+
+
+def run_job(job: str, today: dt.date, work: Callable[[], JobResult]) -> JobRun:
+    """Run one job and record it in JobRun: ok, or failed with the error. Never raises,
+    so a failing job does not stop the others."""
+    # Real time stamps (not the clock, which `jobs run --today` moves): operators read
+    # them to see that the scheduler is alive.
+    run = JobRun.create(job=job, as_of=today, started_at=dt.datetime.now(dt.UTC))
+    try:
+        result = work()
+    except Exception:
+        log.exception("job %s failed", job)
+        run.status, run.error = "failed", traceback.format_exc()[-4000:]
+    else:
+        run.counts = dict(result.counts)
+        run.status = "failed" if result.errors else "ok"
+        run.error = "\n".join(result.errors)[-4000:]
+    run.finished_at = dt.datetime.now(dt.UTC)
+    run.save()
+    return run
+
+
+def run_daily_jobs(
+    today: dt.date, notices: Notices, only: Iterable[str] = DAILY_JOBS
+) -> list[JobRun]:
+    """The daily jobs (all, or `only` these) once as of `today`, in DAILY_JOBS order.
+    Idempotent: safe to run again, late, or in two processes at once."""
+    work = {
+        JOB_CEASE: lambda: cease_lapsed(today, notices),
+        JOB_DEACTIVATE: lambda: deactivate_overdue(today, notices),
+        JOB_REMINDERS: lambda: send_due_reminders(today, notices),
+        JOB_CLEANUP: lambda: clean_up(today),
+    }
+    chosen = set(only)
+    return [run_job(job, today, work[job]) for job in DAILY_JOBS if job in chosen]
+
+
+def latest_runs() -> list[JobRun]:
+    """The last run of each job, for "is the scheduler alive?" (SPEC §3)."""
+    latest = (
+        JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id")).group_by(JobRun.job).objects()
+    )
+    ids = [row.last_id for row in latest]
+    return list(JobRun.select().where(JobRun.id.in_(ids)).order_by(JobRun.job)) if ids else []
+
+
+def recent_runs(limit: int = 50, job: str | None = None):
+    """The most recent job runs, newest first (optionally of one job)."""
+    query = JobRun.select().order_by(JobRun.started_at.desc(), JobRun.id.desc())
+    if job:
+        query = query.where(JobRun.job == job)
+    return query.limit(limit)

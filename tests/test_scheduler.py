@@ -1,0 +1,166 @@
+"""The scheduler: one runner among many processes, Europe/Rome times, catch-up at start."""
+
+import datetime as dt
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+
+from pec import scheduler as scheduling
+from pec.extensions import db
+from pec.models import JobRun, Lease, Mailbox, OutboxMessage, ReminderSent
+from tests.conftest import make_app
+from tests.factories import make_account
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def wait_for(condition, timeout=15.0):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def count(query):
+    with db.connection_context():
+        return query.count()
+
+
+def due_mailboxes(today, n):
+    with db.connection_context():
+        account = make_account()
+        rows = [
+            {"account": account.id, "address": f"due{i}@pec.test.it", "expires_on": today}
+            for i in range(n)
+        ]
+        Mailbox.insert_many(rows).execute()
+
+
+def test_not_started_under_testing_or_when_off(tmp_path):
+    assert "pec_scheduler" not in make_app(tmp_path / "a").extensions
+    off = make_app(tmp_path / "b", TESTING=False, PEC_SCHEDULER=False)
+    assert not scheduling.should_start(off)
+    assert "pec_scheduler" not in off.extensions
+
+
+def test_started_in_a_web_process_but_not_by_cli_commands(tmp_path):
+    app = make_app(tmp_path)
+    app.config.update(TESTING=False, PEC_SCHEDULER=True)
+    assert scheduling.should_start(app)  # gunicorn worker: no click context
+    with click.Context(click.Command("jobs")):
+        assert not scheduling.should_start(app)  # `pec jobs run`, `pec demo`, …
+    run = click.Command("run", params=[click.Option(["--reload/--no-reload"], default=None)])
+    with click.Context(run) as ctx:
+        ctx.params["reload"] = False
+        assert scheduling.should_start(app)  # `flask run` without reloader
+        ctx.params["reload"] = True
+        assert not scheduling.should_start(app)  # the reloader's watcher process
+        os.environ["WERKZEUG_RUN_MAIN"] = "true"
+        try:
+            assert scheduling.should_start(app)  # the reloader's child that serves
+        finally:
+            del os.environ["WERKZEUG_RUN_MAIN"]
+
+
+def test_web_process_starts_the_scheduler_from_create_app(tmp_path, today):
+    make_app(tmp_path)  # the schema exists before the web process starts (pec init-db)
+    app = make_app(tmp_path, TESTING=False, PEC_SCHEDULER=True)
+    runner = app.extensions["pec_scheduler"]
+    try:
+        assert runner.scheduler.running
+        assert wait_for(lambda: runner.is_leader)
+        assert wait_for(lambda: count(JobRun.select().where(JobRun.job == "cleanup")) == 1)
+    finally:
+        runner.stop()
+    assert count(Lease.select()) == 0  # released on stop
+
+
+def test_jobs_run_in_rome_time_and_are_never_skipped_when_late(app, today):
+    runner = scheduling.SingleRunner(app, BackgroundScheduler())
+    runner.scheduler.start(paused=True)  # jobs get their defaults, nothing runs
+    try:
+        runner._add_jobs()
+        jobs = {job.id: job for job in runner.scheduler.get_jobs()}
+    finally:
+        runner.scheduler.shutdown()
+    assert set(jobs) == {"lapsing", "cleanup", "reminders", "outbox", "catch-up"}
+    for job in jobs.values():
+        assert job.misfire_grace_time is None and job.coalesce and job.max_instances == 1
+    lapsing, reminders = jobs["lapsing"].trigger, jobs["reminders"].trigger
+    assert isinstance(lapsing, CronTrigger) and str(lapsing.timezone) == "Europe/Rome"
+    rome = lapsing.timezone
+    start = dt.datetime(2026, 3, 10, 12, 0, tzinfo=rome)
+    assert lapsing.get_next_fire_time(None, start) == dt.datetime(2026, 3, 11, 0, 5, tzinfo=rome)
+    assert reminders.get_next_fire_time(None, start) == dt.datetime(2026, 3, 11, 8, 0, tzinfo=rome)
+    assert jobs["lapsing"].args == (("cease", "deactivate"),)
+    assert jobs["outbox"].trigger.interval == dt.timedelta(seconds=60)
+
+
+def test_two_schedulers_on_one_database_send_each_reminder_once(app, today):
+    due_mailboxes(today, 50)
+    options = dict(renew_seconds=0.1, ttl=dt.timedelta(seconds=5), outbox_seconds=0.2)
+    runners = [scheduling.SingleRunner(app, BackgroundScheduler(), **options) for _ in range(2)]
+    try:
+        for runner in runners:
+            runner.start()
+        assert wait_for(lambda: count(JobRun.select().where(JobRun.job == "cleanup")) == 1)
+        time.sleep(0.5)  # several lease renewals
+        assert [r.is_leader for r in runners].count(True) == 1
+        assert count(ReminderSent.select()) == 50 and count(OutboxMessage.select()) == 50
+        assert count(JobRun.select().where(JobRun.job == "reminders")) == 1
+        assert wait_for(lambda: count(JobRun.select().where(JobRun.job == "send_outbox")) >= 1)
+
+        # The leader stops: the other takes over, catches up, and sends nothing twice.
+        leader = next(r for r in runners if r.is_leader)
+        other = next(r for r in runners if not r.is_leader)
+        leader.stop()
+        assert wait_for(lambda: other.is_leader)
+        assert wait_for(lambda: count(JobRun.select().where(JobRun.job == "cleanup")) == 2)
+        assert count(ReminderSent.select()) == 50 and count(OutboxMessage.select()) == 50
+    finally:
+        for runner in runners:
+            runner.stop()
+
+
+def test_pec_scheduler_runs_alone_in_the_foreground_and_catches_up(app, tmp_path):
+    today = dt.date.today()
+    due_mailboxes(today, 3)
+    env = dict(
+        os.environ,
+        PEC_DATABASE_URL=app.config["PEC_DATABASE_URL"],
+        PEC_SECRET_KEY="test-secret",
+        PEC_SCHEDULER="on",
+        PEC_BASE_URL="https://portal.example.org",
+        MAIL_DEFAULT_SENDER="noreply@portal.example.org",
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-m", "flask", "--app", "app", "pec", "scheduler"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        caught_up = wait_for(
+            lambda: count(JobRun.select().where(JobRun.finished_at.is_null(False))) >= 4, 30
+        )
+        held = count(Lease.select().where(Lease.name == "scheduler"))
+        reminders = count(ReminderSent.select())
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert caught_up, output
+    assert held == 1 and reminders == 3
+    assert process.returncode == 0, output
+    assert "Scheduler stopped." in output
+    assert count(Lease.select()) == 0

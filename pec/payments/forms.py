@@ -7,9 +7,11 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
-from wtforms.validators import InputRequired, ValidationError
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import ValidationError
 
 from pec.domain import clock, money
+from pec.domain.payments import REPORTABLE_METHODS
 
 REFERENCE_RE = re.compile(r"^[A-Z0-9]{5,35}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
@@ -19,11 +21,11 @@ class ReportForm(FlaskForm):
     method = RadioField(
         _l("Come hai pagato"),
         choices=[
-            ("bank_transfer", _l("Bonifico bancario")),
-            ("blank_slip", _l("Bollettino non precompilato")),
-            ("prefilled_slip", _l("Bollettino precompilato")),
+            SelectChoice("bank_transfer", _l("Bonifico bancario")),
+            SelectChoice("blank_slip", _l("Bollettino non precompilato")),
+            SelectChoice("prefilled_slip", _l("Bollettino precompilato")),
         ],
-        validators=[InputRequired(_l("Scegli come hai pagato."))],
+        validate_choice=False,  # checked below, with our own message
     )
     paid_on = StringField(_l("Data del pagamento"))
     amount = StringField(_l("Importo pagato (€)"))
@@ -35,6 +37,10 @@ class ReportForm(FlaskForm):
         self.today = today
         self.paid_on_date: dt.date | None = None
         self.amount_cents: int | None = None
+
+    def validate_method(self, field):
+        if field.data not in REPORTABLE_METHODS:
+            raise ValidationError(_l("Scegli come hai pagato."))
 
     def validate_paid_on(self, field):
         text = (field.data or "").strip()

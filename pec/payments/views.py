@@ -193,7 +193,7 @@ def report(order_id: int):
         return _elsewhere(order)
     waiting = domain.pending_report(order)
     form = ReportForm(order=order, today=clock.today())
-    if request.method == "GET" and order.payment_method in dict(form.method.choices):
+    if request.method == "GET" and order.payment_method in domain.REPORTABLE_METHODS:
         form.method.data = order.payment_method
     if waiting is None and form.validate_on_submit():
         outcome = domain.report_payment(

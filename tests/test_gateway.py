@@ -61,6 +61,15 @@ def demo_notification(app, order, approved=True, amount=None, session="demo_cs_t
         )
 
 
+def resigned(app, body, event_id):
+    """The same notification under another event id, signed again by the provider."""
+    event = json.loads(body)
+    event["id"] = event_id
+    raw = json.dumps(event).encode()
+    timestamp = int(clock.now().timestamp())
+    return raw, {"Pec-Demo-Signature": sign_payload(raw, demo_key(app.config), timestamp)}
+
+
 def post_demo(client, body, headers):
     return client.post("/payments/webhooks/demo", data=body, headers=headers)
 
@@ -129,6 +138,21 @@ def test_ten_different_payments_at_once_apply_one_and_flag_the_rest(app, demo):
     with db.connection_context():
         statuses = [p.status for p in Payment.select()]
         assert sorted(statuses) == ["flagged"] * 9 + ["registered"]  # to refund, for operators
+
+
+def test_two_events_for_one_checkout_at_once_register_it_once(app, demo):
+    box, order = anna_order()
+    with db.connection_context():
+        attempt = Payment.create(order=order, method="card", provider="demo",
+                                 reference="demo_cs_same", amount_cents=488, status="pending")  # fmt: skip
+    body, _ = demo_notification(app, order, session="demo_cs_same")
+    notes = [resigned(app, body, event_id=f"evt_{n}") for n in range(10)]
+    answers = run_in_threads(app, 10, lambda client, n: post_demo(client, *notes[n]))
+    assert sorted(answers) == [(200, "already_applied")] * 9 + [(200, "applied")]
+    with db.connection_context():
+        assert Payment.select().count() == 1
+        assert Payment.get_by_id(attempt.id).status == "registered"
+    assert expiry(box) == dt.date(2029, 3, 15)
 
 
 def test_a_bad_signature_changes_nothing_and_is_logged(app, client, demo, caplog):

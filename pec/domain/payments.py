@@ -125,8 +125,8 @@ def register_payment(
             paid_on or today,
             note,
         )
-    except IntegrityError:
-        # A concurrent call inserted the same (provider, reference) first (PostgreSQL;
+    except (IntegrityError, _Conflict):
+        # A concurrent call wrote the same (provider, reference) first (PostgreSQL;
         # SQLite serialises writers). Its row is committed now: answer from it.
         return _register(
             order.id,
@@ -254,6 +254,10 @@ def _register(order_id, amount_cents, method, provider, reference, today, actor,
         return PaymentOutcome(APPLIED, Order.get_by_id(order.id), payment)
 
 
+class _Conflict(Exception):
+    """The payment row changed under us (a concurrent registration): start again."""
+
+
 def _registration_row(order, existing, provider, reference) -> Payment:
     """The row that becomes the registered payment: the same (provider, reference) if
     seen, else the member's report for this order (its details kept in the note)."""
@@ -290,17 +294,26 @@ def _flag(
         and existing.amount_cents == amount_cents
     ):
         return PaymentOutcome(code, order, existing)  # a replay: nothing new to say
-    payment = existing or Payment(order=order)
-    payment.method = method
-    payment.provider = provider
-    payment.reference = reference
-    payment.amount_cents = amount_cents
-    payment.paid_on = paid_on
-    payment.status = PAYMENT_FLAGGED
-    payment.rejection_reason = code
-    if note:
-        payment.note = f"{payment.note}\n{note}".strip()
-    payment.save()
+    values = dict(
+        method=method,
+        amount_cents=amount_cents,
+        paid_on=paid_on,
+        status=PAYMENT_FLAGGED,
+        rejection_reason=code,
+        note=f"{existing.note if existing else ''}\n{note}".strip(),
+    )
+    if existing is None:
+        payment = Payment.create(order=order, provider=provider, reference=reference, **values)
+    else:
+        # Compare-and-set: a concurrent winner may have registered this very row.
+        changed = (
+            Payment.update(**values)
+            .where((Payment.id == existing.id) & (Payment.status == existing.status))
+            .execute()
+        )
+        if changed != 1:
+            raise _Conflict()
+        payment = Payment.get_by_id(existing.id)
     audit.record(actor, f"payment.{code}", order, details)
     log.warning("payment not applied on order %s: %s %s", order.number, code, details)
     return PaymentOutcome(code, order, payment)

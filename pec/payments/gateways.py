@@ -16,6 +16,7 @@ import datetime as dt
 import hashlib
 import hmac
 import json
+import logging
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from pec.domain.payments import (
 from pec.models import Order, Payment
 
 SIGNATURE_TOLERANCE_SECONDS = 300
+log = logging.getLogger(__name__)
 
 
 class SignatureError(Exception):
@@ -291,7 +293,8 @@ def demo_key(config) -> str:
 
 
 def check_config(config) -> None:
-    """Fail at start-up, not at a member's payment, on a wrong gateway setting."""
+    """Fail at start-up, not at a member's payment, on a wrong gateway setting; warn
+    when the simulation (renewals without money) serves a public https address."""
     chosen = config.get("PEC_PAYMENT_GATEWAY", "demo")
     if chosen not in GATEWAYS:
         raise RuntimeError(f"PEC_PAYMENT_GATEWAY must be one of {GATEWAYS}, not {chosen!r}")
@@ -300,6 +303,12 @@ def check_config(config) -> None:
     ):
         raise RuntimeError(
             "PEC_PAYMENT_GATEWAY=stripe needs STRIPE_SECRET_KEY and STRIPE_WEBHOOK_SECRET"
+        )
+    if chosen == "demo" and str(config.get("PEC_BASE_URL", "")).startswith("https://"):
+        log.warning(
+            "PEC_PAYMENT_GATEWAY=demo on %s: online payments are SIMULATED and renew "
+            "mailboxes without money; set PEC_PAYMENT_GATEWAY=stripe for real payments",
+            config["PEC_BASE_URL"],
         )
 
 

@@ -332,3 +332,17 @@ def test_amounts_in_words_as_on_a_postal_slip(cents, words):
 def test_big_numbers_in_words():
     assert number_in_words(1_000_000) == "unmilione"
     assert number_in_words(2_300_001) == "duemilionitrecentomilauno"
+
+
+def test_checkout_of_a_mailbox_past_the_restore_window_charges_nobody(app, member, demo):
+    order = order_for("m.rossi@pec.demo.it", method="card")
+    member.login()
+    from pec.domain import clock
+
+    with clock.frozen(dt.date(2026, 6, 6)):  # 07/03/2026 + 91 days
+        page = member.client.get(f"/payments/{order.id}/checkout")
+        assert page.status_code == 409
+        assert "Non è più possibile rinnovare online m.rossi@pec.demo.it" in text(page)
+        assert member.post(f"/payments/{order.id}/checkout").status_code == 409
+    with db.connection_context():
+        assert Payment.select().count() == 0

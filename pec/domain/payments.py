@@ -351,12 +351,21 @@ class NotPayable(Exception):
     """The order is not awaiting payment (or not by this method)."""
 
 
-def start_attempt(order: Order, *, provider: str, actor: str) -> Payment:
-    """A pending payment row for a gateway checkout; its id keys the idempotency."""
+def ceased_on_order(order: Order, today: dt.date) -> list[str]:
+    """Addresses on the order past the restore window: it can no longer be paid (R6)."""
+    lines = OrderLine.select(OrderLine, Mailbox).join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+    return _closed_mailboxes(order, lines.where(OrderLine.order == order), today)
+
+
+def start_attempt(order: Order, *, provider: str, actor: str, today: dt.date) -> Payment:
+    """A pending payment row for a gateway checkout; its id keys the idempotency.
+    Refused (NotPayable) when no payment could be applied: nobody is charged for nothing."""
     with write_transaction():
         order = Order.get_by_id(order.id)
         if order.status != ORDER_AWAITING_PAYMENT or order.payment_method not in ONLINE_METHODS:
-            raise NotPayable(order.status)
+            raise NotPayable(NOT_PAYABLE)
+        if ceased_on_order(order, today):
+            raise NotPayable(WINDOW_CLOSED)
         payment = Payment.create(
             order=order,
             method=order.payment_method,

@@ -81,11 +81,12 @@ def pay_url(order: Order) -> str:
     return url_for("payments.report", order_id=order.id)
 
 
-def _elsewhere(order: Order):
-    """A paid order goes to its receipt; a cancelled one says it cannot be paid."""
+def _elsewhere(order: Order, ceased=()):
+    """A paid order goes to its receipt; a cancelled one, or one renewing a ceased
+    mailbox (R6), says it cannot be paid."""
     if order.status == ORDER_PAID:
         return redirect(url_for("payments.receipt", order_id=order.id), 303)
-    return render_page("payments/not_payable.html", order=order, status=409)
+    return render_page("payments/not_payable.html", order=order, ceased=ceased, status=409)
 
 
 def _lines(order: Order):
@@ -117,11 +118,16 @@ def checkout(order_id: int):
         return _elsewhere(order)
     if order.payment_method not in domain.ONLINE_METHODS:
         return redirect(pay_url(order), 303)
+    ceased = domain.ceased_on_order(order, clock.today())
+    if ceased:
+        return _elsewhere(order, ceased)
     form = FlaskForm()
     if form.validate_on_submit():
         gateway = current_gateway()
         try:
-            attempt = domain.start_attempt(order, provider=gateway.name, actor=_actor())
+            attempt = domain.start_attempt(
+                order, provider=gateway.name, actor=_actor(), today=clock.today()
+            )
         except domain.NotPayable:
             return redirect(url_for("payments.checkout", order_id=order.id), 303)
         try:  # the network call, outside any transaction

@@ -113,32 +113,13 @@ def register_payment(
     reference = (reference or "").strip()
     if not reference or not provider:
         raise ValueError("a payment needs a provider and a reference")
+    args = (order.id, amount_cents, method, provider, reference, today, actor, paid_on or today)
     try:
-        return _register(
-            order.id,
-            amount_cents,
-            method,
-            provider,
-            reference,
-            today,
-            actor,
-            paid_on or today,
-            note,
-        )
+        return _register(*args, note)
     except (IntegrityError, _Conflict):
         # A concurrent call wrote the same (provider, reference) first (PostgreSQL;
         # SQLite serialises writers). Its row is committed now: answer from it.
-        return _register(
-            order.id,
-            amount_cents,
-            method,
-            provider,
-            reference,
-            today,
-            actor,
-            paid_on or today,
-            note,
-        )
+        return _register(*args, note)
 
 
 def _register(order_id, amount_cents, method, provider, reference, today, actor, paid_on, note):

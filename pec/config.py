@@ -70,6 +70,11 @@ def from_environment(instance_path: str) -> dict:
         "COMPRESS_MIN_SIZE": 256,
         # Static URLs carry a content hash (web.static_url), so a year of caching is safe.
         "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
+        # Online payments (README "Payments"): the built-in simulation unless Stripe is set.
+        "PEC_PAYMENT_GATEWAY": os.environ.get("PEC_PAYMENT_GATEWAY", "demo").strip().lower(),
+        "PEC_DEMO_GATEWAY_KEY": os.environ.get("PEC_DEMO_GATEWAY_KEY", ""),
+        "STRIPE_SECRET_KEY": os.environ.get("STRIPE_SECRET_KEY", ""),
+        "STRIPE_WEBHOOK_SECRET": os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
         "BABEL_DEFAULT_LOCALE": "it",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Rome",
         "PEC_LANGUAGES": ("it", "en"),

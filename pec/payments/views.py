@@ -1,38 +1,283 @@
 """Paying an order: online checkout, reported transfers/slips, prefilled slip, receipt.
 
-CONTRACT: these endpoints exist with these URLs; the payments issue implements them.
+Every page shows one order the member may see (others' are 404). Nothing here registers
+money: that is pec.domain.payments.register_payment, reached from a verified gateway
+notification (webhooks.py) or by an operator.
 """
 
-from flask import Blueprint, abort
+import logging
 
-from pec.auth.session import member_required
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
 
-bp = Blueprint("payments", __name__, url_prefix="/payments")
+from pec.auth.session import current_principal, member_required
+from pec.domain import clock
+from pec.domain import payments as domain
+from pec.models import (
+    ORDER_AWAITING_PAYMENT,
+    ORDER_DRAFT,
+    ORDER_PAID,
+    PAYMENT_FAILED,
+    PAYMENT_REGISTERED,
+    Mailbox,
+    Order,
+    OrderLine,
+    Payment,
+)
+from pec.payments import bp, webhooks  # noqa: F401  (webhooks adds the gateway routes)
+from pec.payments.forms import ReportForm
+from pec.payments.gateways import GatewayUnavailable, current_gateway
+from pec.payments.words import euro_in_words
+from pec.rendering import render_page
+
+log = logging.getLogger(__name__)
+
+BILLING_LABELS = (
+    ("company_name", _l("Ragione sociale")),
+    ("first_name", _l("Nome")),
+    ("last_name", _l("Cognome")),
+    ("fiscal_code", _l("Codice Fiscale")),
+    ("vat_number", _l("Partita IVA")),
+    ("address", _l("Indirizzo")),
+    ("postal_code", _l("CAP")),
+    ("city", _l("Comune")),
+    ("province", _l("Provincia")),
+    ("country", _l("Stato")),
+    ("einvoice_recipient", _l("Codice destinatario o PEC per la fattura")),
+    ("email", _l("Email")),
+)
+
+
+def is_visible(order: Order, principal) -> bool:
+    """An order is the member's if it is their account's, or if every mailbox it renews
+    is one this login may see (a PEC-address login sees its own mailbox's orders)."""
+    if principal.kind == "account" and order.account_id == principal.id:
+        return True
+    boxes = {line.mailbox_id for line in order.lines}
+    allowed = {m.id for m in principal.mailboxes().where(Mailbox.id.in_(list(boxes)))}
+    return bool(boxes) and boxes <= allowed
+
+
+def _order_or_404(order_id: int) -> Order:
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or order.status == ORDER_DRAFT or not is_visible(order, current_principal()):
+        abort(404)
+    return order
+
+
+def _actor() -> str:
+    return f"member:{current_principal().key}"
+
+
+def pay_url(order: Order) -> str:
+    """The page where this order's chosen method is paid or reported."""
+    if order.payment_method in domain.ONLINE_METHODS:
+        return url_for("payments.checkout", order_id=order.id)
+    if order.payment_method == "prefilled_slip":
+        return url_for("payments.slip", order_id=order.id)
+    return url_for("payments.report", order_id=order.id)
+
+
+def _elsewhere(order: Order, ceased=()):
+    """A paid order goes to its receipt; a cancelled one, or one renewing a ceased
+    mailbox (R6), says it cannot be paid."""
+    if order.status == ORDER_PAID:
+        return redirect(url_for("payments.receipt", order_id=order.id), 303)
+    return render_page("payments/not_payable.html", order=order, ceased=ceased, status=409)
+
+
+def _lines(order: Order):
+    return list(
+        OrderLine.select(OrderLine, Mailbox)
+        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+        .where(OrderLine.order == order)
+        .order_by(Mailbox.address)
+    )
+
+
+@bp.app_template_global()
+def paid_orders_for(views) -> dict:
+    """For "Gestione PEC": mailbox id → the last paid order (its receipt link)."""
+    return domain.paid_orders_by_mailbox([v.mailbox.id for v in views])
+
+
+@bp.app_template_global()
+def order_pay_url(order) -> str:
+    return pay_url(order)
 
 
 @bp.route("/<int:order_id>/checkout", methods=["GET", "POST"])
 @member_required
 def checkout(order_id: int):
     """Card / PayPal: start the gateway's hosted payment for the order."""
-    abort(501)
+    order = _order_or_404(order_id)
+    if order.status != ORDER_AWAITING_PAYMENT:
+        return _elsewhere(order)
+    if order.payment_method not in domain.ONLINE_METHODS:
+        return redirect(pay_url(order), 303)
+    ceased = domain.ceased_on_order(order, clock.today())
+    if ceased:
+        return _elsewhere(order, ceased)
+    form = FlaskForm()
+    if form.validate_on_submit():
+        gateway = current_gateway()
+        try:
+            attempt = domain.start_attempt(
+                order, provider=gateway.name, actor=_actor(), today=clock.today()
+            )
+        except domain.NotPayable:
+            return redirect(url_for("payments.checkout", order_id=order.id), 303)
+        try:  # the network call, outside any transaction
+            session = gateway.start_checkout(
+                order,
+                attempt,
+                return_url=url_for("payments.returned", order_id=order.id),
+                cancel_url=url_for("payments.checkout", order_id=order.id),
+                language=str(get_locale() or "it"),
+            )
+        except GatewayUnavailable as error:
+            log.warning("gateway %s refused order %s: %s", gateway.name, order.number, error)
+            domain.fail_attempt(attempt, "unavailable")
+            error_message = _(
+                "Il servizio di pagamento non risponde. Nessun importo è stato addebitato: "
+                "riprova tra qualche minuto."
+            )
+            return _checkout_page(order, form, 503, error_message)
+        domain.attach_reference(attempt, session.reference)
+        return redirect(session.url, 303)
+    return _checkout_page(order, form)
+
+
+def _checkout_page(order, form, status=200, error_message=None):
+    return render_page(
+        "payments/checkout.html",
+        status=status,
+        order=order,
+        lines=_lines(order),
+        form=form,
+        error_message=error_message,
+    )
+
+
+@bp.get("/<int:order_id>/return")
+@member_required
+def returned(order_id: int):
+    """Where the provider sends the browser back. It only shows what the verified
+    notification did; the browser's return never registers anything (NOTES.md)."""
+    order = _order_or_404(order_id)
+    if order.status == ORDER_PAID:
+        flash(_("Pagamento ricevuto: il rinnovo è stato applicato."), "info")
+        return redirect(url_for("payments.receipt", order_id=order.id), 303)
+    reference = request.args.get("session", "")
+    attempt = (
+        Payment.get_or_none((Payment.order == order) & (Payment.reference == reference))
+        if reference
+        else None
+    )
+    if attempt is not None and attempt.status == PAYMENT_FAILED:
+        flash(
+            _(
+                "Il pagamento non è andato a buon fine e nessun importo è stato addebitato. "
+                "La casella non è cambiata: puoi riprovare."
+            ),
+            "error",
+        )
+        return redirect(url_for("payments.checkout", order_id=order.id), 303)
+    flagged = attempt is not None and attempt.status == domain.PAYMENT_FLAGGED
+    return render_page("payments/returned.html", order=order, flagged=flagged)
 
 
 @bp.route("/<int:order_id>/report", methods=["GET", "POST"])
 @member_required
 def report(order_id: int):
     """Pagamenti: the member reports a bank transfer or a blank slip (SPEC §2.10)."""
-    abort(501)
+    order = _order_or_404(order_id)
+    if order.status != ORDER_AWAITING_PAYMENT:
+        return _elsewhere(order)
+    waiting = domain.pending_report(order)
+    form = ReportForm(order=order, today=clock.today())
+    if request.method == "GET" and order.payment_method in domain.REPORTABLE_METHODS:
+        form.method.data = order.payment_method
+    if waiting is None and form.validate_on_submit():
+        outcome = domain.report_payment(
+            order,
+            method=form.method.data,
+            amount_cents=form.amount_cents,
+            paid_on=form.paid_on_date,
+            reference=form.reference_value,
+            actor=_actor(),
+            ip=request.remote_addr or "",
+        )
+        if outcome.code == domain.DUPLICATE_REFERENCE:
+            form.reference.errors.append(
+                _("Questo riferimento è già stato segnalato per un altro ordine: controllalo.")
+            )
+        elif outcome.code == domain.NOT_PAYABLE:
+            return _elsewhere(outcome.order)
+        else:
+            flash(
+                _(
+                    "Grazie: abbiamo ricevuto la segnalazione. Il pagamento sarà registrato "
+                    "appena la convenzione lo avrà verificato."
+                ),
+                "info",
+            )
+            return redirect(url_for("payments.report", order_id=order.id), 303)
+    return render_page(
+        "payments/report.html",
+        status=422 if form.errors else 200,
+        order=order,
+        convention=order.convention,
+        form=form,
+        waiting=waiting,
+    )
 
 
 @bp.get("/<int:order_id>/slip")
 @member_required
 def slip(order_id: int):
     """The printable prefilled postal slip (Bollettino precompilato)."""
-    abort(501)
+    order = _order_or_404(order_id)
+    if order.status != ORDER_AWAITING_PAYMENT:
+        return _elsewhere(order)
+    billing = order.billing or {}
+    payer = billing.get("company_name") or " ".join(
+        x for x in (billing.get("first_name"), billing.get("last_name")) if x
+    )
+    return render_page(
+        "payments/slip.html",
+        order=order,
+        convention=order.convention,
+        amount_words=euro_in_words(order.gross_cents),
+        payer=payer or order.account.display_name,
+        billing=billing,
+    )
 
 
 @bp.get("/<int:order_id>/receipt")
 @member_required
 def receipt(order_id: int):
     """The printable receipt of a paid order (SPEC §2.11)."""
-    abort(501)
+    order = _order_or_404(order_id)
+    if order.status == ORDER_AWAITING_PAYMENT:
+        return redirect(pay_url(order), 303)
+    if order.status != ORDER_PAID:
+        return _elsewhere(order)
+    payment = (
+        Payment.select()
+        .where((Payment.order == order) & (Payment.status == PAYMENT_REGISTERED))
+        .order_by(Payment.id.desc())
+        .first()
+    )
+    billing = order.billing or {}
+    return render_page(
+        "payments/receipt.html",
+        order=order,
+        convention=order.convention,
+        lines=_lines(order),
+        payment=payment,
+        billing_rows=[(label, billing[key]) for key, label in BILLING_LABELS if billing.get(key)],
+    )

@@ -19,14 +19,14 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from peewee import IntegrityError, SqliteDatabase, fn
+from peewee import IntegrityError, fn
 
 from pec.domain import audit, clock, money
 from pec.domain.accounts import delete_stale_reset_tokens
 from pec.domain.mailboxes import open_orders_by_mailbox, orders_with_declared_payment, status_of
 from pec.domain.outbox import Email, enqueue
 from pec.domain.status import Policy, Status, deletion_date, is_held
-from pec.extensions import db
+from pec.domain.transactions import write_transaction
 from pec.models import (
     ORDER_AWAITING_PAYMENT,
     ORDER_CANCELLED,
@@ -108,14 +108,6 @@ class JobResult:
 
 
 # --- Reading what is due (no writes) ---------------------------------------------------
-
-
-def write_transaction():
-    """A short write transaction; on SQLite it takes the write lock at BEGIN, so two
-    processes queue on the busy timeout instead of failing on a lock upgrade."""
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
 
 
 def _chunks(items: list, size: int = _CHUNK) -> Iterator[list]:

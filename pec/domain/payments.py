@@ -13,10 +13,11 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import IntegrityError
 
 from pec.domain import audit, clock
 from pec.domain.status import Policy, deletion_date
+from pec.domain.transactions import write_transaction
 from pec.extensions import db
 from pec.models import (
     ORDER_AWAITING_PAYMENT,
@@ -60,15 +61,6 @@ class PaymentOutcome:
     @property
     def applied(self) -> bool:
         return self.code == APPLIED
-
-
-def write_transaction():
-    """One short write transaction. On SQLite it takes the write lock at BEGIN
-    (IMMEDIATE), so concurrent writers queue on the busy timeout instead of failing
-    when a read lock is upgraded; nested, it is a savepoint."""
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
 
 
 def _closed_mailboxes(order: Order, lines, today: dt.date) -> list[str]:

@@ -4,6 +4,7 @@ mapping of its error codes to messages placed at their fields."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
 
 from pec.domain import billing
 
@@ -40,7 +41,7 @@ def contracts_form(documents, accepted_ids=(), **kwargs) -> ContractsForm:
     for doc in documents:
         field = RadioField(
             doc.title,
-            choices=[(ACCEPT, _l("Accetto")), (REFUSE, _l("Non accetto"))],
+            choices=[SelectChoice(ACCEPT, _l("Accetto")), SelectChoice(REFUSE, _l("Non accetto"))],
             validate_choice=False,
             default=ACCEPT if doc.id in accepted_ids else None,
         )
@@ -89,9 +90,9 @@ class BillingForm(FlaskForm):
     person_type = RadioField(
         _l("Tipo di cliente"),
         choices=[
-            (billing.PERSON, _l("Persona fisica")),
-            (billing.PROFESSIONAL, _l("Libero professionista")),
-            (billing.COMPANY, _l("Azienda")),
+            SelectChoice(billing.PERSON, _l("Persona fisica")),
+            SelectChoice(billing.PROFESSIONAL, _l("Libero professionista")),
+            SelectChoice(billing.COMPANY, _l("Azienda")),
         ],
         default=billing.PERSON,
         validate_choice=False,
@@ -138,7 +139,7 @@ class PaymentForm(FlaskForm):
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
-        if self.method.data not in [value for value, _label in self.method.choices]:
+        if self.method.data not in [choice.value for choice in self.method.choices]:
             self.method.errors.append(_l("Scegli una modalità di pagamento."))
             valid = False
         return valid
@@ -146,7 +147,7 @@ class PaymentForm(FlaskForm):
 
 def payment_form(methods, labels, selected=None, **kwargs) -> PaymentForm:
     form = PaymentForm(**kwargs)
-    form.method.choices = [(m, labels[m]) for m in methods]
+    form.method.choices = [SelectChoice(m, labels[m]) for m in methods]
     if "formdata" in kwargs and kwargs["formdata"] is None:  # shown, not submitted
         form.method.data = selected
     return form

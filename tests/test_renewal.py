@@ -481,3 +481,33 @@ def test_the_wizard_e_mail_is_queued_in_the_confirming_transaction(mario, wizard
     with db.connection_context():
         order = Order.get_by_id(order_id)
     assert order.status == "draft" and order.number is None
+
+
+def test_confirming_switching_and_cancelling_are_in_the_audit_log(mario, wizard):
+    from pec.models import AuditEvent
+
+    order_id = order_at(wizard, "done")
+    mario.post(f"/renewals/{order_id}/method", {"method": "paypal"})
+    mario.post(f"/renewals/{order_id}/cancel", {})
+    events = AuditEvent.select().where(
+        (AuditEvent.target_type == "Order") & (AuditEvent.target_id == order_id)
+    )
+    assert [e.action for e in events.order_by(AuditEvent.id)] == [
+        "order.confirmed",
+        "order.method_switched",
+        "order.cancelled",
+    ]
+    assert all(e.actor.startswith("member:account:") for e in events)
+
+
+def test_the_wizard_speaks_english_when_chosen(mario, wizard):
+    mario.post("/language", {"lang": "en"})
+    order_id = order_at(wizard, "confirm")
+    page = text(mario.client.get(f"/renewals/{order_id}/confirm"))
+    assert "Order summary and confirmation" in page
+    assert "TOTAL (incl. VAT 22%)" in page and "€4.88" in page
+    assert "new expiry: 30/03/2029" in page
+    wizard.confirm(order_id)
+    email = OutboxMessage.get(OutboxMessage.order == order_id)
+    assert email.language == "en"
+    assert "This confirms renewal order No." in email.body_text

@@ -447,7 +447,9 @@ def confirm_order(
         return Confirmed("confirmed", order)
 
 
-def cancel_order(order: Order, *, now: dt.datetime) -> Order:
+def cancel_order(
+    order: Order, *, now: dt.datetime, on_cancelled: Callable[[Order], None] | None = None
+) -> Order:
     """Cancel an open order and free its mailboxes (R4). The number stays on the
     cancelled order; a reported payment waits for an operator instead."""
     with write_transaction():
@@ -466,4 +468,7 @@ def cancel_order(order: Order, *, now: dt.datetime) -> Order:
         if changed != 1:
             raise RenewalError("not_open", order)
         OrderLine.update(open_mailbox=None).where(OrderLine.order == order.id).execute()
-        return Order.get_by_id(order.id)
+        cancelled = Order.get_by_id(order.id)
+        if on_cancelled:
+            on_cancelled(cancelled)
+        return cancelled

@@ -1,8 +1,10 @@
 """The order e-mails of SPEC §2.9, queued in the transaction that confirms the order."""
 
+from flask import request
 from flask_babel import lazy_gettext as _l
 
-from pec.domain import clock
+from pec.auth.session import current_principal
+from pec.domain import audit, clock
 from pec.domain import renewal as wizard
 from pec.mail import queue_email
 from pec.models import Order
@@ -53,3 +55,25 @@ def queue_method_switched(order: Order):
         switched=True,
         **_context(order),
     )
+
+
+def _audit(action: str, order: Order) -> None:
+    principal = current_principal()
+    actor = f"member:{principal.key}" if principal else "member"
+    details = {"number": order.number, "method": order.payment_method}
+    audit.record(actor, action, order, details, ip=request.remote_addr or "")
+
+
+def on_confirmed(order: Order) -> None:
+    """Inside confirm_order's transaction: the e-mail and the audit trail (R10)."""
+    queue_confirmation(order)
+    _audit("order.confirmed", order)
+
+
+def on_method_switched(order: Order) -> None:
+    queue_method_switched(order)
+    _audit("order.method_switched", order)
+
+
+def on_cancelled(order: Order) -> None:
+    _audit("order.cancelled", order)

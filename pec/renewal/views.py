@@ -20,7 +20,7 @@ from pec.models import ContractDocument, Mailbox
 from pec.rendering import render_page, wants_fragment
 from pec.renewal import forms
 from pec.renewal.labels import ERRORS, METHOD_DETAILS, STEP_LABELS
-from pec.renewal.notify import queue_confirmation, queue_method_switched
+from pec.renewal import notify
 
 bp = Blueprint("renewal", __name__, url_prefix="/renewals")
 
@@ -265,7 +265,7 @@ def confirm(order_id: int):
         return _confirm(order)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    outcome = wizard.confirm_order(order, now=clock.now(), on_confirmed=queue_confirmation)
+    outcome = wizard.confirm_order(order, now=clock.now(), on_confirmed=notify.on_confirmed)
     if outcome.code == "prices_changed":
         return _confirm(outcome.order, notice=ERRORS["prices_changed"])
     return _go(outcome.order, wizard.current_step(outcome.order))
@@ -309,7 +309,7 @@ def switch_method(order_id: int):
         return _done(order, 422, method_form=form)
     try:
         outcome = wizard.choose_payment_method(
-            order, form.method.data, now=clock.now(), on_switched=queue_method_switched
+            order, form.method.data, now=clock.now(), on_switched=notify.on_method_switched
         )
     except wizard.RenewalError as error:
         return _after_error(order, error, "done")
@@ -327,7 +327,7 @@ def cancel(order_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        wizard.cancel_order(order, now=clock.now())
+        wizard.cancel_order(order, now=clock.now(), on_cancelled=notify.on_cancelled)
     except wizard.RenewalError as error:
         flash(ERRORS[error.code], "error")
         return redirect(url_for("renewal.resume", order_id=order.id), 303)

@@ -466,7 +466,7 @@ def test_a_step_is_served_in_a_handful_of_queries(mario, wizard):
     with count_queries() as counter:
         response = mario.client.get(f"/renewals/{order_id}/confirm", headers=HTMX_PANEL)
     assert response.status_code == 200
-    assert counter.count <= 14, counter.count
+    assert counter.count <= 10, counter.count
 
 
 def test_the_wizard_e_mail_is_queued_in_the_confirming_transaction(mario, wizard, monkeypatch):
@@ -511,3 +511,12 @@ def test_the_wizard_speaks_english_when_chosen(mario, wizard):
     email = OutboxMessage.get(OutboxMessage.order == order_id)
     assert email.language == "en"
     assert "This confirms renewal order No." in email.body_text
+
+
+def test_the_demo_contract_documents_are_loaded_once(app, demo):
+    from pec.demo import load_demo
+    from pec.models import ContractDocument
+
+    load_demo(demo)
+    codes = sorted(d.code for d in ContractDocument.select())
+    assert codes == ["conditions", "privacy", "unfair_terms"]

@@ -18,9 +18,8 @@ from pec.domain import renewal as wizard
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.models import ContractDocument, Mailbox
 from pec.rendering import render_page, wants_fragment
-from pec.renewal import forms
+from pec.renewal import forms, notify
 from pec.renewal.labels import ERRORS, METHOD_DETAILS, STEP_LABELS
-from pec.renewal import notify
 
 bp = Blueprint("renewal", __name__, url_prefix="/renewals")
 

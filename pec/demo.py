@@ -2,6 +2,7 @@
 
 import datetime as dt
 
+from pec.contracts import seed_documents
 from pec.domain import passwords
 from pec.extensions import db
 from pec.models import ROLE_ADMIN, Account, Convention, Mailbox, Operator
@@ -55,6 +56,7 @@ def load_demo(today: dt.date) -> None:
     days = dt.timedelta
     with db.atomic():
         convention = _convention()
+        seed_documents(convention)
         if Operator.get_or_none(Operator.email == "admin@example.org") is None:
             Operator.create(
                 email="admin@example.org",

@@ -164,3 +164,69 @@ def axe_violations(page) -> list:
         "() => axe.run(document, {runOnly: {type: 'tag', values: ['wcag2a','wcag2aa','wcag21a','wcag21aa']}})"
     )
     return [(v["id"], v["help"], [n["target"] for n in v["nodes"]]) for v in result["violations"]]
+
+
+HTMX_PANEL = {"HX-Request": "true", "HX-Target": "panel"}
+ORDER_URL_RE = re.compile(r"/renewals/(\d+)/")
+
+
+class WizardActions:
+    """A member going through the renewal wizard (SPEC §2.4–2.9) with the test client.
+
+    Each step helper posts like the browser would; `headers=HTMX_PANEL` posts like htmx.
+    """
+
+    def __init__(self, member):
+        self.member = member
+        self.client = member.client
+
+    def start(self, *mailboxes, only=True):
+        if only and len(mailboxes) == 1:
+            data = {"only": str(mailboxes[0].id)}
+        else:
+            data = {"mailbox": [str(m.id) for m in mailboxes]}
+        response = self.member.post("/renewals/start", data)
+        assert response.status_code == 303, response.status_code
+        match = ORDER_URL_RE.search(response.location)
+        return int(match.group(1)) if match else None
+
+    def document_fields(self, order_id):
+        page = self.client.get(f"/renewals/{order_id}/contracts").get_data(as_text=True)
+        return sorted(set(re.findall(r'name="(doc_\d+)"', page)))
+
+    def accept_contracts(self, order_id, headers=None, **answers):
+        data = {name: "yes" for name in self.document_fields(order_id)}
+        data.update(answers)
+        return self.member.post(f"/renewals/{order_id}/contracts", data, headers=headers)
+
+    def submit_billing(self, order_id, headers=None, **overrides):
+        from tests.factories import VALID_BILLING
+
+        data = dict(VALID_BILLING, **overrides)
+        return self.member.post(f"/renewals/{order_id}/billing", data, headers=headers)
+
+    def choose_method(self, order_id, method="bank_transfer", headers=None):
+        return self.member.post(
+            f"/renewals/{order_id}/payment", {"method": method}, headers=headers
+        )
+
+    def confirm(self, order_id, headers=None):
+        return self.member.post(f"/renewals/{order_id}/confirm", {}, headers=headers)
+
+    def up_to_confirm(self, order_id, method="bank_transfer", **billing):
+        assert self.accept_contracts(order_id).status_code == 303
+        assert self.submit_billing(order_id, **billing).status_code == 303
+        assert self.choose_method(order_id, method).status_code == 303
+
+    def renew(self, *mailboxes, method="bank_transfer", **billing):
+        """The whole wizard; returns the confirmed order id."""
+        order_id = self.start(*mailboxes, only=len(mailboxes) == 1)
+        self.up_to_confirm(order_id, method, **billing)
+        response = self.confirm(order_id)
+        assert response.status_code == 303 and response.location.endswith("/done")
+        return order_id
+
+
+@pytest.fixture
+def wizard(member):
+    return WizardActions(member)

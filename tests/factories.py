@@ -110,3 +110,31 @@ def make_order(
             unit_price_cents=convention.price_cents,
         )
     return order
+
+
+def make_documents(convention):
+    """The three contract documents of SPEC §2.5 (the demo's texts) for `convention`."""
+    from pec.contracts import seed_documents
+    from pec.models import ContractDocument
+
+    seed_documents(convention)
+    return list(ContractDocument.current_for(convention))
+
+
+VALID_BILLING = dict(
+    person_type="person",
+    fiscal_code="RSSMRA80A01H501U",
+    first_name="Mario",
+    last_name="Rossi",
+    company_name="",
+    vat_number="",
+    einvoice_recipient="",
+    address="Via Roma 1",
+    postal_code="00184",
+    city="Roma",
+    province="RM",
+    country="Italia",
+    phone="+39 06 1234567",
+    fax="",
+    email="mario.rossi@example.org",
+)

@@ -307,7 +307,7 @@ def test_english_receipt(app, member, demo):
     member.client.get(decide(member, start_demo_checkout(member, order), "approve"))
     member.post("/language", {"lang": "en"})
     page = text(member.client.get(f"/payments/{order.id}/receipt"))
-    assert "TOTAL (VAT excluded) €4.00" in page and "TOTAL (VAT included 22%) €4.88" in page
+    assert "TOTAL (excl. VAT) €4.00" in page and "TOTAL (incl. VAT 22%) €4.88" in page
 
 
 @pytest.mark.parametrize(

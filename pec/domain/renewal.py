@@ -1,0 +1,474 @@
+"""The renewal wizard's rules (SPEC §2.4–2.9, R2, R3, R4, R9, R10). No Flask here.
+
+The order is the wizard: a draft order holds what the member has chosen so far and
+`current_step(order)` derives where they are. Races are decided by the database: the
+`OrderLine.open_mailbox` unique key (R4) and compare-and-set updates on `Order.status`.
+"""
+
+import datetime as dt
+import hashlib
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from peewee import IntegrityError, SqliteDatabase
+from stdnum import luhn
+
+from pec.domain import clock, money
+from pec.domain.billing import BillingData
+from pec.domain.status import Policy, is_renewable, mailbox_status
+from pec.extensions import db
+from pec.models import (
+    OPEN_ORDER_STATUSES,
+    ORDER_AWAITING_PAYMENT,
+    ORDER_CANCELLED,
+    ORDER_DRAFT,
+    ORDER_PAID,
+    PAYMENT_REPORTED,
+    Account,
+    ContractAcceptance,
+    ContractDocument,
+    Convention,
+    Mailbox,
+    Order,
+    OrderLine,
+    Payment,
+)
+
+# The wizard's steps, in order; each is also its URL segment and template name.
+SERVICE, CONTRACTS, BILLING, PAYMENT, CONFIRM, DONE = STEPS = (
+    "service",
+    "contracts",
+    "billing",
+    "payment",
+    "confirm",
+    "done",
+)
+
+# Methods registered days after the member pays (SPEC §2.7); card and PayPal are instant.
+SLOW_METHODS = frozenset({"prefilled_slip", "bank_transfer", "blank_slip"})
+NEAR_EXPIRY_DAYS = 7
+
+# Order numbers: no 0/O, 1/I/L, so they survive being read aloud or typed into a transfer.
+NUMBER_ALPHABET = "23456789ABCDEFGHJKMNPQRSTUVWXYZ"
+NUMBER_RANDOM_CHARS = 7
+
+
+class RenewalError(Exception):
+    """A rule said no; `code` is what the view turns into a message."""
+
+    def __init__(self, code: str, order: Order | None = None):
+        super().__init__(code)
+        self.code = code
+        self.order = order
+
+
+# --- Reading an order --------------------------------------------------------------------
+
+
+def write_transaction():
+    """A short write transaction; on SQLite it takes the write lock up front (NOTES.md)."""
+    if isinstance(db.obj, SqliteDatabase):
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
+def lines_of(order: Order) -> list[OrderLine]:
+    """The order's lines with their mailboxes, by address."""
+    return list(
+        OrderLine.select(OrderLine, Mailbox)
+        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+        .where(OrderLine.order == order)
+        .order_by(Mailbox.address)
+    )
+
+
+def current_documents(convention: Convention) -> list[ContractDocument]:
+    return list(ContractDocument.current_for(convention))
+
+
+def has_accepted_contracts(order: Order) -> bool:
+    """Every current document of the convention accepted on this order (R10)."""
+    required = {d.id for d in ContractDocument.current_for(order.convention_id)}
+    accepted = {
+        a.document_id
+        for a in ContractAcceptance.select(ContractAcceptance.document).where(
+            (ContractAcceptance.order == order) & (ContractAcceptance.accepted == True)  # noqa: E712
+        )
+    }
+    return required <= accepted
+
+
+def current_step(order: Order) -> str:
+    """Where the member is, from what the order holds (STYLE.md "the order is the wizard")."""
+    if order.status != ORDER_DRAFT:
+        return DONE
+    if not has_accepted_contracts(order):
+        return CONTRACTS
+    if not order.billing:
+        return BILLING
+    if not order.payment_method:
+        return PAYMENT
+    return CONFIRM
+
+
+def reachable(order: Order, step: str, current: str | None = None) -> bool:
+    """Earlier steps of a draft stay editable; later ones are not yet; a confirmed order
+    only has its final page (nothing about it changes silently, R10)."""
+    current = current or current_step(order)
+    if current == DONE:
+        return step == DONE
+    return STEPS.index(step) <= STEPS.index(current)
+
+
+def visible_order(principal, order_id: int) -> Order | None:
+    """The order if this login may see it: an account sees its orders, a PEC-address
+    login the orders of that mailbox alone (R4); anything else is None (→ 404)."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None:
+        return None
+    if principal.kind == "account":
+        return order if order.account_id == principal.id else None
+    mailbox_ids = {line.mailbox_id for line in order.lines}
+    return order if mailbox_ids == {principal.id} else None
+
+
+def days_to_expiry(lines: list[OrderLine], today: dt.date) -> int:
+    """Days until the first of the order's mailboxes expires (negative once expired)."""
+    return min((line.old_expires_on - today).days for line in lines)
+
+
+def slow_method_warning(lines: list[OrderLine], today: dt.date) -> str | None:
+    """SPEC §2.7: "near" when a mailbox expires within 7 days, "expired" once past it."""
+    days = days_to_expiry(lines, today)
+    if days < 0:
+        return "expired"
+    if days <= NEAR_EXPIRY_DAYS:
+        return "near"
+    return None
+
+
+# --- Starting ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Started:
+    code: str  # "started", "resumed" (same draft) or "awaiting_payment" (R4: show it)
+    order: Order
+
+
+def _priced_lines(convention: Convention, mailboxes: list[Mailbox]):
+    """(mailbox, old expiry, new expiry) with R2: count from the old expiry, never today."""
+    years = convention.duration_years
+    return [(m, m.expires_on, clock.add_years(m.expires_on, years)) for m in mailboxes]
+
+
+def _discard_draft(order: Order, now: dt.datetime) -> None:
+    """A draft replaced by a new selection is cancelled and frees its mailboxes."""
+    changed = (
+        Order.update(status=ORDER_CANCELLED, cancelled_at=now, updated_at=now)
+        .where((Order.id == order.id) & (Order.status == ORDER_DRAFT))
+        .execute()
+    )
+    if changed:
+        OrderLine.update(open_mailbox=None).where(OrderLine.order == order.id).execute()
+
+
+def _start(account, mailboxes, today, now, started_by, language) -> Started:
+    ids = {m.id for m in mailboxes}
+    open_lines = list(
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .where(OrderLine.open_mailbox.in_(list(ids)))
+        .order_by(Order.id)
+    )
+    for line in open_lines:
+        if line.order.status == ORDER_AWAITING_PAYMENT:
+            return Started("awaiting_payment", line.order)
+    drafts = {line.order_id: line.order for line in open_lines}
+    for draft in drafts.values():
+        draft_ids = {line.mailbox_id for line in draft.lines}
+        if draft_ids == ids and draft.started_by_mailbox_id == (started_by and started_by.id):
+            return Started("resumed", draft)
+    for draft in drafts.values():
+        _discard_draft(draft, now)
+
+    convention = Convention.get_by_id(account.convention_id)
+    policy = Policy.of(convention)
+    for box in mailboxes:
+        if not is_renewable(mailbox_status(box.expires_on, today, policy)):
+            raise RenewalError("not_renewable")
+    totals = money.totals(convention.price_cents, len(mailboxes), convention.vat_rate_bp)
+    order = Order.create(
+        account=account,
+        convention=convention,
+        started_by_mailbox=started_by,
+        status=ORDER_DRAFT,
+        duration_years=convention.duration_years,
+        unit_price_cents=convention.price_cents,
+        vat_rate_bp=convention.vat_rate_bp,
+        net_cents=totals.net_cents,
+        vat_cents=totals.vat_cents,
+        gross_cents=totals.gross_cents,
+        language=language,
+        created_at=now,
+        updated_at=now,
+    )
+    for box, old, new in _priced_lines(convention, mailboxes):
+        OrderLine.create(
+            order=order,
+            mailbox=box,
+            open_mailbox=box,  # R4: the unique key refuses a second open order
+            old_expires_on=old,
+            new_expires_on=new,
+            unit_price_cents=convention.price_cents,
+        )
+    return Started("started", order)
+
+
+def start_renewal(
+    account: Account,
+    mailboxes: list[Mailbox],
+    *,
+    today: dt.date,
+    now: dt.datetime,
+    started_by: Mailbox | None = None,
+    language: str = "it",
+) -> Started:
+    """RINNOVA: a draft order with one line per mailbox, or the open order that already
+    holds them (R4). Two tabs or a double click end on the same order."""
+    if not mailboxes:
+        raise RenewalError("no_mailboxes")
+    for attempt in range(2):
+        try:
+            with write_transaction():
+                return _start(account, mailboxes, today, now, started_by, language)
+        except IntegrityError:
+            # Another request opened an order for one of these mailboxes meanwhile:
+            # the second pass finds it and shows it.
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+# --- The steps ---------------------------------------------------------------------------
+
+
+def _touch_draft(order: Order, now: dt.datetime, **values) -> None:
+    """Compare-and-set on a draft: a confirmed or cancelled order is never edited."""
+    changed = (
+        Order.update(updated_at=now, **values)
+        .where((Order.id == order.id) & (Order.status == ORDER_DRAFT))
+        .execute()
+    )
+    if changed != 1:
+        raise RenewalError("not_draft", order)
+    for name, value in values.items():
+        setattr(order, name, value)
+
+
+def text_sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def accept_contracts(
+    order: Order,
+    shown_document_ids: list[int],
+    *,
+    now: dt.datetime,
+    ip: str,
+    user_agent: str,
+) -> list[ContractAcceptance]:
+    """Store the evidence of acceptance of every current document (R10).
+
+    `shown_document_ids` are the versions the page showed: if the convention published a
+    new version meanwhile, nothing is stored and "documents_changed" asks for a re-read.
+    """
+    with write_transaction():
+        documents = current_documents(order.convention_id)
+        if sorted(d.id for d in documents) != sorted(set(shown_document_ids)):
+            raise RenewalError("documents_changed", order)
+        _touch_draft(order, now)
+        ContractAcceptance.delete().where(ContractAcceptance.order == order).execute()
+        return [
+            ContractAcceptance.create(
+                order=order,
+                document=doc,
+                document_code=doc.code,
+                document_version=doc.version,
+                text_sha256=text_sha256(doc.body),
+                accepted=True,
+                answered_at=now,
+                ip=ip or "",
+                user_agent=(user_agent or "")[:500],
+            )
+            for doc in documents
+        ]
+
+
+def save_billing(order: Order, data: BillingData, *, now: dt.datetime) -> None:
+    """Keep the (already validated) billing data on the draft."""
+    with write_transaction():
+        _touch_draft(order, now, billing=data.snapshot())
+
+
+def choose_payment_method(
+    order: Order,
+    method: str,
+    *,
+    now: dt.datetime,
+    on_switched: Callable[[Order], None] | None = None,
+) -> str:
+    """Set the method on a draft ("chosen"), or switch it on an order awaiting payment
+    ("switched": same number, R4; `on_switched` queues the new instructions in the same
+    transaction). Raises "method" for a method the convention does not offer."""
+    convention = Convention.get_by_id(order.convention_id)
+    if method not in convention.methods:
+        raise RenewalError("method", order)
+    with write_transaction():
+        if order.status == ORDER_DRAFT:
+            _touch_draft(order, now, payment_method=method)
+            return "chosen"
+        changed = (
+            Order.update(payment_method=method, updated_at=now)
+            .where((Order.id == order.id) & (Order.status == ORDER_AWAITING_PAYMENT))
+            .execute()
+        )
+        if changed != 1:
+            raise RenewalError("not_open", order)
+        order.payment_method = method
+        if on_switched:
+            on_switched(order)
+        return "switched"
+
+
+def new_order_number() -> str:
+    """7 random characters and a Luhn mod 31 check character, e.g. "K7M4Q9XA"."""
+    body = "".join(secrets.choice(NUMBER_ALPHABET) for _ in range(NUMBER_RANDOM_CHARS))
+    return body + luhn.calc_check_digit(body, NUMBER_ALPHABET)
+
+
+def is_order_number(text: str) -> bool:
+    text = (text or "").upper()
+    return (
+        len(text) == NUMBER_RANDOM_CHARS + 1
+        and all(c in NUMBER_ALPHABET for c in text)
+        and luhn.is_valid(text, NUMBER_ALPHABET)
+    )
+
+
+@dataclass(frozen=True)
+class Confirmed:
+    code: str  # "confirmed", "already_confirmed", "prices_changed", "not_ready", "cancelled"
+    order: Order
+
+
+def _refresh_prices(order: Order, lines: list[OrderLine], now: dt.datetime) -> bool:
+    """Bring the draft to the convention's current price, VAT and duration, and the lines
+    to the mailboxes' current expiry; True if anything the member saw has changed."""
+    convention = Convention.get_by_id(order.convention_id)
+    totals = money.totals(convention.price_cents, len(lines), convention.vat_rate_bp)
+    values = dict(
+        duration_years=convention.duration_years,
+        unit_price_cents=convention.price_cents,
+        vat_rate_bp=convention.vat_rate_bp,
+        net_cents=totals.net_cents,
+        vat_cents=totals.vat_cents,
+        gross_cents=totals.gross_cents,
+    )
+    changed = any(getattr(order, k) != v for k, v in values.items())
+    boxes = {
+        m.id: m for m in Mailbox.select().where(Mailbox.id.in_([li.mailbox_id for li in lines]))
+    }
+    for line in lines:
+        box = boxes[line.mailbox_id]
+        new = clock.add_years(box.expires_on, convention.duration_years)
+        if (line.old_expires_on, line.new_expires_on, line.unit_price_cents) != (
+            box.expires_on,
+            new,
+            convention.price_cents,
+        ):
+            changed = True
+            OrderLine.update(
+                old_expires_on=box.expires_on,
+                new_expires_on=new,
+                unit_price_cents=convention.price_cents,
+            ).where(OrderLine.id == line.id).execute()
+    if changed:
+        _touch_draft(order, now, **values)
+    return changed
+
+
+def confirm_order(
+    order: Order,
+    *,
+    now: dt.datetime,
+    on_confirmed: Callable[[Order], None] | None = None,
+) -> Confirmed:
+    """Riepilogo e conferma → an order awaiting payment with its number, prices and
+    billing frozen (R9, R10). No date changes (R3). Safe to call twice at once: one
+    request wins the compare-and-set, the other gets "already_confirmed". `on_confirmed`
+    runs inside the same transaction (the confirmation e-mail goes to the outbox there)."""
+    with write_transaction():
+        order = Order.get_by_id(order.id)
+        if order.status in (ORDER_AWAITING_PAYMENT, ORDER_PAID):
+            return Confirmed("already_confirmed", order)
+        if order.status != ORDER_DRAFT:
+            return Confirmed("cancelled", order)
+        if current_step(order) != CONFIRM:
+            return Confirmed("not_ready", order)
+        lines = lines_of(order)
+        if _refresh_prices(order, lines, now):
+            return Confirmed("prices_changed", order)
+        for _attempt in range(5):
+            number = new_order_number()
+            try:
+                with db.atomic():  # a savepoint: a clashing number only retries
+                    claimed = (
+                        Order.update(
+                            status=ORDER_AWAITING_PAYMENT,
+                            number=number,
+                            confirmed_at=now,
+                            updated_at=now,
+                        )
+                        .where((Order.id == order.id) & (Order.status == ORDER_DRAFT))
+                        .execute()
+                    )
+                break
+            except IntegrityError:
+                continue
+        else:
+            raise RenewalError("number", order)
+        order = Order.get_by_id(order.id)
+        if claimed != 1:
+            return Confirmed("already_confirmed", order)
+        if on_confirmed:
+            on_confirmed(order)
+        return Confirmed("confirmed", order)
+
+
+def cancel_order(
+    order: Order, *, now: dt.datetime, on_cancelled: Callable[[Order], None] | None = None
+) -> Order:
+    """Cancel an open order and free its mailboxes (R4). The number stays on the
+    cancelled order; a reported payment waits for an operator instead."""
+    with write_transaction():
+        reported = (
+            Payment.select()
+            .where((Payment.order == order) & (Payment.status == PAYMENT_REPORTED))
+            .exists()
+        )
+        if reported:
+            raise RenewalError("payment_reported", order)
+        changed = (
+            Order.update(status=ORDER_CANCELLED, cancelled_at=now, updated_at=now)
+            .where((Order.id == order.id) & (Order.status.in_(OPEN_ORDER_STATUSES)))
+            .execute()
+        )
+        if changed != 1:
+            raise RenewalError("not_open", order)
+        OrderLine.update(open_mailbox=None).where(OrderLine.order == order.id).execute()
+        cancelled = Order.get_by_id(order.id)
+        if on_cancelled:
+            on_cancelled(cancelled)
+        return cancelled

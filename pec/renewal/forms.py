@@ -1,0 +1,153 @@
+"""The wizard's forms (SPEC §2.5–2.7). Rules live in pec.domain.billing; here only the
+mapping of its error codes to messages placed at their fields."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import RadioField, StringField
+from wtforms.fields.choices import SelectChoice
+
+from pec.domain import billing
+
+ACCEPT, REFUSE = "yes", "no"
+
+
+class ContractsForm(FlaskForm):
+    """One Accetto / Non accetto per current document; fields are added per convention."""
+
+    def document_fields(self):
+        return [f for f in self if f.name.startswith("doc_")]
+
+    def accepted_ids(self) -> list[int]:
+        return [int(f.name[4:]) for f in self.document_fields() if f.data == ACCEPT]
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for f in self.document_fields():
+            if f.data == REFUSE:
+                f.errors.append(_l("Per proseguire devi accettare questo documento."))
+                valid = False
+            elif f.data != ACCEPT:
+                f.errors.append(_l("Scegli Accetto o Non accetto."))
+                valid = False
+        return valid
+
+
+def contracts_form(documents, accepted_ids=(), **kwargs) -> ContractsForm:
+    """A form for these documents; `accepted_ids` are pre-selected (coming back)."""
+
+    class _Form(ContractsForm):
+        pass
+
+    for doc in documents:
+        field = RadioField(
+            doc.title,
+            choices=[SelectChoice(ACCEPT, _l("Accetto")), SelectChoice(REFUSE, _l("Non accetto"))],
+            validate_choice=False,
+            default=ACCEPT if doc.id in accepted_ids else None,
+        )
+        setattr(_Form, f"doc_{doc.id}", field)
+    return _Form(**kwargs)
+
+
+BILLING_MESSAGES = {
+    "required": _l("Campo obbligatorio."),
+    "invalid": _l("Valore non valido."),
+}
+FIELD_MESSAGES = {
+    ("fiscal_code", "invalid"): _l(
+        "Il codice fiscale deve avere 16 caratteri (o 11 cifre se provvisorio)."
+    ),
+    ("fiscal_code", "checksum"): _l(
+        "Codice fiscale non valido: il carattere di controllo non corrisponde."
+    ),
+    ("fiscal_code", "company_cf"): _l("Il codice fiscale di un'azienda ha 11 cifre."),
+    ("vat_number", "required"): _l(
+        "Indica la Partita IVA (obbligatoria per professionisti e aziende)."
+    ),
+    ("vat_number", "invalid"): _l("La Partita IVA ha 11 cifre."),
+    ("vat_number", "checksum"): _l(
+        "Partita IVA non valida: la cifra di controllo non corrisponde."
+    ),
+    ("einvoice_recipient", "required"): _l(
+        "Indica il codice destinatario SDI o l'indirizzo PEC per la fattura elettronica."
+    ),
+    ("einvoice_recipient", "invalid"): _l(
+        "Scrivi un codice SDI di 7 caratteri oppure un indirizzo PEC valido."
+    ),
+    ("postal_code", "cap"): _l("Il CAP è formato da 5 cifre."),
+    ("province", "province"): _l(
+        "Sigla di provincia inesistente: usa la sigla di 2 lettere, ad es. RM."
+    ),
+    ("email", "invalid"): _l("Indirizzo e-mail non valido."),
+    ("phone", "invalid"): _l("Numero di telefono non valido."),
+    ("fax", "invalid"): _l("Numero di fax non valido."),
+}
+
+
+class BillingForm(FlaskForm):
+    """Dati di fatturazione; validation by pec.domain.billing.validate."""
+
+    person_type = RadioField(
+        _l("Tipo di cliente"),
+        choices=[
+            SelectChoice(billing.PERSON, _l("Persona fisica")),
+            SelectChoice(billing.PROFESSIONAL, _l("Libero professionista")),
+            SelectChoice(billing.COMPANY, _l("Azienda")),
+        ],
+        default=billing.PERSON,
+        validate_choice=False,
+    )
+    fiscal_code = StringField(_l("Codice Fiscale"))
+    first_name = StringField(_l("Nome"))
+    last_name = StringField(_l("Cognome"))
+    company_name = StringField(_l("Ragione sociale"))
+    vat_number = StringField(_l("Partita IVA"))
+    einvoice_recipient = StringField(_l("Codice destinatario SDI o PEC"))
+    address = StringField(_l("Indirizzo"))
+    postal_code = StringField(_l("CAP"))
+    city = StringField(_l("Comune"))
+    province = StringField(_l("Provincia"))
+    country = StringField(_l("Stato"), default=billing.ITALY)
+    phone = StringField(_l("Telefono"))
+    fax = StringField(_l("Fax (facoltativo)"))
+    email = StringField(_l("Email"))
+
+    def data_for_domain(self) -> billing.BillingData:
+        return billing.normalise({name: self[name].data for name in billing.FIELD_NAMES})
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        problems = billing.validate(self.data_for_domain())
+        for name, code in problems.items():
+            message = FIELD_MESSAGES.get((name, code)) or BILLING_MESSAGES.get(
+                code, BILLING_MESSAGES["invalid"]
+            )
+            self[name].errors.append(message)
+        return valid and not problems
+
+
+def billing_form(data: billing.BillingData | None, **kwargs) -> BillingForm:
+    """The form prefilled with `data` (the order's snapshot, else the holder's)."""
+    if data is None:
+        return BillingForm(**kwargs)
+    values = data.snapshot()
+    return BillingForm(**values, **kwargs)
+
+
+class PaymentForm(FlaskForm):
+    method = RadioField(_l("Modalità di pagamento"), choices=[], validate_choice=False)
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        if self.method.data not in [choice.value for choice in self.method.choices]:
+            self.method.errors.append(_l("Scegli una modalità di pagamento."))
+            valid = False
+        return valid
+
+
+def payment_form(methods, labels, selected=None, **kwargs) -> PaymentForm:
+    form = PaymentForm(**kwargs)
+    form.method.choices = [SelectChoice(m, labels[m]) for m in methods]
+    if "formdata" in kwargs and kwargs["formdata"] is None:  # shown, not submitted
+        form.method.data = selected
+    return form

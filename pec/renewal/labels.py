@@ -1,0 +1,51 @@
+"""Translatable words of the wizard: step names, how each payment method is registered,
+and the messages for domain error codes."""
+
+from flask_babel import lazy_gettext as _l
+
+STEP_LABELS = {
+    "service": _l("Riepilogo servizio"),
+    "contracts": _l("Contratti"),
+    "billing": _l("Dati di fatturazione"),
+    "payment": _l("Modalità di pagamento"),
+    "confirm": _l("Riepilogo e conferma"),
+    "done": _l("Ordine confermato"),
+}
+
+# SPEC §2.7: how and how fast each method is registered.
+METHOD_DETAILS = {
+    "card": _l(
+        "Consigliato! Evasione rapida: il pagamento è registrato subito e la casella è rinnovata all'istante."
+    ),
+    "paypal": _l(
+        "Consigliato! Evasione rapida: il pagamento è registrato subito e la casella è rinnovata all'istante."
+    ),
+    "prefilled_slip": _l(
+        "Stampi il bollettino già compilato e lo paghi in un ufficio postale; è registrato in circa 3 giorni lavorativi."
+    ),
+    "bank_transfer": _l(
+        "Bonifico con il numero d'ordine nella causale; è registrato in circa 3 giorni lavorativi."
+    ),
+    "blank_slip": _l(
+        "Bollettino postale da compilare a mano con il numero d'ordine; è registrato in 5–7 giorni lavorativi."
+    ),
+}
+
+ERRORS = {
+    "not_renewable": _l(
+        "Questa casella non si può più rinnovare online: per una nuova casella PEC rivolgiti alla convenzione."
+    ),
+    "no_mailboxes": _l("Seleziona almeno una casella da rinnovare."),
+    "documents_changed": _l(
+        "I documenti contrattuali sono stati aggiornati: leggili di nuovo e rispondi."
+    ),
+    "not_draft": _l("Questo ordine è già stato confermato e non si può più modificare."),
+    "not_open": _l("Questo ordine non è più in attesa di pagamento."),
+    "method": _l("Scegli una modalità di pagamento."),
+    "payment_reported": _l(
+        "Hai già segnalato un pagamento per questo ordine: non si può annullare finché non è verificato."
+    ),
+    "prices_changed": _l(
+        "Le condizioni economiche della convenzione sono cambiate: controlla il riepilogo aggiornato e conferma di nuovo."
+    ),
+}

@@ -20,7 +20,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peewee import SqliteDatabase
+from peewee import Case, SqliteDatabase
 
 from pec.domain.holders import HOLDER_FIELDS, check_holder, normal_email
 from pec.extensions import db
@@ -376,8 +376,8 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                 audit.append(
                     _event(now, actor, ip, "roster.account_created", "Account", account.id, None)
                 )
+        _bulk_update(Account, [(account.id, changes) for account, changes in plan.account_updates])
         for account, changes in plan.account_updates:
-            Account.update(**changes).where(Account.id == account.id).execute()
             before = {k: getattr(account, k) for k in changes}
             audit.append(
                 _event(
@@ -416,8 +416,8 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                         {"expires_on": box.expires_on.isoformat()},
                     )
                 )
+        _bulk_update(Mailbox, [(box.id, {"expires_on": new}) for box, new in plan.mailbox_updates])
         for box, expires_on in plan.mailbox_updates:
-            Mailbox.update(expires_on=expires_on).where(Mailbox.id == box.id).execute()
             audit.append(
                 _event(
                     now,
@@ -448,6 +448,18 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
         for chunk in _chunks(audit):
             AuditEvent.insert_many(chunk).execute()
     return report
+
+
+def _bulk_update(model, updates: list[tuple[int, dict]], size: int = 200) -> None:
+    """Many rows' different new values in a few UPDATE … SET f = CASE id … statements."""
+    for chunk in _chunks(updates, size):
+        names = sorted({name for _id, changes in chunk for name in changes})
+        assignments = {}
+        for name in names:
+            field = model._meta.fields[name]
+            cases = [(row_id, changes[name]) for row_id, changes in chunk if name in changes]
+            assignments[field] = Case(model.id, cases, field)
+        model.update(assignments).where(model.id.in_([row_id for row_id, _c in chunk])).execute()
 
 
 def _now() -> dt.datetime:

@@ -12,6 +12,7 @@ from wtforms import (
     TextAreaField,
     widgets,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
@@ -36,7 +37,7 @@ class HolderForm(FlaskForm):
     """The holder's data; checked by pec.domain.holders.check_holder in the view."""
 
     person_type = SelectField(
-        _l("Tipo"), choices=[(k, PERSON_TYPE_LABELS[k]) for k in PERSON_TYPES]
+        _l("Tipo"), choices=[SelectChoice(k, PERSON_TYPE_LABELS[k]) for k in PERSON_TYPES]
     )
     first_name = StringField(_l("Nome"), validators=[Length(max=100)])
     last_name = StringField(_l("Cognome"), validators=[Length(max=100)])
@@ -110,13 +111,15 @@ class ConventionForm(FlaskForm):
     postal_account = StringField(_l("Conto corrente postale"), validators=[Length(max=20)])
     enabled_methods = CheckboxesField(
         _l("Modalità di pagamento attive"),
-        choices=[(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS],
+        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS],
         validators=[DataRequired(_l("Attiva almeno una modalità di pagamento."))],
     )
 
 
 class ContractForm(FlaskForm):
-    code = SelectField(_l("Documento"), choices=[(c, CONTRACT_LABELS[c]) for c in CONTRACT_CODES])
+    code = SelectField(
+        _l("Documento"), choices=[SelectChoice(c, CONTRACT_LABELS[c]) for c in CONTRACT_CODES]
+    )
     title = StringField(
         _l("Titolo"), validators=[DataRequired(_l("Inserisci il titolo.")), Length(max=200)]
     )

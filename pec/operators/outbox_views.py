@@ -34,7 +34,7 @@ def outbox():
         "operators/outbox.html",
         block="results",
         page=page,
-        status=status,
+        chosen=status,
         to=to,
         statuses=OUTBOX_STATUSES,
     )

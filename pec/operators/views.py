@@ -141,7 +141,7 @@ def orders():
         "operators/orders.html",
         block="results",
         page=page,
-        status=status,
+        chosen=status,
         payments=payments,
         lines=lines,
         statuses=ORDER_STATUSES,

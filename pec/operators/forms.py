@@ -42,14 +42,14 @@ class HolderForm(FlaskForm):
     first_name = StringField(_l("Nome"), validators=[Length(max=100)])
     last_name = StringField(_l("Cognome"), validators=[Length(max=100)])
     company_name = StringField(_l("Ragione sociale"), validators=[Length(max=200)])
-    fiscal_code = StringField(_l("Codice fiscale"), validators=[Length(max=16)])
-    vat_number = StringField(_l("Partita IVA"), validators=[Length(max=13)])
+    fiscal_code = StringField(_l("Codice fiscale"), validators=[Length(max=40)])
+    vat_number = StringField(_l("Partita IVA"), validators=[Length(max=40)])
     reference_email = StringField(_l("E-mail di riferimento"), validators=[Length(max=254)])
     phone = StringField(_l("Telefono"), validators=[Length(max=40)])
     address = StringField(_l("Indirizzo"), validators=[Length(max=200)])
-    postal_code = StringField(_l("CAP"), validators=[Length(max=5)])
+    postal_code = StringField(_l("CAP"), validators=[Length(max=20)])
     city = StringField(_l("Comune"), validators=[Length(max=100)])
-    province = StringField(_l("Provincia"), validators=[Length(max=2)])
+    province = StringField(_l("Provincia"), validators=[Length(max=40)])
 
 
 class UploadForm(FlaskForm):

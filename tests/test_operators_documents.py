@@ -67,7 +67,9 @@ def test_purge_deletes_files_after_the_retention_and_is_idempotent(app, demo):
     IdentityDocument.update(verified_at=decided - dt.timedelta(days=29)).where(
         IdentityDocument.id == old.id
     ).execute()
-    assert purge_documents(demo, directory).purged == 0  # retention is 30 days: the old one is due tomorrow
+    assert (
+        purge_documents(demo, directory).purged == 0
+    )  # retention is 30 days: the old one is due tomorrow
     assert purge_documents(demo + dt.timedelta(days=1), directory).purged == 1
     old = IdentityDocument.get_by_id(old.id)
     assert old.purged_at is not None and not Path(directory, old.stored_name).exists()

@@ -64,7 +64,12 @@ def test_bad_settings_get_messages_at_their_fields_and_change_nothing(operator, 
     bad["enabled_methods"] = ["card"]
     response = operator.post(f"/operators/conventions/{convention.id}", bad)
     page = response.get_data(as_text=True)
-    for message in ("Un importo in euro", "aliquota tra 0 e 100", "Giorni tra 0 e 365", "IBAN non valido."):
+    for message in (
+        "Un importo in euro",
+        "aliquota tra 0 e 100",
+        "Giorni tra 0 e 365",
+        "IBAN non valido.",
+    ):
         assert message in page, message
     assert 'value="quattro"' in page
     missing = dict(FORM, iban="", enabled_methods=["bank_transfer"])
@@ -84,9 +89,9 @@ def test_a_new_contract_version_keeps_the_old_text(operator, demo):
     assert "Testo uno." in prefilled
     assert operator.post(url, dict(first, body="Testo due.")).status_code == 303
     versions = list(
-        ContractDocument.select().where(ContractDocument.code == "conditions").order_by(
-            ContractDocument.version
-        )
+        ContractDocument.select()
+        .where(ContractDocument.code == "conditions")
+        .order_by(ContractDocument.version)
     )
     assert [(d.version, d.body, d.is_current) for d in versions] == [
         (1, "Testo uno.", False),

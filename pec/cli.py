@@ -143,5 +143,55 @@ def scheduler():
     scheduling.run_foreground(current_app._get_current_object())
 
 
+@pec.command("import-roster")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--apply", "do_apply", is_flag=True, help="Import the good lines (default: dry run).")
+def import_roster(file, do_apply):
+    """Import the member roster CSV: a dry run unless --apply (README, "Roster CSV").
+
+    Exit status: 0 every line is good; 1 some lines are bad (listed; with --apply the
+    good ones were still imported); 2 the file cannot be read at all."""
+    from flask_babel import force_locale
+
+    from pec.domain import roster
+    from pec.operators.messages import file_error_text, problem_text
+
+    data = Path(file).read_bytes()
+    with db.connection_context(), force_locale("en"):
+        try:
+            if do_apply:
+                report = roster.apply(data, actor="cli:import-roster", filename=Path(file).name)
+            else:
+                report = roster.dry_run(data)
+        except roster.RosterFileError as error:
+            click.echo(file_error_text(error), err=True)
+            raise SystemExit(2) from None
+        for problem in report.problems:
+            click.echo(f"line {problem.line}: {problem_text(problem)}", err=True)
+    verb = "Imported" if report.applied else "Dry run (nothing changed; use --apply)"
+    click.echo(
+        f"{verb}: {report.lines} line(s), {len(report.bad_lines)} bad; "
+        f"mailboxes {report.new_mailboxes} new, {report.updated_mailboxes} updated, "
+        f"{report.unchanged_mailboxes} unchanged; "
+        f"accounts {report.new_accounts} new, {report.updated_accounts} updated."
+    )
+    if report.problems:
+        raise SystemExit(1)
+
+
+@pec.command("purge-documents")
+@click.option("--today", type=click.DateTime(formats=["%Y-%m-%d"]), default=None)
+def purge_documents(today):
+    """Delete identity document files past the convention's retention (idempotent)."""
+    from flask import current_app
+
+    from pec.domain.document_review import purge_documents as purge
+
+    day = today.date() if today else clock.today()
+    with db.connection_context():
+        result = purge(day, current_app.config["PEC_DOCUMENTS_DIR"])
+    click.echo(f"{result.purged} document file(s) purged as of {day.isoformat()}.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(pec)

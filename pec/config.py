@@ -39,6 +39,10 @@ def from_environment(instance_path: str) -> dict:
         "PEC_DOCUMENTS_DIR": os.environ.get(
             "PEC_DOCUMENTS_DIR", str(Path(instance_path) / "documents")
         ),
+        # Roster CSVs waiting between the operator's preview and confirm.
+        "PEC_ROSTER_DIR": os.environ.get(
+            "PEC_ROSTER_DIR", str(Path(instance_path) / "roster_uploads")
+        ),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

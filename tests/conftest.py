@@ -230,3 +230,43 @@ class WizardActions:
 @pytest.fixture
 def wizard(member):
     return WizardActions(member)
+
+
+class OperatorActions:
+    """An operator using the operators' area through the test client."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def post(self, url, data=None, **kwargs):
+        data = dict(data or {})
+        data.setdefault("csrf_token", csrf_token(self.client))
+        return self.client.post(url, data=data, **kwargs)
+
+    def login(self, email="admin@example.org", password="admin-password"):
+        return self.post("/operators/login", {"email": email, "password": password})
+
+    def logout(self):
+        return self.post("/operators/logout")
+
+    def page(self, url, **kwargs) -> str:
+        response = self.client.get(url, **kwargs)
+        assert response.status_code == 200, (url, response.status_code)
+        return response.get_data(as_text=True)
+
+
+def make_operator(email="admin@example.org", password="admin-password", role="admin"):
+    """An operator row (reused when it exists, e.g. created by the demo data)."""
+    from pec.models import Operator
+    from tests.factories import _hash
+
+    found = Operator.get_or_none(Operator.email == email)
+    return found or Operator.create(email=email, password_hash=_hash(password), role=role)
+
+
+@pytest.fixture
+def operator(app, client, tmp_path):
+    """The admin operator of the demo data, not yet signed in (call .login())."""
+    app.config["PEC_ROSTER_DIR"] = str(tmp_path / "roster_uploads")
+    make_operator()
+    return OperatorActions(client)

@@ -1,11 +1,148 @@
-"""The operators' area (SPEC §3). CONTRACT: mounted under /operators; the operators
-issue implements it."""
+"""The operators' area (SPEC §3): login, dashboard, mailboxes and their history, audit.
 
-from flask import Blueprint, abort
+Other screens live beside this module (roster, documents, outbox, settings); importing
+them here registers their routes on the one blueprint.
+"""
 
-bp = Blueprint("operators", __name__, url_prefix="/operators")
+import datetime as dt
+
+from flask import flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from pec.auth.views import LOGIN_LIMITS, PER_IDENTIFIER_LIMIT
+from pec.domain import audit, clock
+from pec.domain.operators import authenticate, dashboard_counts, paginate
+from pec.extensions import limiter
+from pec.models import (
+    ORDER_AWAITING_PAYMENT,
+    ORDER_CANCELLED,
+    ORDER_DRAFT,
+    ORDER_PAID,
+    AuditEvent,
+    Mailbox,
+    Order,
+    OrderLine,
+    Payment,
+)
+from pec.operators import (  # noqa: F401  (registers their routes)
+    document_views,
+    mailbox_views,
+    outbox_views,
+    roster_views,
+    settings_views,
+)
+from pec.operators import session as operator_session
+from pec.operators.blueprint import bp
+from pec.operators.forms import LoginForm
+from pec.operators.session import current_operator, operator_required
+from pec.rendering import render_page
+
+__all__ = ["bp"]
+
+ORDER_STATUSES = (ORDER_AWAITING_PAYMENT, ORDER_PAID, ORDER_CANCELLED, ORDER_DRAFT)
+
+
+def _email_key() -> str:
+    return "operator:" + (request.form.get("email") or "").strip().lower()
+
+
+def _safe_next() -> str:
+    target = request.values.get("next") or ""
+    if target.startswith("/operators/") and "\\" not in target and "//" not in target:
+        return target
+    return url_for("operators.dashboard")
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(LOGIN_LIMITS, methods=["POST"])
+@limiter.limit(PER_IDENTIFIER_LIMIT, methods=["POST"], key_func=_email_key)
 def login():
-    abort(501)
+    form = LoginForm()
+    if form.validate_on_submit():
+        operator = authenticate(form.email.data, form.password.data)
+        if operator is not None:
+            operator_session.begin(operator)
+            audit.record(
+                f"operator:{operator.id}", "operator.login", operator, ip=request.remote_addr
+            )
+            return redirect(_safe_next(), 303)
+        form.password.errors.append(_("E-mail o password non corretti."))
+    status = 422 if form.errors else 200
+    return render_page(
+        "operators/login.html", status=status, form=form, next=request.values.get("next", "")
+    )
+
+
+@bp.post("/logout")
+def logout():
+    operator = current_operator()
+    if operator is not None:
+        audit.record(f"operator:{operator.id}", "operator.logout", operator, ip=request.remote_addr)
+    operator_session.end()
+    flash(_("Sei uscito dall'area operatori."), "info")
+    return redirect(url_for("operators.login"), 303)
+
+
+@bp.get("/")
+@operator_required()
+def dashboard():
+    return render_page("operators/dashboard.html", counts=dashboard_counts(clock.today()))
+
+
+def _day(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.get("/audit")
+@operator_required()
+def audit_log():
+    """Every operator action (and the system's), filterable."""
+    args = request.args
+    query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if args.get("action"):
+        query = query.where(AuditEvent.action.startswith(args["action"].strip()))
+    if args.get("actor"):
+        query = query.where(AuditEvent.actor == args["actor"].strip())
+    if args.get("target_type"):
+        query = query.where(AuditEvent.target_type == args["target_type"].strip())
+    if args.get("target_id", "").isdigit():
+        query = query.where(AuditEvent.target_id == int(args["target_id"]))
+    if day_from := _day("from"):
+        query = query.where(AuditEvent.at >= clock.start_of_day(day_from))
+    if day_to := _day("to"):
+        query = query.where(AuditEvent.at < clock.start_of_day(day_to + dt.timedelta(days=1)))
+    actions = [
+        row.action
+        for row in AuditEvent.select(AuditEvent.action).distinct().order_by(AuditEvent.action)
+    ]
+    page = paginate(query, request.args.get("page", 1, type=int))
+    return render_page("operators/audit.html", block="results", page=page, actions=actions)
+
+
+@bp.get("/orders")
+@operator_required()
+def orders():
+    """Orders and their payments, read-only (registering payments plugs in here)."""
+    query = Order.select().where(Order.number.is_null(False)).order_by(Order.id.desc())
+    status = request.args.get("status", "")
+    if status:
+        query = query.where(Order.status == status)
+    page = paginate(query, request.args.get("page", 1, type=int))
+    ids = [order.id for order in page.items]
+    payments, lines = {}, {}
+    for payment in Payment.select().where(Payment.order.in_(ids)).order_by(Payment.id):
+        payments.setdefault(payment.order_id, []).append(payment)
+    for line in OrderLine.select(OrderLine, Mailbox).join(Mailbox).where(OrderLine.order.in_(ids)):
+        lines.setdefault(line.order_id, []).append(line)
+    return render_page(
+        "operators/orders.html",
+        block="results",
+        page=page,
+        chosen=status,
+        payments=payments,
+        lines=lines,
+        statuses=ORDER_STATUSES,
+    )

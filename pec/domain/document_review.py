@@ -1,0 +1,94 @@
+"""Operators verify or reject identity documents; files are purged a convention's
+`document_retention_days` after that decision (SPEC §3, data minimisation).
+
+Verify and reject are compare-and-set on status 'uploaded' (two operators, one
+decision). Callers own the transaction, so the rejection e-mail goes into the outbox
+with the decision or not at all.
+"""
+
+import datetime as dt
+from dataclasses import dataclass
+from pathlib import Path
+
+from pec.domain import audit, clock
+from pec.models import Account, Convention, IdentityDocument
+
+UPLOADED = "uploaded"
+VERIFIED = "verified"
+REJECTED = "rejected"
+
+
+def review_queue():
+    """Documents waiting for an operator, oldest first."""
+    return (
+        IdentityDocument.select(IdentityDocument, Account)
+        .join(Account)
+        .where((IdentityDocument.status == UPLOADED) & IdentityDocument.purged_at.is_null())
+        .order_by(IdentityDocument.uploaded_at, IdentityDocument.id)
+    )
+
+
+def _decide(document: IdentityDocument, status: str, reason: str, actor: str, ip: str) -> bool:
+    now = clock.now()
+    changed = (
+        IdentityDocument.update(status=status, rejection_reason=reason, verified_at=now)
+        .where((IdentityDocument.id == document.id) & (IdentityDocument.status == UPLOADED))
+        .execute()
+    )
+    if changed != 1:
+        return False
+    document.status, document.rejection_reason, document.verified_at = status, reason, now
+    details = {"reason": reason} if reason else None
+    audit.record(actor, f"document.{status}", document, details, ip=ip)
+    return True
+
+
+def verify_document(document: IdentityDocument, *, actor: str, ip: str = "") -> bool:
+    """Mark the document verified; False if someone already decided on it."""
+    return _decide(document, VERIFIED, "", actor, ip)
+
+
+def reject_document(document: IdentityDocument, reason: str, *, actor: str, ip: str = "") -> bool:
+    """Mark it rejected with the reason the member will read; False if already decided."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a rejection needs a reason")
+    return _decide(document, REJECTED, reason, actor, ip)
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    purged: int
+
+
+def purge_documents(today: dt.date, directory: str, *, actor: str = "system:purge") -> PurgeResult:
+    """Delete the files of documents decided on more than the convention's retention
+    days before `today` and stamp purged_at. Idempotent: purged ones are skipped, and
+    a file already gone is not an error."""
+    purged = 0
+    now = clock.now()
+    for convention in Convention.select():
+        # Decided on day D, purged from day D + retention (0 = the same day).
+        retention = dt.timedelta(days=convention.document_retention_days - 1)
+        cutoff = clock.start_of_day(today - retention)
+        due = (
+            IdentityDocument.select()
+            .join(Account)
+            .where(
+                (Account.convention == convention.id)
+                & IdentityDocument.status.in_((VERIFIED, REJECTED))
+                & IdentityDocument.purged_at.is_null()
+                & (IdentityDocument.verified_at < cutoff)
+            )
+        )
+        for document in due:
+            (Path(directory) / document.stored_name).unlink(missing_ok=True)
+            stamped = (
+                IdentityDocument.update(purged_at=now)
+                .where((IdentityDocument.id == document.id) & IdentityDocument.purged_at.is_null())
+                .execute()
+            )
+            if stamped:
+                audit.record(actor, "document.purged", document)
+                purged += 1
+    return PurgeResult(purged)

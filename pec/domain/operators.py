@@ -1,0 +1,227 @@
+"""What operators see (SPEC §3): their login, the dashboard counts, mailbox search, the
+domicilio-digitale list and the health of the scheduled jobs.
+
+Statuses are counted and filtered in SQL with conditions that mirror
+pec.domain.status.mailbox_status date for date (range conditions on the indexed
+`expires_on`, per convention because each has its own policy); tests check the two
+agree on mixed data.
+"""
+
+import datetime as dt
+import functools
+import math
+import operator
+from dataclasses import dataclass
+
+from peewee import SQL, fn
+
+from pec.domain import passwords
+from pec.domain.status import Policy, Status
+from pec.models import (
+    ORDER_AWAITING_PAYMENT,
+    PAYMENT_REPORTED,
+    Account,
+    Convention,
+    JobRun,
+    Mailbox,
+    Operator,
+    Order,
+    OrderLine,
+    Payment,
+)
+
+PAGE_SIZE = 50
+# A daily job that has not started for this long is shown as late (SPEC §3).
+JOB_SILENCE = dt.timedelta(hours=26)
+
+
+def authenticate(email: str, password: str) -> Operator | None:
+    """The active operator with these credentials; same time and answer otherwise."""
+    found = Operator.get_or_none(Operator.email == (email or "").strip().lower())
+    if found is None or not found.is_active:
+        passwords.burn_time(password)
+        return None
+    return found if passwords.verify_password(found.password_hash, password) else None
+
+
+# --- Status in SQL -------------------------------------------------------------------------
+
+
+def _awaiting_payment():
+    """The mailbox is on an order awaiting payment (open_mailbox is unique, indexed)."""
+    return fn.EXISTS(
+        OrderLine.select(SQL("1"))
+        .join(Order)
+        .where((OrderLine.open_mailbox == Mailbox.id) & (Order.status == ORDER_AWAITING_PAYMENT))
+    )
+
+
+def _declared_payment():
+    """…and the member reported a transfer or slip for that order (R5 hold)."""
+    return fn.EXISTS(
+        OrderLine.select(SQL("1"))
+        .join(Order)
+        .join(Payment, on=(Payment.order == Order.id))
+        .where(
+            (OrderLine.open_mailbox == Mailbox.id)
+            & (Order.status == ORDER_AWAITING_PAYMENT)
+            & (Payment.status == PAYMENT_REPORTED)
+        )
+    )
+
+
+def status_condition(status: Status, policy: Policy, today: dt.date):
+    """A WHERE condition on Mailbox true exactly when mailbox_status(...) == status."""
+    expires = Mailbox.expires_on
+    ceased_before = today - dt.timedelta(days=policy.restore_window_days)
+    held_from = today - dt.timedelta(days=policy.declared_payment_hold_days)
+    expiring_until = today + dt.timedelta(days=policy.expiring_window_days)
+    awaiting = _awaiting_payment()
+    held = _declared_payment() & (expires >= held_from)
+    if status == Status.CEASED:
+        return expires < ceased_before
+    if status == Status.DEACTIVATED:
+        return (expires >= ceased_before) & (expires < today) & ~held
+    if status == Status.AWAITING_PAYMENT:
+        return (expires >= ceased_before) & awaiting & ((expires >= today) | held)
+    if status == Status.EXPIRING:
+        return (expires >= today) & (expires <= expiring_until) & ~awaiting
+    return (expires > expiring_until) & ~awaiting
+
+
+def statuses_condition(statuses, today: dt.date, conventions=None):
+    """Mailboxes (joined to Account) in any of `statuses`, each convention by its policy."""
+    conventions = list(conventions if conventions is not None else Convention.select())
+    parts = [
+        (Account.convention == c.id) & status_condition(s, Policy.of(c), today)
+        for c in conventions
+        for s in statuses
+    ]
+    return functools.reduce(operator.or_, parts) if parts else SQL("1 = 0")
+
+
+def dashboard_counts(today: dt.date) -> dict[Status, int]:
+    """How many mailboxes are in each status: one COUNT per status and convention."""
+    counts = dict.fromkeys(Status, 0)
+    for convention in Convention.select():
+        policy = Policy.of(convention)
+        for status in Status:
+            counts[status] += (
+                Mailbox.select()
+                .join(Account)
+                .where(
+                    (Account.convention == convention.id) & status_condition(status, policy, today)
+                )
+                .count()
+            )
+    return counts
+
+
+# --- Search ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Filters:
+    text: str = ""
+    status: Status | None = None
+    expires_from: dt.date | None = None
+    expires_to: dt.date | None = None
+
+
+def search_mailboxes(filters: Filters, today: dt.date):
+    """Mailboxes (joined to Account) matching address, holder name, login or codice
+    fiscale (every word must match one of them), status and expiry window."""
+    query = Mailbox.select(Mailbox, Account).join(Account)
+    for word in filters.text.split():
+        query = query.where(
+            Mailbox.address.contains(word)
+            | Account.first_name.contains(word)
+            | Account.last_name.contains(word)
+            | Account.company_name.contains(word)
+            | Account.login.contains(word)
+            | (Account.fiscal_code == word.upper())
+        )
+    if filters.status is not None:
+        query = query.where(statuses_condition([filters.status], today))
+    if filters.expires_from is not None:
+        query = query.where(Mailbox.expires_on >= filters.expires_from)
+    if filters.expires_to is not None:
+        query = query.where(Mailbox.expires_on <= filters.expires_to)
+    return query.order_by(Mailbox.expires_on, Mailbox.address)
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list
+    number: int
+    pages: int
+    total: int
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number < self.pages
+
+
+def paginate(query, number: int, size: int = PAGE_SIZE) -> Page:
+    """One page of `query` (numbered from 1; out-of-range numbers land on the last)."""
+    total = query.count()
+    pages = max(1, math.ceil(total / size))
+    number = min(max(1, number), pages)
+    return Page(list(query.paginate(number, size)), number, pages, total)
+
+
+# --- Domicilio digitale -------------------------------------------------------------------
+
+DOMICILIO_STATUSES = (Status.EXPIRING, Status.DEACTIVATED, Status.CEASED)
+
+
+def domicilio_query(today: dt.date):
+    """Members without a working domicilio digitale (SPEC §3): deactivated, ceased, or
+    expiring with no order awaiting payment (a wizard left as a draft is no order)."""
+    return (
+        Mailbox.select(Mailbox, Account)
+        .join(Account)
+        .where(statuses_condition(DOMICILIO_STATUSES, today))
+        .order_by(Mailbox.expires_on, Mailbox.address)
+    )
+
+
+# --- Scheduled jobs ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class JobHealth:
+    job: str
+    runs: list  # the latest runs, newest first
+    is_silent: bool  # no run started within JOB_SILENCE
+    has_failed: bool  # the latest run failed
+
+    @property
+    def last(self):
+        return self.runs[0] if self.runs else None
+
+
+def job_health(now: dt.datetime, per_job: int = 10) -> list[JobHealth]:
+    """Each job that ever ran, with its latest runs, flagged when silent or failing."""
+    names = [r.job for r in JobRun.select(JobRun.job).distinct().order_by(JobRun.job)]
+    health = []
+    for name in names:
+        runs = list(
+            JobRun.select()
+            .where(JobRun.job == name)
+            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
+            .limit(per_job)
+        )
+        health.append(
+            JobHealth(
+                job=name,
+                runs=runs,
+                is_silent=runs[0].started_at < now - JOB_SILENCE,
+                has_failed=runs[0].status == "failed",
+            )
+        )
+    return health

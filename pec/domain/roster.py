@@ -1,0 +1,511 @@
+"""The member roster as CSV (SPEC §3): a dry run that lists every bad line with its
+reason, an idempotent upsert by PEC address, and an export that imports back unchanged.
+
+File: UTF-8 (with or without BOM) or Windows-1252 (Excel), `;` or `,` sniffed from the
+header, dates GG/MM/AAAA. Columns are named in the header (any order); see COLUMNS.
+Rules that keep an import trustworthy (README, "Roster CSV"):
+- a bad line is reported and skipped; every other line is still imported;
+- the first line of a PEC address wins, later repeats are bad lines; lines of one
+  account must agree on the holder's data (the first one wins, the others are bad);
+- an empty optional cell keeps what the portal has (an import never blanks data);
+- an expiry is never moved back (a renewal paid on the portal would be undone), nor
+  changed while the mailbox is on an open order, and a mailbox never changes holder.
+"""
+
+import codecs
+import csv
+import datetime as dt
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from peewee import Case, SqliteDatabase
+
+from pec.domain.holders import HOLDER_FIELDS, check_holder, normal_email
+from pec.extensions import db
+from pec.models import (
+    OPEN_ORDER_STATUSES,
+    Account,
+    AuditEvent,
+    Convention,
+    Mailbox,
+    Order,
+    OrderLine,
+)
+
+COLUMNS = ("convention_code", "pec_address", "expires_on", "account_login", *HOLDER_FIELDS)
+REQUIRED_COLUMNS = (
+    "convention_code",
+    "pec_address",
+    "expires_on",
+    "fiscal_code",
+    "reference_email",
+)
+# Rows per INSERT / IN (...): far below SQLite's and PostgreSQL's parameter limits.
+CHUNK = 500
+
+_DATE_IT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
+_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+class RosterFileError(Exception):
+    """The file as a whole cannot be read: `code` is encoding, empty or columns."""
+
+    def __init__(self, code: str, columns: Iterable[str] = ()):
+        super().__init__(code)
+        self.code = code
+        self.columns = list(columns)
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why line `line` (1 = the header) was not imported."""
+
+    line: int
+    code: str
+    value: str = ""
+    other_line: int | None = None
+
+
+@dataclass
+class Row:
+    line: int
+    convention_code: str
+    address: str
+    expires_on: dt.date
+    login: str  # "" when the file leaves it to the portal
+    holder: dict  # normalised holder fields that the line sets (empty cells left out)
+
+
+@dataclass
+class Report:
+    """What a dry run would do, or what an apply did."""
+
+    applied: bool = False
+    lines: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    new_accounts: int = 0
+    updated_accounts: int = 0
+    new_mailboxes: int = 0
+    updated_mailboxes: int = 0
+    unchanged_mailboxes: int = 0
+
+    @property
+    def bad_lines(self) -> list[int]:
+        return sorted({p.line for p in self.problems})
+
+    @property
+    def good_lines(self) -> int:
+        return self.lines - len(self.bad_lines)
+
+    @property
+    def changes(self) -> int:
+        return (
+            self.new_accounts + self.updated_accounts + self.new_mailboxes + self.updated_mailboxes
+        )
+
+
+# --- Reading the file ------------------------------------------------------------------
+
+
+def decode(data: bytes) -> str:
+    """UTF-8 with or without BOM, else Windows-1252 (Excel's "CSV (separato da ;)")."""
+    if data.startswith(codecs.BOM_UTF8):
+        data = data[len(codecs.BOM_UTF8) :]
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            return data.decode("cp1252")
+        except UnicodeDecodeError:
+            raise RosterFileError("encoding") from None
+
+
+def sniff_delimiter(header: str) -> str:
+    return ";" if header.count(";") >= header.count(",") else ","
+
+
+def parse_date(value: str) -> dt.date | None:
+    """GG/MM/AAAA (also with - or .), or AAAA-MM-GG; None if it is not a real date."""
+    value = value.strip()
+    if match := _DATE_IT.match(value):
+        day, month, year = (int(g) for g in match.groups())
+    elif match := _DATE_ISO.match(value):
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        return None
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return None
+
+
+def _header_name(cell: str) -> str:
+    return cell.strip().lower().replace(" ", "_")
+
+
+def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
+    """Rows that pass the checks needing no database, the problems of the others, and
+    the number of data lines read (blank lines are not counted)."""
+    text = decode(data)
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    if not first_line:
+        raise RosterFileError("empty")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
+    header: list[str] | None = None
+    rows: list[Row] = []
+    problems: list[Problem] = []
+    first_line_of: dict[str, int] = {}
+    lines = 0
+    previous_end = 0
+    for cells in reader:
+        line, previous_end = previous_end + 1, reader.line_num
+        if not any(c.strip() for c in cells):
+            continue
+        if header is None:
+            header = [_header_name(c) for c in cells]
+            unknown = [c for c in header if c not in COLUMNS]
+            repeated = {c for c in header if header.count(c) > 1}
+            missing = [c for c in REQUIRED_COLUMNS if c not in header]
+            if unknown or repeated or missing:
+                raise RosterFileError("columns", missing + unknown + sorted(repeated))
+            continue
+        lines += 1
+        if len(cells) != len(header):
+            problems.append(Problem(line, "field_count", f"{len(cells)}/{len(header)}"))
+            continue
+        row, row_problems = _check_line(line, dict(zip(header, cells, strict=True)))
+        if row is not None and row.address in first_line_of:
+            row_problems.append(
+                Problem(line, "address_duplicate", row.address, first_line_of[row.address])
+            )
+        elif row is not None:
+            first_line_of[row.address] = line
+        if row_problems:
+            problems.extend(row_problems)
+        else:
+            rows.append(row)
+    if header is None:
+        raise RosterFileError("empty")
+    return rows, problems, lines
+
+
+def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
+    values = {k: v.strip() for k, v in values.items()}
+    problems = []
+    convention_code = values["convention_code"]
+    if not convention_code:
+        problems.append(Problem(line, "convention_missing"))
+    address = values["pec_address"].lower()
+    if not address:
+        problems.append(Problem(line, "address_missing"))
+    elif normal_email(address) is None:
+        problems.append(Problem(line, "address_invalid", values["pec_address"]))
+    expires_on = None
+    if not values["expires_on"]:
+        problems.append(Problem(line, "expires_on_missing"))
+    else:
+        expires_on = parse_date(values["expires_on"])
+        if expires_on is None:
+            problems.append(Problem(line, "expires_on_invalid", values["expires_on"]))
+    holder, codes = check_holder({k: v for k, v in values.items() if k in HOLDER_FIELDS})
+    for code in codes:
+        column = code.rsplit("_", 1)[0]
+        problems.append(Problem(line, code, values.get(column, "")))
+    # An empty optional cell keeps what the portal has (the import never blanks data).
+    holder = {k: v for k, v in holder.items() if v}
+    if not values.get("person_type"):
+        holder.pop("person_type", None)
+    if problems or expires_on is None:
+        return None, problems
+    row = Row(
+        line, convention_code, address, expires_on, values.get("account_login", "").lower(), holder
+    )
+    return row, problems
+
+
+# --- Planning against the database ------------------------------------------------------
+
+
+@dataclass
+class _Plan:
+    report: Report
+    new_accounts: dict[str, dict] = field(default_factory=dict)  # login -> values
+    account_updates: list[tuple[Account, dict]] = field(default_factory=list)
+    new_mailboxes: list[tuple[str, str, dt.date]] = field(
+        default_factory=list
+    )  # login, address, expiry
+    mailbox_updates: list[tuple[Mailbox, dt.date]] = field(default_factory=list)
+    account_ids: dict[str, int] = field(default_factory=dict)  # login -> id, existing ones
+
+
+def _chunks(items: list, size: int = CHUNK):
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def _existing(rows: list[Row]) -> tuple[dict[str, Mailbox], dict[str, Account]]:
+    mailboxes: dict[str, Mailbox] = {}
+    accounts: dict[str, Account] = {}
+    for chunk in _chunks([r.address for r in rows]):
+        for box in Mailbox.select(Mailbox, Account).join(Account).where(Mailbox.address.in_(chunk)):
+            mailboxes[box.address] = box
+            accounts[box.account.login] = box.account
+    logins = sorted(
+        {r.login or r.holder.get("reference_email", "").lower() for r in rows} - set(accounts)
+    )
+    for chunk in _chunks(logins):
+        for account in Account.select().where(Account.login.in_(chunk)):
+            accounts[account.login] = account
+    return mailboxes, accounts
+
+
+def _on_open_orders(mailbox_ids: list[int]) -> set[int]:
+    found = set()
+    for chunk in _chunks(mailbox_ids):
+        lines = (
+            OrderLine.select(OrderLine.mailbox)
+            .join(Order)
+            .where(OrderLine.open_mailbox.in_(chunk) & Order.status.in_(OPEN_ORDER_STATUSES))
+        )
+        found.update(line.mailbox_id for line in lines)
+    return found
+
+
+def _plan(data: bytes) -> _Plan:
+    rows, problems, lines = read_rows(data)
+    plan = _Plan(Report(lines=lines))
+    conventions = {c.code.lower(): c for c in Convention.select()}
+    mailboxes, accounts = _existing(rows)
+    moving = [
+        mailboxes[r.address].id
+        for r in rows
+        if r.address in mailboxes and mailboxes[r.address].expires_on != r.expires_on
+    ]
+    on_open_orders = _on_open_orders(moving)
+    leaders: dict[str, Row] = {}  # login -> the first good line of that account
+    for row in rows:
+        before = len(problems)
+        convention = conventions.get(row.convention_code.lower())
+        box = mailboxes.get(row.address)
+        login = row.login or (box.account.login if box else row.holder["reference_email"].lower())
+        account = accounts.get(login)
+        if convention is None:
+            problems.append(Problem(row.line, "convention_unknown", row.convention_code))
+        elif account is not None and account.convention_id != convention.id:
+            problems.append(Problem(row.line, "account_convention", login))
+        if box is not None and box.account.login != login:
+            problems.append(Problem(row.line, "owner_conflict", box.account.login))
+        if box is not None and row.expires_on < box.expires_on:
+            problems.append(
+                Problem(row.line, "expiry_backwards", box.expires_on.strftime("%d/%m/%Y"))
+            )
+        elif box is not None and box.id in on_open_orders and row.expires_on != box.expires_on:
+            problems.append(Problem(row.line, "open_order"))
+        leader = leaders.get(login)
+        if leader is not None and (
+            leader.convention_code.lower() != row.convention_code.lower()
+            or any(
+                leader.holder[k] != row.holder[k] for k in leader.holder.keys() & row.holder.keys()
+            )
+        ):
+            problems.append(Problem(row.line, "holder_conflict", login, leader.line))
+        if len(problems) > before:
+            continue
+        if leader is None:
+            leaders[login] = row
+            _plan_account(plan, login, account, convention, row.holder)
+        if box is None:
+            plan.new_mailboxes.append((login, row.address, row.expires_on))
+        elif box.expires_on != row.expires_on:
+            plan.mailbox_updates.append((box, row.expires_on))
+        else:
+            plan.report.unchanged_mailboxes += 1
+    plan.report.problems = sorted(problems, key=lambda p: (p.line, p.code))
+    plan.report.new_accounts = len(plan.new_accounts)
+    plan.report.updated_accounts = len(plan.account_updates)
+    plan.report.new_mailboxes = len(plan.new_mailboxes)
+    plan.report.updated_mailboxes = len(plan.mailbox_updates)
+    return plan
+
+
+def _plan_account(plan: _Plan, login: str, account, convention, holder: dict) -> None:
+    if account is None:
+        blank = {k: "" for k in HOLDER_FIELDS} | {"person_type": "person"}
+        plan.new_accounts[login] = blank | holder | {"login": login, "convention": convention.id}
+        return
+    plan.account_ids[login] = account.id
+    changes = {k: v for k, v in holder.items() if getattr(account, k) != v}
+    if changes:
+        plan.account_updates.append((account, changes))
+
+
+# --- Dry run and apply -------------------------------------------------------------------
+
+
+def _write_transaction():
+    # One writer at a time on SQLite: take the write lock up front (NOTES.md).
+    return db.atomic("IMMEDIATE") if isinstance(db.obj, SqliteDatabase) else db.atomic()
+
+
+def dry_run(data: bytes) -> Report:
+    """What importing `data` would do, with every bad line; changes nothing."""
+    return _plan(data).report
+
+
+def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Report:
+    """Import the good lines of `data` in one transaction; the bad ones are reported.
+
+    Idempotent: applying the same file again finds nothing to change."""
+    with _write_transaction():
+        plan = _plan(data)
+        now = _now()
+        audit: list[dict] = []
+        new_logins = list(plan.new_accounts)
+        for chunk in _chunks(new_logins):
+            Account.insert_many(
+                [plan.new_accounts[login] | {"created_at": now} for login in chunk]
+            ).execute()
+        account_ids = dict(plan.account_ids)
+        for chunk in _chunks(new_logins):
+            for account in Account.select(Account.id, Account.login).where(
+                Account.login.in_(chunk)
+            ):
+                account_ids[account.login] = account.id
+                audit.append(
+                    _event(now, actor, ip, "roster.account_created", "Account", account.id, None)
+                )
+        _bulk_update(Account, [(account.id, changes) for account, changes in plan.account_updates])
+        for account, changes in plan.account_updates:
+            before = {k: getattr(account, k) for k in changes}
+            audit.append(
+                _event(
+                    now,
+                    actor,
+                    ip,
+                    "roster.account_updated",
+                    "Account",
+                    account.id,
+                    {"before": before, "after": changes},
+                )
+            )
+        new_rows = [
+            {
+                "account": account_ids[login],
+                "address": address,
+                "expires_on": expires,
+                "created_at": now,
+            }
+            for login, address, expires in plan.new_mailboxes
+        ]
+        for chunk in _chunks(new_rows):
+            Mailbox.insert_many(chunk).execute()
+        for chunk in _chunks([address for _login, address, _expires in plan.new_mailboxes]):
+            for box in Mailbox.select(Mailbox.id, Mailbox.address, Mailbox.expires_on).where(
+                Mailbox.address.in_(chunk)
+            ):
+                audit.append(
+                    _event(
+                        now,
+                        actor,
+                        ip,
+                        "roster.mailbox_created",
+                        "Mailbox",
+                        box.id,
+                        {"expires_on": box.expires_on.isoformat()},
+                    )
+                )
+        _bulk_update(Mailbox, [(box.id, {"expires_on": new}) for box, new in plan.mailbox_updates])
+        for box, expires_on in plan.mailbox_updates:
+            audit.append(
+                _event(
+                    now,
+                    actor,
+                    ip,
+                    "roster.mailbox_updated",
+                    "Mailbox",
+                    box.id,
+                    {
+                        "before": {"expires_on": box.expires_on.isoformat()},
+                        "after": {"expires_on": expires_on.isoformat()},
+                    },
+                )
+            )
+        report = plan.report
+        report.applied = True
+        summary = {
+            "filename": filename,
+            "lines": report.lines,
+            "bad_lines": len(report.bad_lines),
+            "new_accounts": report.new_accounts,
+            "updated_accounts": report.updated_accounts,
+            "new_mailboxes": report.new_mailboxes,
+            "updated_mailboxes": report.updated_mailboxes,
+            "unchanged_mailboxes": report.unchanged_mailboxes,
+        }
+        audit.append(_event(now, actor, ip, "roster.imported", "", None, summary))
+        for chunk in _chunks(audit):
+            AuditEvent.insert_many(chunk).execute()
+    return report
+
+
+def _bulk_update(model, updates: list[tuple[int, dict]], size: int = 200) -> None:
+    """Many rows' different new values in a few UPDATE … SET f = CASE id … statements."""
+    for chunk in _chunks(updates, size):
+        names = sorted({name for _id, changes in chunk for name in changes})
+        assignments = {}
+        for name in names:
+            field = model._meta.fields[name]
+            cases = [(row_id, changes[name]) for row_id, changes in chunk if name in changes]
+            assignments[field] = Case(model.id, cases, field)
+        model.update(assignments).where(model.id.in_([row_id for row_id, _c in chunk])).execute()
+
+
+def _now() -> dt.datetime:
+    from pec.domain import clock
+
+    return clock.now()
+
+
+def _event(at, actor, ip, action, target_type, target_id, details) -> dict:
+    return {
+        "at": at,
+        "actor": actor,
+        "action": action,
+        "target_type": target_type,
+        "target_id": target_id,
+        "details": details,
+        "ip": ip or "",
+    }
+
+
+# --- Export ---------------------------------------------------------------------------------
+
+
+def export_roster(convention: Convention | None = None) -> bytes:
+    """Every mailbox with its holder, as a CSV that `apply` imports back unchanged
+    (UTF-8 with BOM and `;`, so Excel opens it right)."""
+    out = io.StringIO()
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(COLUMNS)
+    query = (
+        Mailbox.select(Mailbox, Account, Convention)
+        .join(Account)
+        .join(Convention)
+        .order_by(Convention.code, Mailbox.address)
+    )
+    if convention is not None:
+        query = query.where(Convention.id == convention.id)
+    for box in query.iterator():
+        account = box.account
+        writer.writerow(
+            [
+                account.convention.code,
+                box.address,
+                box.expires_on.strftime("%d/%m/%Y"),
+                account.login,
+                *(getattr(account, k) for k in HOLDER_FIELDS),
+            ]
+        )
+    return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

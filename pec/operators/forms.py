@@ -1,0 +1,126 @@
+"""Operators' forms (Flask-WTF: a CSRF token in every one)."""
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from wtforms import (
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+    widgets,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+
+from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
+from pec.models import PAYMENT_METHODS, PERSON_TYPES
+
+CONTRACT_CODES = ("conditions", "unfair_terms", "privacy")
+CONTRACT_LABELS = {
+    "conditions": _l("Condizioni Generali di Contratto"),
+    "unfair_terms": _l("Approvazione clausole vessatorie (artt. 1341-1342 c.c.)"),
+    "privacy": _l("Informativa privacy"),
+}
+
+
+class LoginForm(FlaskForm):
+    email = StringField(_l("E-mail"), validators=[DataRequired(_l("Inserisci l'e-mail."))])
+    password = PasswordField(
+        _l("Password"), validators=[DataRequired(_l("Inserisci la password."))]
+    )
+
+
+class HolderForm(FlaskForm):
+    """The holder's data; checked by pec.domain.holders.check_holder in the view."""
+
+    person_type = SelectField(
+        _l("Tipo"), choices=[SelectChoice(k, PERSON_TYPE_LABELS[k]) for k in PERSON_TYPES]
+    )
+    first_name = StringField(_l("Nome"), validators=[Length(max=100)])
+    last_name = StringField(_l("Cognome"), validators=[Length(max=100)])
+    company_name = StringField(_l("Ragione sociale"), validators=[Length(max=200)])
+    fiscal_code = StringField(_l("Codice fiscale"), validators=[Length(max=40)])
+    vat_number = StringField(_l("Partita IVA"), validators=[Length(max=40)])
+    reference_email = StringField(_l("E-mail di riferimento"), validators=[Length(max=254)])
+    phone = StringField(_l("Telefono"), validators=[Length(max=40)])
+    address = StringField(_l("Indirizzo"), validators=[Length(max=200)])
+    postal_code = StringField(_l("CAP"), validators=[Length(max=20)])
+    city = StringField(_l("Comune"), validators=[Length(max=100)])
+    province = StringField(_l("Provincia"), validators=[Length(max=40)])
+
+
+class UploadForm(FlaskForm):
+    roster = FileField(_l("File CSV dell'elenco iscritti"))
+
+
+class RejectForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Motivo del rifiuto (sarà inviato all'iscritto)"),
+        validators=[
+            DataRequired(_l("Scrivi il motivo: l'iscritto lo riceverà per e-mail.")),
+            Length(max=1000),
+        ],
+    )
+
+
+class CheckboxesField(SelectMultipleField):
+    widget = widgets.ListWidget(prefix_label=False)
+    option_widget = widgets.CheckboxInput()
+
+
+def _days(label):
+    return IntegerField(
+        label,
+        validators=[
+            InputRequired(_l("Inserisci un numero di giorni.")),
+            NumberRange(0, 3650, _l("Un numero di giorni tra 0 e 3650.")),
+        ],
+    )
+
+
+class ConventionForm(FlaskForm):
+    """Parsed further in the view (euro, rate, offsets, IBAN) through the domain."""
+
+    price = StringField(
+        _l("Prezzo di una casella, IVA esclusa (euro)"),
+        validators=[DataRequired(_l("Inserisci il prezzo."))],
+    )
+    vat_rate = StringField(
+        _l("Aliquota IVA (%)"), validators=[DataRequired(_l("Inserisci l'aliquota."))]
+    )
+    duration_years = IntegerField(
+        _l("Durata del rinnovo (anni)"),
+        validators=[
+            InputRequired(_l("Inserisci la durata.")),
+            NumberRange(1, 10, _l("Da 1 a 10 anni.")),
+        ],
+    )
+    reminder_offsets = StringField(
+        _l("Promemoria: giorni prima della scadenza"),
+        validators=[DataRequired(_l("Inserisci almeno un giorno."))],
+    )
+    expiring_window_days = _days(_l('"In scadenza" da quanti giorni prima'))
+    restore_window_days = _days(_l("Giorni per rinnovare dopo la scadenza"))
+    declared_payment_hold_days = _days(_l("Giorni di attesa per un pagamento dichiarato"))
+    document_retention_days = _days(_l("Giorni di conservazione dei documenti verificati"))
+    iban = StringField(_l("IBAN"), validators=[Length(max=40)])
+    beneficiary = StringField(_l("Beneficiario"), validators=[Length(max=200)])
+    postal_account = StringField(_l("Conto corrente postale"), validators=[Length(max=20)])
+    enabled_methods = CheckboxesField(
+        _l("Modalità di pagamento attive"),
+        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS],
+        validators=[DataRequired(_l("Attiva almeno una modalità di pagamento."))],
+    )
+
+
+class ContractForm(FlaskForm):
+    code = SelectField(
+        _l("Documento"), choices=[SelectChoice(c, CONTRACT_LABELS[c]) for c in CONTRACT_CODES]
+    )
+    title = StringField(
+        _l("Titolo"), validators=[DataRequired(_l("Inserisci il titolo.")), Length(max=200)]
+    )
+    body = TextAreaField(_l("Testo"), validators=[DataRequired(_l("Inserisci il testo."))])

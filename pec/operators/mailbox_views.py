@@ -1,0 +1,147 @@
+"""Mailboxes for operators: search and filters, one mailbox's whole history, and
+edits of the holder's data (audited)."""
+
+import datetime as dt
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from pec.domain import audit, clock
+from pec.domain.holders import HOLDER_FIELDS, check_holder
+from pec.domain.mailboxes import mailbox_views
+from pec.domain.operators import Filters, paginate, search_mailboxes
+from pec.domain.status import Status
+from pec.extensions import db
+from pec.models import (
+    Account,
+    AuditEvent,
+    IdentityDocument,
+    Mailbox,
+    Order,
+    OrderLine,
+    OutboxMessage,
+    Payment,
+    ReminderSent,
+)
+from pec.operators.blueprint import bp
+from pec.operators.forms import HolderForm
+from pec.operators.messages import HOLDER_ERRORS
+from pec.operators.session import actor, operator_required
+from pec.rendering import render_page
+
+
+def _date_arg(name: str) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+def filters_from_request() -> Filters:
+    status = request.args.get("status", "")
+    return Filters(
+        text=request.args.get("q", "").strip()[:100],
+        status=Status(status) if status in set(Status) else None,
+        expires_from=_date_arg("from"),
+        expires_to=_date_arg("to"),
+    )
+
+
+@bp.get("/mailboxes")
+@operator_required()
+def mailboxes():
+    today = clock.today()
+    filters = filters_from_request()
+    page = paginate(search_mailboxes(filters, today), request.args.get("page", 1, type=int))
+    ids = [box.id for box in page.items]
+    views = mailbox_views(Mailbox.select().where(Mailbox.id.in_(ids)), today) if ids else []
+    return render_page(
+        "operators/mailboxes.html", block="results", page=page, views=views, filters=filters
+    )
+
+
+def _history(mailbox: Mailbox) -> dict:
+    account = mailbox.account
+    order_ids = [
+        line.order_id
+        for line in OrderLine.select(OrderLine.order).where(OrderLine.mailbox == mailbox)
+    ]
+    orders = list(Order.select().where(Order.id.in_(order_ids)).order_by(Order.id.desc()))
+    payments = list(
+        Payment.select().where(Payment.order.in_(order_ids)).order_by(Payment.id.desc())
+    )
+    targets = (
+        ((AuditEvent.target_type == "Mailbox") & (AuditEvent.target_id == mailbox.id))
+        | ((AuditEvent.target_type == "Account") & (AuditEvent.target_id == account.id))
+        | ((AuditEvent.target_type == "Order") & AuditEvent.target_id.in_(order_ids))
+    )
+    return dict(
+        orders=orders,
+        payments=payments,
+        reminders=list(mailbox.reminders.order_by(ReminderSent.sent_on.desc())),
+        emails=list(
+            OutboxMessage.select()
+            .where(
+                (OutboxMessage.mailbox == mailbox)
+                | (OutboxMessage.account == account)
+                | OutboxMessage.order.in_(order_ids)
+            )
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        ),
+        events=list(
+            AuditEvent.select().where(targets).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        ),
+        documents=list(
+            IdentityDocument.select()
+            .where(IdentityDocument.account == account)
+            .order_by(IdentityDocument.uploaded_at.desc())
+        ),
+        others=list(Mailbox.of_account(account).where(Mailbox.id != mailbox.id)),
+    )
+
+
+@bp.get("/mailboxes/<int:mailbox_id>")
+@operator_required()
+def mailbox(mailbox_id: int):
+    box = Mailbox.get_or_none(Mailbox.id == mailbox_id) or abort(404)
+    view = mailbox_views(Mailbox.select().where(Mailbox.id == box.id), clock.today())[0]
+    return render_page(
+        "operators/mailbox.html", view=view, account=view.mailbox.account, **_history(box)
+    )
+
+
+@bp.route("/accounts/<int:account_id>/edit", methods=["GET", "POST"])
+@operator_required()
+def edit_account(account_id: int):
+    """The holder's data and reference e-mail; every change is audited with before/after."""
+    account = Account.get_or_none(Account.id == account_id) or abort(404)
+    back = request.values.get("mailbox", type=int)
+    form = HolderForm(obj=account)
+    if form.validate_on_submit():
+        clean, problems = check_holder({k: getattr(form, k).data or "" for k in HOLDER_FIELDS})
+        for code in problems:
+            name, message = HOLDER_ERRORS[code]
+            getattr(form, name).errors.append(message)
+        if not problems:
+            changes = {k: v for k, v in clean.items() if getattr(account, k) != v}
+            if changes:
+                with db.atomic():
+                    before = {k: getattr(account, k) for k in changes}
+                    Account.update(**changes).where(Account.id == account.id).execute()
+                    audit.record(
+                        actor(),
+                        "account.updated",
+                        account,
+                        {"before": before, "after": changes},
+                        ip=request.remote_addr,
+                    )
+                flash(_("Dati del titolare aggiornati."), "info")
+            else:
+                flash(_("Nessuna modifica."), "info")
+            if back and Mailbox.get_or_none((Mailbox.id == back) & (Mailbox.account == account)):
+                return redirect(url_for("operators.mailbox", mailbox_id=back), 303)
+            return redirect(url_for("operators.mailboxes", q=account.login), 303)
+    status = 422 if form.errors else 200
+    return render_page(
+        "operators/account_edit.html", status=status, form=form, account=account, back=back
+    )

@@ -1,0 +1,155 @@
+"""Convention settings and contract versions: admins only, every change audited."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from pec.domain import convention_settings as settings
+from pec.domain.money import format_rate, parse_eur
+from pec.models import ROLE_ADMIN, ContractDocument, Convention
+from pec.operators.blueprint import bp
+from pec.operators.forms import CONTRACT_LABELS, ContractForm, ConventionForm
+from pec.operators.session import actor, operator_required
+from pec.rendering import render_page
+
+
+def _convention(convention_id: int) -> Convention:
+    return Convention.get_or_none(Convention.id == convention_id) or abort(404)
+
+
+@bp.get("/conventions")
+@operator_required(ROLE_ADMIN)
+def conventions():
+    items = list(Convention.select().order_by(Convention.code))
+    if len(items) == 1:
+        return redirect(url_for("operators.convention", convention_id=items[0].id), 303)
+    return render_page("operators/conventions.html", conventions=items)
+
+
+def _form_values(form: ConventionForm) -> dict:
+    """The form as model values; parse errors go to the fields, {} if any."""
+    values = {}
+    parsers = {
+        "price": ("price_cents", parse_eur, _("Un importo in euro, per esempio 4,00.")),
+        "vat_rate": (
+            "vat_rate_bp",
+            settings.parse_rate,
+            _("Un'aliquota tra 0 e 100, per esempio 22."),
+        ),
+        "reminder_offsets": (
+            "reminder_offsets",
+            settings.parse_offsets,
+            _("Giorni tra 0 e 365 separati da virgole, per esempio 60, 30, 15, 7, 1."),
+        ),
+        "iban": ("iban", settings.parse_iban, _("IBAN non valido.")),
+        "postal_account": (
+            "postal_account",
+            settings.parse_postal_account,
+            _("Il conto corrente postale è fatto di sole cifre."),
+        ),
+    }
+    for name, (key, parse, message) in parsers.items():
+        try:
+            values[key] = parse(getattr(form, name).data or "")
+        except (ValueError, ArithmeticError):
+            getattr(form, name).errors.append(message)
+    for name in (
+        "duration_years",
+        "expiring_window_days",
+        "restore_window_days",
+        "declared_payment_hold_days",
+        "document_retention_days",
+    ):
+        values[name] = getattr(form, name).data
+    values["beneficiary"] = (form.beneficiary.data or "").strip()
+    values["enabled_methods"] = settings.methods_value(form.enabled_methods.data)
+    if form.errors:
+        return {}
+    for name in settings.missing_payment_details(values):
+        getattr(form, name).errors.append(
+            _("Serve per le modalità di pagamento attive (bonifico o bollettino).")
+        )
+    return {} if form.errors else values
+
+
+@bp.route("/conventions/<int:convention_id>", methods=["GET", "POST"])
+@operator_required(ROLE_ADMIN)
+def convention(convention_id: int):
+    item = _convention(convention_id)
+    if request.method == "GET":
+        plain = [f for f in settings.SETTINGS if f in ConventionForm.__dict__]
+        form = ConventionForm(
+            data={f: getattr(item, f) for f in plain},
+            price=f"{item.price_cents // 100},{item.price_cents % 100:02d}",
+            vat_rate=format_rate(item.vat_rate_bp).rstrip("%"),
+            reminder_offsets=", ".join(str(d) for d in item.offsets),
+            enabled_methods=item.methods,
+        )
+    else:
+        form = ConventionForm()
+    if form.validate_on_submit() and (values := _form_values(form)):
+        changed = settings.update_convention(item, values, actor=actor(), ip=request.remote_addr)
+        if changed:
+            flash(_("Impostazioni salvate: valgono per i nuovi ordini."), "info")
+        else:
+            flash(_("Nessuna modifica."), "info")
+        return redirect(url_for("operators.convention", convention_id=item.id), 303)
+    status = 422 if form.errors else 200
+    return render_page(
+        "operators/convention.html",
+        status=status,
+        form=form,
+        convention=item,
+        documents=_documents(item),
+        contract_form=ContractForm(),
+        contract_labels=CONTRACT_LABELS,
+    )
+
+
+def _documents(item: Convention) -> list[ContractDocument]:
+    return list(
+        ContractDocument.select()
+        .where(ContractDocument.convention == item)
+        .order_by(ContractDocument.code, ContractDocument.version.desc())
+    )
+
+
+@bp.route("/conventions/<int:convention_id>/contracts", methods=["GET", "POST"])
+@operator_required(ROLE_ADMIN)
+def contract_version(convention_id: int):
+    """A new version of a contract document (the old one stays as members accepted it)."""
+    item = _convention(convention_id)
+    form = ContractForm()
+    if request.method == "GET" and request.args.get("code") in CONTRACT_LABELS:
+        current = (
+            ContractDocument.current_for(item)
+            .where(ContractDocument.code == request.args["code"])
+            .first()
+        )
+        form.code.data = request.args["code"]
+        if current is not None:
+            form.title.data, form.body.data = current.title, current.body
+    if form.validate_on_submit():
+        document = settings.add_contract_version(
+            item,
+            form.code.data,
+            form.title.data,
+            form.body.data,
+            actor=actor(),
+            ip=request.remote_addr,
+        )
+        flash(
+            _(
+                "Nuova versione %(version)d pubblicata: vale per i nuovi ordini.",
+                version=document.version,
+            ),
+            "info",
+        )
+        return redirect(url_for("operators.convention", convention_id=item.id), 303)
+    status = 422 if form.errors else 200
+    return render_page(
+        "operators/contract_form.html",
+        status=status,
+        form=form,
+        convention=item,
+        documents=_documents(item),
+    )

@@ -1,0 +1,69 @@
+"""A real Chromium: an operator signs in, reads the dashboard, opens a mailbox's history."""
+
+import pytest
+
+from tests.conftest import axe_violations
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def demo_server(app, live_server):
+    from pec.demo import load_demo
+    from pec.domain import clock
+
+    load_demo(clock.today())
+    return live_server
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
+def test_operator_signs_in_and_opens_a_mailbox_history(browser, demo_server, javascript):
+    context = browser.new_context(java_script_enabled=javascript, locale="it-IT")
+    page = context.new_page()
+    page.goto(demo_server + "/operators/")
+    page.wait_for_url("**/operators/login**")
+    page.get_by_label("E-mail").fill("admin@example.org")
+    page.get_by_label("Password").fill("admin-password")
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/operators/")
+    assert page.locator("h1").inner_text() == "Riepilogo caselle"
+    assert page.locator("#count-expiring").inner_text() == "2"
+    assert page.locator("#count-deactivated").inner_text() == "1"
+    page.locator("a[href$='status=deactivated']").click()
+    page.wait_for_url("**/operators/mailboxes?status=deactivated")
+    page.get_by_role("link", name="m.rossi@pec.demo.it").click()
+    page.wait_for_selector("h1:text('m.rossi@pec.demo.it')")
+    assert "Disattivato" in page.locator("main").inner_text()
+    assert page.get_by_role("heading", name="Registro attività").count() == 1
+    context.close()
+
+
+def test_search_swaps_only_the_results_with_htmx(browser, demo_server):
+    page = browser.new_page()
+    page.goto(demo_server + "/operators/login")
+    page.get_by_label("E-mail").fill("admin@example.org")
+    page.get_by_label("Password").fill("admin-password")
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/operators/")
+    page.goto(demo_server + "/operators/mailboxes")
+    page.get_by_label("Cerca").fill("BNCNNA85M41F205Q")
+    page.get_by_role("button", name="Filtra").click()
+    page.wait_for_url("**/operators/mailboxes?q=BNCNNA85M41F205Q**")
+    assert page.locator("#results th.address").all_inner_texts() == ["anna.bianchi@pec.demo.it"]
+    assert page.locator("h1").count() == 1  # a fragment swap, not a page inside the page
+    page.close()
+
+
+def test_dashboard_and_lists_have_no_axe_violations(browser, demo_server):
+    page = browser.new_page()
+    page.goto(demo_server + "/operators/login")
+    assert axe_violations(page) == []
+    page.get_by_label("E-mail").fill("admin@example.org")
+    page.get_by_label("Password").fill("admin-password")
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/operators/")
+    assert axe_violations(page) == []
+    for path in ("/operators/mailboxes", "/operators/domicilio", "/operators/audit"):
+        page.goto(demo_server + path)
+        assert axe_violations(page) == [], path
+    page.close()

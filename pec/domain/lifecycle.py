@@ -380,6 +380,22 @@ def deactivate_overdue(today: dt.date, notices: Notices) -> JobResult:
     return _apply_each(plan_deactivations(today), apply)
 
 
+def _cancel_open_orders_of(mailbox_id: int) -> list[int]:
+    """R6: an open order holding a ceased mailbox can never be paid (register_payment
+    answers window_closed); cancel it, so its other mailboxes can be renewed anew."""
+    ids = [
+        line.order_id
+        for line in OrderLine.select(OrderLine.order).where(OrderLine.open_mailbox == mailbox_id)
+    ]
+    if not ids:
+        return []
+    Order.update(status=ORDER_CANCELLED, cancelled_at=clock.now()).where(
+        Order.id.in_(ids) & Order.status.in_((ORDER_DRAFT, ORDER_AWAITING_PAYMENT))
+    ).execute()
+    OrderLine.update(open_mailbox=None).where(OrderLine.order.in_(ids)).execute()
+    return ids
+
+
 def cease_lapsed(today: dt.date, notices: Notices) -> JobResult:
     """R6: cease what is past the restore window and tell the holder, exactly once."""
 
@@ -403,11 +419,12 @@ def cease_lapsed(today: dt.date, notices: Notices) -> JobResult:
             if changed != 1:
                 return "unchanged"
             _queue(notices, due, email)
+            cancelled = _cancel_open_orders_of(due.mailbox.id)
             audit.record(
                 "system:ceasing",
                 "mailbox.ceased",
                 due.mailbox,
-                {"expires_on": due.expires_on, "on": today},
+                {"expires_on": due.expires_on, "on": today, "orders_cancelled": cancelled},
             )
         return "ceased"
 

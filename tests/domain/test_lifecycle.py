@@ -276,6 +276,19 @@ def test_ceased_after_the_restore_window_with_a_notice(ctx, today):
     assert "Registro delle Imprese" in message.body_text
 
 
+def test_ceasing_cancels_the_unpayable_open_order_and_frees_its_other_mailbox(ctx, today):
+    account = make_account()
+    lapsed = make_mailbox(account, expires_in=-91, deactivated_on=today)
+    other = make_mailbox(account, expires_in=10)
+    order = make_order([lapsed, other], method="bank_transfer")
+    assert cease(today).counts["ceased"] == 1
+    order = Order.get_by_id(order.id)
+    assert order.status == "cancelled" and order.cancelled_at is not None
+    assert Order.open_for(other) is None and Order.open_for(lapsed) is None
+    event = AuditEvent.get(AuditEvent.action == "mailbox.ceased")
+    assert event.details["orders_cancelled"] == [order.id]
+
+
 def test_convention_restore_window_decides_ceasing(ctx, today):
     short = make_mailbox(make_account(make_convention(restore_window_days=15)), expires_in=-16)
     long = make_mailbox(expires_in=-16)

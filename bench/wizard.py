@@ -71,14 +71,14 @@ def weight(app, gz, login):
     if not os.path.exists(CHROMIUM):
         print(f"wizard (browser)          skipped: no Chromium at {CHROMIUM}")
         return
+    import logging
+
     from playwright.sync_api import sync_playwright
 
     from pec.demo import load_demo
     from pec.domain import clock
     from pec.extensions import db
     from pec.models import Order, OrderLine
-
-    import logging
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in the figures
     server = make_server("127.0.0.1", 0, app, threaded=True)

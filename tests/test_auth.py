@@ -156,3 +156,16 @@ def test_english_is_selectable_and_sticks_to_the_account(member, demo):
     member.client.delete_cookie("session")
     member.login()
     assert "PEC management" in member.client.get("/mailboxes/").get_data(as_text=True)
+
+
+def test_reminder_link_prefills_the_address_and_the_account_password_opens_it(member, demo):
+    """R7: the reminder's link is the login with the PEC address prefilled."""
+    page = member.client.get("/login?login=mario.rossi@pec.demo.it&next=/mailboxes/")
+    assert 'value="mario.rossi@pec.demo.it"' in page.get_data(as_text=True)
+    response = member.post(
+        "/login",
+        {"identifier": "mario.rossi@pec.demo.it", "password": "demo-password", "next": "/mailboxes/"},
+    )
+    assert response.status_code == 303 and response.location.endswith("/mailboxes/")
+    listing = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert listing.count('class="address"') == 3

@@ -53,7 +53,8 @@ def _normalise(identifier: str) -> str:
 
 
 def authenticate(identifier: str, password: str) -> Principal | None:
-    """(a) account login + password, or (b) PEC address + that mailbox's password."""
+    """(a) account login + password, or (b) PEC address + that mailbox's password
+    (that mailbox only), or a PEC address + its account's password (the account)."""
     identifier = _normalise(identifier)
     candidates = []
     account = Account.get_or_none(Account.login == identifier)
@@ -62,6 +63,10 @@ def authenticate(identifier: str, password: str) -> Principal | None:
     mailbox = Mailbox.get_or_none(Mailbox.address == identifier)
     if mailbox is not None:
         candidates.append(("mailbox", mailbox))
+        # The reminder's link prefills the PEC address (R7); the holder may answer with
+        # the account password, which already opens every mailbox of that account.
+        if account is None or account.id != mailbox.account_id:
+            candidates.append(("account", mailbox.account))
     if not candidates:
         passwords.burn_time(password)
         return None

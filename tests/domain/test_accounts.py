@@ -25,6 +25,29 @@ def test_pec_address_login_sees_that_mailbox_only(app):
     assert principal.account().id == account.id
 
 
+def test_pec_address_with_the_account_password_opens_the_account(app):
+    """The reminder's link prefills the PEC address; the holder knows the account password."""
+    account = make_account()
+    box = make_mailbox(account)  # no password of its own
+    other = make_mailbox(account)
+    principal = accounts.authenticate(box.address, PASSWORD)
+    assert principal == accounts.Principal("account", account.id)
+    assert {m.id for m in principal.mailboxes()} == {box.id, other.id}
+    # Another holder's account password does not open this mailbox.
+    stranger = make_account(password="stranger-password")
+    assert accounts.authenticate(box.address, "stranger-password") is None
+    assert stranger.id != account.id
+
+
+def test_mailbox_password_wins_over_the_account_password_for_a_pec_address(app):
+    account = make_account()
+    box = make_mailbox(account, password="box-password")
+    assert accounts.authenticate(box.address, "box-password") == accounts.Principal(
+        "mailbox", box.id
+    )
+    assert accounts.authenticate(box.address, PASSWORD) == accounts.Principal("account", account.id)
+
+
 def test_wrong_password_and_unknown_login_both_fail(app):
     account = make_account()
     assert accounts.authenticate(account.login, "wrong") is None

@@ -164,7 +164,11 @@ def test_reminder_link_prefills_the_address_and_the_account_password_opens_it(me
     assert 'value="mario.rossi@pec.demo.it"' in page.get_data(as_text=True)
     response = member.post(
         "/login",
-        {"identifier": "mario.rossi@pec.demo.it", "password": "demo-password", "next": "/mailboxes/"},
+        {
+            "identifier": "mario.rossi@pec.demo.it",
+            "password": "demo-password",
+            "next": "/mailboxes/",
+        },
     )
     assert response.status_code == 303 and response.location.endswith("/mailboxes/")
     listing = member.client.get("/mailboxes/").get_data(as_text=True)

@@ -34,7 +34,12 @@ def demo():
     database.migrate()
     with db.connection_context():
         load_demo(clock.today())
-    click.echo("Demo data ready: see README for the logins.")
+    click.echo(
+        "Demo data ready.\n"
+        "  member (account):  mario.rossi@example.org / demo-password\n"
+        "  member (PEC box):  anna.bianchi@pec.demo.it / demo-password\n"
+        "  operator (admin):  admin@example.org / admin-password  → /operators/"
+    )
 
 
 @pec.command("create-operator")

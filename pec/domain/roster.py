@@ -451,18 +451,7 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                     "roster.mailbox_updated",
                     "Mailbox",
                     box.id,
-                    {
-                        "before": {
-                            "expires_on": box.expires_on.isoformat(),
-                            "deactivated_on": _iso(box.deactivated_on),
-                            "ceased_on": _iso(box.ceased_on),
-                        },
-                        "after": {
-                            "expires_on": expires_on.isoformat(),
-                            "deactivated_on": None,
-                            "ceased_on": None,
-                        },
-                    },
+                    _expiry_change(box, expires_on),
                 )
             )
         report = plan.report
@@ -495,8 +484,14 @@ def _bulk_update(model, updates: list[tuple[int, dict]], size: int = 200) -> Non
         model.update(assignments).where(model.id.in_([row_id for row_id, _c in chunk])).execute()
 
 
-def _iso(day: dt.date | None) -> str | None:
-    return day.isoformat() if day else None
+def _expiry_change(box: Mailbox, expires_on: dt.date) -> dict:
+    """Before/after of a roster expiry change, with the lifecycle marks it cleared."""
+    before = {"expires_on": box.expires_on.isoformat()}
+    after = {"expires_on": expires_on.isoformat()}
+    for mark in ("deactivated_on", "ceased_on"):
+        if getattr(box, mark) is not None:
+            before[mark], after[mark] = getattr(box, mark).isoformat(), None
+    return {"before": before, "after": after}
 
 
 def _now() -> dt.datetime:

@@ -198,5 +198,66 @@ def purge_documents(today):
     click.echo(f"{result.purged} document file(s) purged as of {day.isoformat()}.")
 
 
+@pec.command("import-statement")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option(
+    "--apply", "do_apply", is_flag=True, help="Register the matched lines (default: preview)."
+)
+def import_statement(file, do_apply):
+    """Import a bank statement (CSV or CAMT.053 XML): a preview unless --apply.
+
+    Exit status: 0 done; 1 some lines are bad (listed); 2 the file cannot be read."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    from pec.domain import statements
+    from pec.operators.messages import (
+        STATEMENT_REASONS,
+        statement_file_error_text,
+        statement_problem_text,
+    )
+    from pec.operators.statement_views import statement_columns
+
+    data = Path(file).read_bytes()
+    with db.connection_context(), force_locale("en"):
+        try:
+            parsed = statements.parse(data, statement_columns(current_app.config))
+        except statements.StatementFileError as error:
+            click.echo(statement_file_error_text(error), err=True)
+            raise SystemExit(2) from None
+        today = clock.today()
+        if do_apply:
+            preview = statements.apply(
+                parsed, today=today, actor="cli:import-statement", filename=Path(file).name
+            )
+        else:
+            preview = statements.plan(parsed, today)
+        for problem in parsed.problems:
+            click.echo(f"line {problem.line}: {statement_problem_text(problem)}", err=True)
+        for d in preview.decisions:
+            order = d.order.number if d.order else "-"
+            result = f" -> {d.outcome}" if d.outcome else ""
+            click.echo(
+                f"line {d.entry.line}\t{d.entry.booked_on}\t{d.entry.amount_cents}\t"
+                f"{d.entry.reference}\t{order}\t{d.kind}: {STATEMENT_REASONS[d.reason]}{result}"
+            )
+    counts = preview.counts
+    outcomes = [d.outcome for d in preview.decisions if d.outcome]
+    if do_apply:
+        click.echo(
+            f"Imported: {outcomes.count('applied')} registered, "
+            f"{len(outcomes) - outcomes.count('applied')} flagged, {counts['manual']} to match "
+            f"by hand, {counts['done']} imported before, {counts['ignored']} ignored."
+        )
+    else:
+        click.echo(
+            f"Preview (nothing changed; use --apply): {counts['matched']} to register, "
+            f"{counts['flagged']} to flag, {counts['manual']} to match by hand, "
+            f"{counts['done']} imported before, {counts['ignored']} ignored."
+        )
+    if parsed.problems:
+        raise SystemExit(1)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(pec)

@@ -26,6 +26,11 @@ def _secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _names(name: str) -> tuple[str, ...]:
+    """A comma-separated list of CSV header names (empty: the built-in defaults)."""
+    return tuple(n.strip() for n in os.environ.get(name, "").split(",") if n.strip())
+
+
 def from_environment(instance_path: str) -> dict:
     """The app's configuration as a mapping, for app.config.from_mapping()."""
     base_url = os.environ.get("PEC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
@@ -43,6 +48,14 @@ def from_environment(instance_path: str) -> dict:
         "PEC_ROSTER_DIR": os.environ.get(
             "PEC_ROSTER_DIR", str(Path(instance_path) / "roster_uploads")
         ),
+        # Bank statements waiting between preview and confirm (and for manual matching);
+        # empty: a "statements" folder beside PEC_ROSTER_DIR.
+        "PEC_STATEMENT_DIR": os.environ.get("PEC_STATEMENT_DIR", ""),
+        # Bank CSV columns (README "Bank statements"): header names, first one found wins.
+        **{
+            f"PEC_STATEMENT_{key}_COLUMNS": _names(f"PEC_STATEMENT_{key}_COLUMNS")
+            for key in ("DATE", "AMOUNT", "CREDIT", "DEBIT", "TEXT", "REFERENCE", "CURRENCY")
+        },
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
         "MAIL_PORT": int(os.environ.get("MAIL_PORT", "25")),
         "MAIL_USERNAME": os.environ.get("MAIL_USERNAME") or None,

@@ -64,7 +64,9 @@ class EmailNotices:
 
 def run_daily(today: dt.date, only=lifecycle.DAILY_JOBS) -> list[JobRun]:
     """The daily jobs (all, or `only` these) once as of `today`, each recorded in JobRun."""
-    return lifecycle.run_daily_jobs(today, EmailNotices(), only)
+    # The clean-up also purges identity documents past retention (data minimisation).
+    documents_dir = current_app.config["PEC_DOCUMENTS_DIR"]
+    return lifecycle.run_daily_jobs(today, EmailNotices(), only, documents_dir)
 
 
 def _deliver() -> lifecycle.JobResult:

@@ -23,6 +23,11 @@ GET_PAGES = [
     "/operators/audit",
     "/operators/conventions",
     "/operators/conventions/1",
+    "/operators/orders/1",
+    "/operators/statements",
+    "/operators/statements/" + "0" * 32,
+    "/operators/jobs/tomorrow",
+    "/operators/outbox/1",
 ]
 POSTS = [
     "/operators/accounts/1/edit",
@@ -33,6 +38,14 @@ POSTS = [
     "/operators/conventions/1",
     "/operators/conventions/1/contracts",
     "/operators/logout",
+    "/operators/orders/1/payments",
+    "/operators/orders/1/payments/1/reject",
+    "/operators/orders/1/cancel",
+    "/operators/statements",
+    "/operators/statements/" + "0" * 32 + "/apply",
+    "/operators/statements/" + "0" * 32 + "/lines/1/match",
+    "/operators/outbox/1/retry",
+    "/operators/outbox/retry-failed",
 ]
 
 

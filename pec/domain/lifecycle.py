@@ -456,9 +456,14 @@ def cancel_stale_drafts(today: dt.date) -> JobResult:
     return _apply_each(plan_stale_drafts(today), apply)
 
 
-def clean_up(today: dt.date) -> JobResult:
-    """Daily clean-up: stale drafts, expired reset tokens, old job-run records."""
+def clean_up(today: dt.date, documents_dir: str | None = None) -> JobResult:
+    """Daily clean-up: stale drafts, expired reset tokens, old job-run records, and the
+    identity documents past retention (when given their directory)."""
     result = cancel_stale_drafts(today)
+    if documents_dir:
+        from pec.domain.document_review import purge_documents
+
+        result.counts["documents_purged"] += purge_documents(today, documents_dir).purged
     # JobRun stamps are real time (see run_job), so their age is measured in real time.
     wall = dt.datetime.now(dt.UTC)
     outbox_cutoff = wall - dt.timedelta(days=OUTBOX_RUN_RETENTION_DAYS)
@@ -502,7 +507,10 @@ def run_job(job: str, today: dt.date, work: Callable[[], JobResult]) -> JobRun:
 
 
 def run_daily_jobs(
-    today: dt.date, notices: Notices, only: Iterable[str] = DAILY_JOBS
+    today: dt.date,
+    notices: Notices,
+    only: Iterable[str] = DAILY_JOBS,
+    documents_dir: str | None = None,
 ) -> list[JobRun]:
     """The daily jobs (all, or `only` these) once as of `today`, in DAILY_JOBS order.
     Idempotent: safe to run again, late, or in two processes at once."""
@@ -510,7 +518,7 @@ def run_daily_jobs(
         JOB_CEASE: lambda: cease_lapsed(today, notices),
         JOB_DEACTIVATE: lambda: deactivate_overdue(today, notices),
         JOB_REMINDERS: lambda: send_due_reminders(today, notices),
-        JOB_CLEANUP: lambda: clean_up(today),
+        JOB_CLEANUP: lambda: clean_up(today, documents_dir),
     }
     chosen = set(only)
     return [run_job(job, today, work[job]) for job in DAILY_JOBS if job in chosen]

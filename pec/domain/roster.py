@@ -141,6 +141,25 @@ def parse_date(value: str) -> dt.date | None:
         return None
 
 
+# Spreadsheet formula injection: a cell starting with one of these is run as a formula
+# by Excel or LibreOffice. Exports prefix it with a quote; imports take the quote off,
+# so an exported roster (a phone "+39 …") imports back unchanged.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def guard_cell(value) -> str:
+    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def unguard_cell(text: str) -> str:
+    """The value `guard_cell` protected (any other text is returned as it is)."""
+    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
+        return text[1:]
+    return text
+
+
 def _header_name(cell: str) -> str:
     return cell.strip().lower().replace(" ", "_")
 
@@ -192,7 +211,7 @@ def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
 
 
 def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
-    values = {k: v.strip() for k, v in values.items()}
+    values = {k: unguard_cell(v.strip()).strip() for k, v in values.items()}
     problems = []
     convention_code = values["convention_code"]
     if not convention_code:
@@ -416,7 +435,13 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                         {"expires_on": box.expires_on.isoformat()},
                     )
                 )
+        # A later expiry starts a new term: the daily job deactivates (and ceases) only
+        # mailboxes with deactivated_on / ceased_on NULL, so the old marks are cleared.
         _bulk_update(Mailbox, [(box.id, {"expires_on": new}) for box, new in plan.mailbox_updates])
+        for chunk in _chunks([box.id for box, _new in plan.mailbox_updates]):
+            Mailbox.update(deactivated_on=None, ceased_on=None).where(
+                Mailbox.id.in_(chunk)
+            ).execute()
         for box, expires_on in plan.mailbox_updates:
             audit.append(
                 _event(
@@ -426,10 +451,7 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                     "roster.mailbox_updated",
                     "Mailbox",
                     box.id,
-                    {
-                        "before": {"expires_on": box.expires_on.isoformat()},
-                        "after": {"expires_on": expires_on.isoformat()},
-                    },
+                    _expiry_change(box, expires_on),
                 )
             )
         report = plan.report
@@ -460,6 +482,16 @@ def _bulk_update(model, updates: list[tuple[int, dict]], size: int = 200) -> Non
             cases = [(row_id, changes[name]) for row_id, changes in chunk if name in changes]
             assignments[field] = Case(model.id, cases, field)
         model.update(assignments).where(model.id.in_([row_id for row_id, _c in chunk])).execute()
+
+
+def _expiry_change(box: Mailbox, expires_on: dt.date) -> dict:
+    """Before/after of a roster expiry change, with the lifecycle marks it cleared."""
+    before = {"expires_on": box.expires_on.isoformat()}
+    after = {"expires_on": expires_on.isoformat()}
+    for mark in ("deactivated_on", "ceased_on"):
+        if getattr(box, mark) is not None:
+            before[mark], after[mark] = getattr(box, mark).isoformat(), None
+    return {"before": before, "after": after}
 
 
 def _now() -> dt.datetime:
@@ -501,11 +533,14 @@ def export_roster(convention: Convention | None = None) -> bytes:
         account = box.account
         writer.writerow(
             [
-                account.convention.code,
-                box.address,
-                box.expires_on.strftime("%d/%m/%Y"),
-                account.login,
-                *(getattr(account, k) for k in HOLDER_FIELDS),
+                guard_cell(cell)
+                for cell in (
+                    account.convention.code,
+                    box.address,
+                    box.expires_on.strftime("%d/%m/%Y"),
+                    account.login,
+                    *(getattr(account, k) for k in HOLDER_FIELDS),
+                )
             ]
         )
     return codecs.BOM_UTF8 + out.getvalue().encode("utf-8")

@@ -14,7 +14,7 @@ def _forbidden(error):
 
 @bp.context_processor
 def _context():
-    from pec.operators import labels
+    from pec.operators import labels, messages
     from pec.operators.session import current_operator
 
     return {
@@ -24,6 +24,7 @@ def _context():
         "outbox_status_labels": labels.OUTBOX_STATUS_LABELS,
         "document_status_labels": labels.DOCUMENT_STATUS_LABELS,
         "job_status_labels": labels.JOB_STATUS_LABELS,
+        "flag_reasons": messages.FLAG_REASONS,
     }
 
 

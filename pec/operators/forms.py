@@ -4,6 +4,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
+    BooleanField,
+    DateField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -124,3 +126,61 @@ class ContractForm(FlaskForm):
         _l("Titolo"), validators=[DataRequired(_l("Inserisci il titolo.")), Length(max=200)]
     )
     body = TextAreaField(_l("Testo"), validators=[DataRequired(_l("Inserisci il testo."))])
+
+
+class PlainForm(FlaskForm):
+    """A form among several on one page: CSRFProtect checks every POST before the view
+    (the template adds the token), so field ids stay unique on the page."""
+
+    class Meta:
+        csrf = False
+
+
+class RegisterPaymentForm(PlainForm):
+    """Money received for an order; the amount is parsed by pec.domain.money.parse_eur."""
+
+    amount = StringField(
+        _l("Importo ricevuto (euro)"), validators=[DataRequired(_l("Inserisci l'importo."))]
+    )
+    paid_on = DateField(
+        _l("Data del pagamento"),
+        validators=[InputRequired(_l("Inserisci la data del pagamento (GG/MM/AAAA)."))],
+    )
+    method = SelectField(
+        _l("Modalità"),
+        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS],
+    )
+    reference = StringField(
+        _l("Riferimento: CRO/TRN del bonifico o numero del bollettino"),
+        validators=[
+            DataRequired(_l("Inserisci il riferimento del pagamento.")),
+            Length(max=100),
+        ],
+    )
+    note = StringField(_l("Nota (facoltativa)"), validators=[Length(max=500)])
+
+
+class RejectReportForm(PlainForm):
+    reject_reason = TextAreaField(
+        _l("Motivo del rifiuto (sarà inviato all'iscritto)"),
+        validators=[
+            DataRequired(_l("Scrivi il motivo: l'iscritto lo riceverà per e-mail.")),
+            Length(max=1000),
+        ],
+    )
+
+
+class CancelOrderForm(PlainForm):
+    cancel_reason = TextAreaField(_l("Motivo (facoltativo)"), validators=[Length(max=500)])
+    notify = BooleanField(_l("Avvisa l'iscritto per e-mail"), default=True)
+
+
+class StatementUploadForm(FlaskForm):
+    statement = FileField(_l("Estratto conto (CSV o CAMT.053 XML)"))
+
+
+class MatchLineForm(PlainForm):
+    order_number = StringField(
+        _l("Numero d'ordine"),
+        validators=[DataRequired(_l("Inserisci il numero d'ordine.")), Length(max=20)],
+    )

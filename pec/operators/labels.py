@@ -13,6 +13,8 @@ PAYMENT_STATUS_LABELS = {
     "registered": _l("Registrato"),
     "rejected": _l("Rifiutato"),
     "failed": _l("Non riuscito"),
+    "pending": _l("In corso"),
+    "flagged": _l("Da verificare"),
 }
 OUTBOX_STATUS_LABELS = {
     "pending": _l("Da inviare"),

@@ -64,3 +64,115 @@ def problem_text(problem) -> str:
 
 def file_error_text(error) -> str:
     return str(ROSTER_FILE_ERRORS[error.code]) % {"columns": ", ".join(error.columns)}
+
+
+# --- Payments and statements -------------------------------------------------------------
+
+
+def outcome_text(outcome) -> str:
+    """What register_payment did, for the operator who asked (SPEC §3)."""
+    return str(_outcome_text(outcome))
+
+
+def _outcome_text(outcome):
+    from pec.domain import payments as pay
+    from pec.domain.money import format_eur
+    from pec.operators.labels import ORDER_STATUS_LABELS
+
+    order, payment = outcome.order, outcome.payment
+    values = {
+        "number": order.number or order.id,
+        "expected": format_eur(order.gross_cents),
+        "received": format_eur(payment.amount_cents) if payment else "",
+        "reference": payment.reference if payment else "",
+        "status": ORDER_STATUS_LABELS.get(order.status, order.status),
+    }
+    if outcome.code == pay.APPLIED:
+        return _l(
+            "Pagamento registrato sull'ordine N° %(number)s: il rinnovo è applicato e "
+            "l'iscritto riceve la conferma per e-mail.",
+            **values,
+        )
+    if outcome.code == pay.AMOUNT_MISMATCH:
+        return _l(
+            "Importo diverso dal totale dell'ordine (atteso %(expected)s, ricevuto "
+            "%(received)s): il rinnovo NON è applicato; il pagamento è segnato da verificare.",
+            **values,
+        )
+    if outcome.code == pay.ALREADY_APPLIED:
+        return _l(
+            "Rifiutato: il pagamento con riferimento %(reference)s è già registrato su "
+            "questo ordine. Nulla è cambiato.",
+            **values,
+        )
+    if outcome.code == pay.DUPLICATE_REFERENCE:
+        other = payment.order.number if payment else ""
+        return _l(
+            "Rifiutato: il riferimento %(reference)s appartiene già a un pagamento "
+            "dell'ordine N° %(other)s. Nulla è cambiato.",
+            other=other,
+            **values,
+        )
+    if outcome.code == pay.WINDOW_CLOSED:
+        return _l(
+            "Rifiutato: una casella dell'ordine è cessata (oltre la finestra di ripristino) "
+            "e il rinnovo non si può applicare. Il pagamento è segnato da verificare "
+            "(rimborso).",
+            **values,
+        )
+    return _l(
+        "Rifiutato: l'ordine N° %(number)s non è in attesa di pagamento (%(status)s). Il "
+        "rinnovo non è applicato; il pagamento è segnato da verificare.",
+        **values,
+    )
+
+
+FLAG_REASONS = {
+    "amount_mismatch": _l("importo diverso dal totale"),
+    "not_payable": _l("ordine non in attesa di pagamento"),
+    "window_closed": _l("casella cessata"),
+    "duplicate_reference": _l("riferimento già usato"),
+}
+
+STATEMENT_REASONS = {
+    "order_number": _l("numero d'ordine e importo corrispondono"),
+    "amount_mismatch": _l("importo diverso dal totale dell'ordine: sarà segnato da verificare"),
+    "not_payable": _l("l'ordine non è in attesa di pagamento: sarà segnato da verificare"),
+    "window_closed": _l("una casella dell'ordine è cessata: sarà segnato da verificare"),
+    "no_order_number": _l("nessun numero d'ordine nella causale"),
+    "unknown_order": _l("il numero nella causale non corrisponde a nessun ordine"),
+    "several_orders": _l("la causale nomina più ordini"),
+    "already_registered": _l("già registrato da un import precedente"),
+    "already_flagged": _l("già importato e segnato da verificare"),
+    "duplicate_in_file": _l("movimento ripetuto nel file (stesso riferimento)"),
+    "debit": _l("addebito: ignorato"),
+    "reversal": _l("storno: ignorato"),
+    "not_booked": _l("movimento non contabilizzato: ignorato"),
+    "currency": _l("valuta diversa dall'euro: ignorato"),
+}
+
+STATEMENT_PROBLEMS = {
+    "field_count": _l("numero di campi sbagliato (%(value)s)"),
+    "date_invalid": _l("data non valida: %(value)s"),
+    "amount_invalid": _l("importo non valido: %(value)s"),
+    "amount_missing": _l("manca l'importo"),
+}
+
+STATEMENT_FILE_ERRORS = {
+    "encoding": _l("Il file non è un testo leggibile (UTF-8 o Windows-1252)."),
+    "empty": _l("Il file non contiene movimenti."),
+    "columns": _l(
+        "Non trovo l'intestazione delle colonne (data, importo, causale). Attese per "
+        "esempio: %(detail)s. Le colonne si configurano nelle impostazioni (README)."
+    ),
+    "xml": _l("Il file XML non è valido o contiene costrutti non ammessi: %(detail)s"),
+    "not_camt": _l("Il file XML non è un estratto conto CAMT.053 (%(detail)s)."),
+}
+
+
+def statement_problem_text(problem) -> str:
+    return str(STATEMENT_PROBLEMS[problem.code]) % {"value": problem.value}
+
+
+def statement_file_error_text(error) -> str:
+    return str(STATEMENT_FILE_ERRORS[error.code]) % {"detail": error.detail}

@@ -1,17 +1,22 @@
 """The outbox (every e-mail, its state, attempts and last error) and the scheduled
 jobs' runs, with a silent or failing job called out (SPEC §3).
 
-Retrying a failed message and previewing tomorrow's e-mails plug in here once the
-delivery and jobs work lands.
+Operators retry a failed message (or all of them) and preview what the daily jobs
+will send tomorrow.
 """
 
-from flask import abort, request
+import datetime as dt
 
-from pec.domain import clock
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_wtf import FlaskForm
+
+from pec import delivery
+from pec.domain import audit, clock, lifecycle
 from pec.domain.operators import JOB_SILENCE, job_health, paginate
 from pec.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
 from pec.operators.blueprint import bp
-from pec.operators.session import operator_required
+from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
 
 OUTBOX_STATUSES = (OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED)
@@ -37,6 +42,8 @@ def outbox():
         chosen=status,
         to=to,
         statuses=OUTBOX_STATUSES,
+        failed=OutboxMessage.select().where(OutboxMessage.status == OUTBOX_FAILED).count(),
+        form=FlaskForm(),
     )
 
 
@@ -44,7 +51,48 @@ def outbox():
 @operator_required()
 def outbox_message(message_id: int):
     message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
-    return render_page("operators/outbox_message.html", message=message)
+    return render_page("operators/outbox_message.html", message=message, form=FlaskForm())
+
+
+@bp.post("/outbox/<int:message_id>/retry")
+@operator_required()
+def outbox_retry(message_id: int):
+    """Send a failed (or waiting) message again at the next delivery run."""
+    message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    if delivery.retry(message):
+        audit.record(actor(), "outbox.retried", message, ip=request.remote_addr or "")
+        flash(_("L'e-mail sarà inviata di nuovo al prossimo giro di invio."), "info")
+    else:
+        flash(_("L'e-mail è già stata inviata: nulla da ritentare."), "error")
+    return redirect(url_for("operators.outbox_message", message_id=message.id), 303)
+
+
+@bp.post("/outbox/retry-failed")
+@operator_required()
+def outbox_retry_failed():
+    """Every failed message back in the queue (after an SMTP outage was fixed)."""
+    if not FlaskForm().validate_on_submit():
+        abort(400)
+    retried = sum(
+        delivery.retry(message)
+        for message in OutboxMessage.select().where(OutboxMessage.status == OUTBOX_FAILED)
+    )
+    if retried:
+        audit.record(
+            actor(), "outbox.retried_failed", None, {"messages": retried}, ip=request.remote_addr
+        )
+    flash(_("E-mail rimesse in coda: %(n)d.", n=retried), "info")
+    return redirect(url_for("operators.outbox", status=OUTBOX_PENDING), 303)
+
+
+@bp.get("/jobs/tomorrow")
+@operator_required()
+def jobs_preview():
+    """What the daily jobs will send and change tomorrow (lifecycle.preview; no writes)."""
+    day = clock.today() + dt.timedelta(days=1)
+    return render_page("operators/jobs_preview.html", day=day, planned=lifecycle.preview(day))
 
 
 @bp.get("/jobs")

@@ -177,7 +177,8 @@ def domicilio_export():
     for view in views:
         account = view.mailbox.account
         writer.writerow(
-            [
+            roster.guard_cell(cell)
+            for cell in [
                 view.mailbox.address,
                 str(STATUS_LABELS[view.status]),
                 view.mailbox.expires_on.strftime("%d/%m/%Y"),

@@ -13,23 +13,15 @@ from pec.auth.views import LOGIN_LIMITS, PER_IDENTIFIER_LIMIT
 from pec.domain import audit, clock
 from pec.domain.operators import authenticate, dashboard_counts, paginate
 from pec.extensions import limiter
-from pec.models import (
-    ORDER_AWAITING_PAYMENT,
-    ORDER_CANCELLED,
-    ORDER_DRAFT,
-    ORDER_PAID,
-    AuditEvent,
-    Mailbox,
-    Order,
-    OrderLine,
-    Payment,
-)
+from pec.models import AuditEvent
 from pec.operators import (  # noqa: F401  (registers their routes)
     document_views,
     mailbox_views,
+    order_views,
     outbox_views,
     roster_views,
     settings_views,
+    statement_views,
 )
 from pec.operators import session as operator_session
 from pec.operators.blueprint import bp
@@ -38,8 +30,6 @@ from pec.operators.session import current_operator, operator_required
 from pec.rendering import render_page
 
 __all__ = ["bp"]
-
-ORDER_STATUSES = (ORDER_AWAITING_PAYMENT, ORDER_PAID, ORDER_CANCELLED, ORDER_DRAFT)
 
 
 def _email_key() -> str:
@@ -120,29 +110,3 @@ def audit_log():
     ]
     page = paginate(query, request.args.get("page", 1, type=int))
     return render_page("operators/audit.html", block="results", page=page, actions=actions)
-
-
-@bp.get("/orders")
-@operator_required()
-def orders():
-    """Orders and their payments, read-only (registering payments plugs in here)."""
-    query = Order.select().where(Order.number.is_null(False)).order_by(Order.id.desc())
-    status = request.args.get("status", "")
-    if status:
-        query = query.where(Order.status == status)
-    page = paginate(query, request.args.get("page", 1, type=int))
-    ids = [order.id for order in page.items]
-    payments, lines = {}, {}
-    for payment in Payment.select().where(Payment.order.in_(ids)).order_by(Payment.id):
-        payments.setdefault(payment.order_id, []).append(payment)
-    for line in OrderLine.select(OrderLine, Mailbox).join(Mailbox).where(OrderLine.order.in_(ids)):
-        lines.setdefault(line.order_id, []).append(line)
-    return render_page(
-        "operators/orders.html",
-        block="results",
-        page=page,
-        chosen=status,
-        payments=payments,
-        lines=lines,
-        statuses=ORDER_STATUSES,
-    )

@@ -1,0 +1,161 @@
+"""Operators' actions on orders (SPEC §3): find them, reject a member's payment report,
+cancel an order. Money itself is registered only through pec.domain.payments.
+
+No Flask here: e-mails are queued by the caller's callback inside the same transaction.
+"""
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from pec.domain import audit
+from pec.domain import renewal as wizard
+from pec.domain.payments import PAYMENT_FLAGGED, pending_report
+from pec.domain.transactions import write_transaction
+from pec.models import (
+    ORDER_AWAITING_PAYMENT,
+    PAYMENT_REJECTED,
+    PAYMENT_REPORTED,
+    Account,
+    Mailbox,
+    Order,
+    OrderLine,
+    Payment,
+)
+
+# The operators' ready-made views of the orders list.
+VIEW_AWAITING = "awaiting"  # awaiting payment
+VIEW_REPORTED = "reported"  # a member declared a transfer or slip: register or reject it
+VIEW_FLAGGED = "flagged"  # money received but not applied: follow it up
+VIEWS = (VIEW_AWAITING, VIEW_REPORTED, VIEW_FLAGGED)
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str = ""
+    method: str = ""
+    number: str = ""
+    holder: str = ""  # name, fiscal code, login, reference e-mail or PEC address
+    view: str = ""
+
+
+def _with_payment(status: str):
+    return Order.id.in_(Payment.select(Payment.order).where(Payment.status == status))
+
+
+def search_orders(filters: OrderFilters):
+    """Confirmed orders (drafts have no number), newest first, narrowed by `filters`."""
+    query = Order.select().where(Order.number.is_null(False)).order_by(Order.id.desc())
+    if filters.status:
+        query = query.where(Order.status == filters.status)
+    if filters.method:
+        query = query.where(Order.payment_method == filters.method)
+    if filters.number:
+        query = query.where(Order.number.startswith(filters.number.strip().upper()))
+    if filters.holder:
+        text = filters.holder.strip()
+        accounts = Account.select(Account.id).where(
+            Account.login.contains(text)
+            | Account.reference_email.contains(text)
+            | Account.fiscal_code.contains(text.upper())
+            | Account.last_name.contains(text)
+            | Account.first_name.contains(text)
+            | Account.company_name.contains(text)
+        )
+        boxes = (
+            OrderLine.select(OrderLine.order)
+            .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+            .where(Mailbox.address.contains(text.lower()))
+        )
+        query = query.where(Order.account.in_(accounts) | Order.id.in_(boxes))
+    if filters.view == VIEW_AWAITING:
+        query = query.where(Order.status == ORDER_AWAITING_PAYMENT)
+    elif filters.view == VIEW_REPORTED:
+        query = query.where(_with_payment(PAYMENT_REPORTED))
+    elif filters.view == VIEW_FLAGGED:
+        query = query.where(_with_payment(PAYMENT_FLAGGED))
+    return query
+
+
+def default_reference(order: Order) -> str:
+    """What the register form proposes: the CRO/TRN or slip number the member reported."""
+    report = pending_report(order)
+    return report.reference or "" if report is not None else ""
+
+
+# --- Rejecting a member's report ------------------------------------------------------------
+
+REPORT_REJECTED = "rejected"
+NOT_A_REPORT = "not_a_report"  # registered, rejected or decided by another operator first
+
+
+def reject_report(
+    payment: Payment,
+    reason: str,
+    *,
+    actor: str,
+    ip: str = "",
+    on_rejected: Callable[[Payment], None] | None = None,
+) -> str:
+    """Close a member's report that matches no money received, with the reason (told to
+    the member by `on_rejected`, in this transaction). The order stays awaiting payment;
+    the R5 declared-payment hold ends with the report."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("a rejection needs a reason")
+    with write_transaction():
+        changed = (
+            Payment.update(status=PAYMENT_REJECTED, rejection_reason=reason)
+            .where((Payment.id == payment.id) & (Payment.status == PAYMENT_REPORTED))
+            .execute()
+        )
+        if changed != 1:
+            return NOT_A_REPORT
+        rejected = Payment.get_by_id(payment.id)
+        audit.record(
+            actor,
+            "payment.report_rejected",
+            rejected.order,
+            {
+                "payment_id": rejected.id,
+                "order_number": rejected.order.number,
+                "reference": rejected.reference,
+                "amount_cents": rejected.amount_cents,
+                "paid_on": rejected.paid_on.isoformat() if rejected.paid_on else None,
+                "reason": reason,
+            },
+            ip=ip,
+        )
+        if on_rejected:
+            on_rejected(rejected)
+        return REPORT_REJECTED
+
+
+# --- Cancelling ---------------------------------------------------------------------------
+
+
+def cancel_order(
+    order: Order,
+    *,
+    actor: str,
+    now: dt.datetime,
+    reason: str = "",
+    ip: str = "",
+    on_cancelled: Callable[[Order], None] | None = None,
+) -> Order:
+    """An operator cancels a draft or an order awaiting payment: the mailboxes are free
+    for a new renewal (R4). Refused (RenewalError) when it is not open, or while a
+    member's payment report waits (register or reject it first)."""
+
+    def cancelled(done: Order) -> None:
+        audit.record(
+            actor,
+            "order.cancelled",
+            done,
+            {"number": done.number, "method": done.payment_method, "reason": reason},
+            ip=ip,
+        )
+        if on_cancelled:
+            on_cancelled(done)
+
+    return wizard.cancel_order(order, now=now, on_cancelled=cancelled)

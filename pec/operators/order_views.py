@@ -1,0 +1,279 @@
+"""Orders for operators (SPEC §3): the filtered list and one order's page, where an
+operator registers a payment (through payments.register_payment, R3), rejects a
+member's payment report with a reason, or cancels the order. Every outcome is said in
+words; every action is audited by the domain."""
+
+from flask import abort, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
+from pec.domain import clock, money, order_admin
+from pec.domain import payments as pay
+from pec.domain.operators import paginate
+from pec.domain.renewal import RenewalError
+from pec.mail import external_url, queue_email
+from pec.models import (
+    OPEN_ORDER_STATUSES,
+    ORDER_AWAITING_PAYMENT,
+    ORDER_CANCELLED,
+    ORDER_DRAFT,
+    ORDER_PAID,
+    PAYMENT_METHODS,
+    AuditEvent,
+    Mailbox,
+    Order,
+    OrderLine,
+    OutboxMessage,
+    Payment,
+)
+from pec.operators.blueprint import bp
+from pec.operators.forms import CancelOrderForm, RegisterPaymentForm, RejectReportForm
+from pec.operators.messages import outcome_text
+from pec.operators.session import actor, operator_required
+from pec.rendering import render_page
+
+ORDER_STATUSES = (ORDER_AWAITING_PAYMENT, ORDER_PAID, ORDER_CANCELLED, ORDER_DRAFT)
+VIEW_LABELS = {
+    order_admin.VIEW_AWAITING: _l("In attesa di pagamento"),
+    order_admin.VIEW_REPORTED: _l("Con un pagamento segnalato"),
+    order_admin.VIEW_FLAGGED: _l("Con pagamenti da verificare"),
+}
+
+
+def _filters() -> order_admin.OrderFilters:
+    args = request.args
+    status = args.get("status", "")
+    method = args.get("method", "")
+    view = args.get("view", "")
+    return order_admin.OrderFilters(
+        status=status if status in ORDER_STATUSES else "",
+        method=method if method in PAYMENT_METHODS else "",
+        number=args.get("number", "").strip()[:20],
+        holder=args.get("holder", "").strip()[:100],
+        view=view if view in order_admin.VIEWS else "",
+    )
+
+
+@bp.get("/orders")
+@operator_required()
+def orders():
+    """Confirmed orders, filtered; the ready-made views answer "what needs me now"."""
+    filters = _filters()
+    page = paginate(order_admin.search_orders(filters), request.args.get("page", 1, type=int))
+    ids = [order.id for order in page.items]
+    payments, lines = {}, {}
+    for payment in Payment.select().where(Payment.order.in_(ids)).order_by(Payment.id):
+        payments.setdefault(payment.order_id, []).append(payment)
+    for line in OrderLine.select(OrderLine, Mailbox).join(Mailbox).where(OrderLine.order.in_(ids)):
+        lines.setdefault(line.order_id, []).append(line)
+    return render_page(
+        "operators/orders.html",
+        block="results",
+        page=page,
+        filters=filters,
+        payments=payments,
+        lines=lines,
+        statuses=ORDER_STATUSES,
+        methods=PAYMENT_METHODS,
+        views=VIEW_LABELS,
+    )
+
+
+def _order(order_id: int) -> Order:
+    return Order.get_or_none(Order.id == order_id) or abort(404)
+
+
+def _order_page(order: Order, status=200, register=None, reject=None, cancel=None):
+    lines = list(
+        OrderLine.select(OrderLine, Mailbox)
+        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+        .where(OrderLine.order == order)
+        .order_by(Mailbox.address)
+    )
+    report = pay.pending_report(order)
+    if register is None:
+        register = RegisterPaymentForm(
+            formdata=None,
+            amount=money.format_eur(order.gross_cents).replace("\xa0€", "").strip(),
+            paid_on=report.paid_on if report and report.paid_on else clock.today(),
+            method=order.payment_method if order.payment_method in PAYMENT_METHODS else None,
+            reference=order_admin.default_reference(order),
+        )
+    return render_page(
+        "operators/order.html",
+        status=status,
+        order=order,
+        account=order.account,
+        lines=lines,
+        report=report,
+        payments=list(Payment.select().where(Payment.order == order).order_by(Payment.id)),
+        emails=list(
+            OutboxMessage.select()
+            .where(OutboxMessage.order == order)
+            .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
+        ),
+        events=list(
+            AuditEvent.select()
+            .where((AuditEvent.target_type == "Order") & (AuditEvent.target_id == order.id))
+            .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        ),
+        register=register,
+        reject=reject or RejectReportForm(formdata=None),
+        cancel=cancel or CancelOrderForm(formdata=None),
+        is_payable=order.status == ORDER_AWAITING_PAYMENT,
+        is_open=order.status in OPEN_ORDER_STATUSES,
+    )
+
+
+@bp.get("/orders/<int:order_id>")
+@operator_required()
+def order(order_id: int):
+    return _order_page(_order(order_id))
+
+
+def _back(order: Order):
+    return redirect(url_for("operators.order", order_id=order.id), 303)
+
+
+@bp.post("/orders/<int:order_id>/payments")
+@operator_required()
+def register_payment(order_id: int):
+    """Money received (a transfer, a slip): registered, flagged or refused, and said so."""
+    order = _order(order_id)
+    form = RegisterPaymentForm()
+    amount_cents = None
+    valid = form.validate()
+    if valid:
+        try:
+            amount_cents = money.parse_eur(form.amount.data)
+        except (ValueError, ArithmeticError):
+            form.amount.errors.append(
+                _("Importo non valido: scrivi euro e centesimi, per esempio 4,88.")
+            )
+        if amount_cents == 0:
+            form.amount.errors.append(_("L'importo deve essere maggiore di zero."))
+        if form.paid_on.data and form.paid_on.data > clock.today():
+            form.paid_on.errors.append(_("La data del pagamento non può essere futura."))
+    if not valid or any(f.errors for f in form):
+        return _order_page(order, status=422, register=form)
+    outcome = pay.register_payment(
+        order,
+        amount_cents=amount_cents,
+        method=form.method.data,
+        provider="operator",
+        reference=form.reference.data.strip(),
+        today=clock.today(),
+        actor=actor(),
+        paid_on=form.paid_on.data,
+        note=(form.note.data or "").strip(),
+    )
+    flash(outcome_text(outcome), "success" if outcome.applied else "error")
+    return _back(order)
+
+
+def _pay_link(order: Order) -> str:
+    if order.payment_method in pay.ONLINE_METHODS:
+        return external_url("payments.checkout", order_id=order.id)
+    if order.payment_method == "prefilled_slip":
+        return external_url("payments.slip", order_id=order.id)
+    return external_url("payments.report", order_id=order.id)
+
+
+@bp.post("/orders/<int:order_id>/payments/<int:payment_id>/reject")
+@operator_required()
+def reject_report(order_id: int, payment_id: int):
+    """A member's report that matches no money: the reason is e-mailed to them."""
+    order = _order(order_id)
+    payment = Payment.get_or_none((Payment.id == payment_id) & (Payment.order == order)) or abort(
+        404
+    )
+    form = RejectReportForm()
+    if not form.validate():
+        return _order_page(order, status=422, reject=form)
+
+    def tell_member(rejected: Payment) -> None:
+        account = order.account
+        queue_email(
+            "payment_rejected",
+            to=account.reference_email,
+            language=order.language or account.language,
+            subject=_l(
+                "Pagamento non riconosciuto per l'ordine PEC N° %(number)s", number=order.number
+            ),
+            dedupe_key=f"payment_rejected:{rejected.id}",
+            links={"account": account, "order": order},
+            name=account.display_name,
+            order=order,
+            payment=rejected,
+            reason=rejected.rejection_reason,
+            pay_url=_pay_link(order),
+        )
+
+    done = order_admin.reject_report(
+        payment,
+        form.reject_reason.data,
+        actor=actor(),
+        ip=request.remote_addr or "",
+        on_rejected=tell_member,
+    )
+    if done == order_admin.REPORT_REJECTED:
+        flash(
+            _("Segnalazione rifiutata: il motivo è stato inviato all'iscritto per e-mail."),
+            "info",
+        )
+    else:
+        flash(
+            _("Questo pagamento non è più una segnalazione in attesa: nulla è cambiato."), "error"
+        )
+    return _back(order)
+
+
+@bp.post("/orders/<int:order_id>/cancel")
+@operator_required()
+def cancel_order(order_id: int):
+    """Cancel a draft or an order awaiting payment: its mailboxes are free again (R4)."""
+    order = _order(order_id)
+    form = CancelOrderForm()
+    if not form.validate():
+        return _order_page(order, status=422, cancel=form)
+    reason = (form.cancel_reason.data or "").strip()
+
+    def tell_member(cancelled: Order) -> None:
+        if not form.notify.data or not cancelled.number:
+            return  # a draft was never confirmed: the member has nothing to be told
+        account = cancelled.account
+        queue_email(
+            "order_cancelled",
+            to=account.reference_email,
+            language=cancelled.language or account.language,
+            subject=_l("Ordine di rinnovo PEC N° %(number)s annullato", number=cancelled.number),
+            dedupe_key=f"order_cancelled:{cancelled.id}",
+            links={"account": account, "order": cancelled},
+            name=account.display_name,
+            order=cancelled,
+            reason=reason,
+            addresses=[line.mailbox.address for line in cancelled.lines],
+            login_url=external_url("auth.login", login=account.login),
+        )
+
+    try:
+        order_admin.cancel_order(
+            order,
+            actor=actor(),
+            now=clock.now(),
+            reason=reason,
+            ip=request.remote_addr or "",
+            on_cancelled=tell_member,
+        )
+    except RenewalError as error:
+        if error.code == "payment_reported":
+            message = _(
+                "L'iscritto ha segnalato un pagamento per questo ordine: registralo o "
+                "rifiuta la segnalazione prima di annullare."
+            )
+        else:
+            message = _("L'ordine non è aperto (già pagato o annullato): non si può annullare.")
+        flash(message, "error")
+        return _back(order)
+    flash(_("Ordine annullato: le caselle possono essere rinnovate con un nuovo ordine."), "info")
+    return _back(order)

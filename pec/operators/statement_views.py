@@ -1,0 +1,188 @@
+"""Bank statement import (SPEC §3): upload → preview (what would be registered, what
+not, and why) → confirm; then the lines left over are matched to orders by hand.
+
+The file waits server-side (PEC_STATEMENT_DIR, else next to the roster uploads) under
+a random token, never in hidden fields; it stays there for manual matching after the
+import and is removed after STATEMENT_LIFETIME_SECONDS.
+"""
+
+import json
+import re
+import secrets
+import time
+from pathlib import Path
+
+from flask import abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+
+from pec.domain import clock, statements
+from pec.operators.blueprint import bp
+from pec.operators.forms import MatchLineForm, StatementUploadForm
+from pec.operators.messages import (
+    STATEMENT_REASONS,
+    outcome_text,
+    statement_file_error_text,
+    statement_problem_text,
+)
+from pec.operators.session import actor, current_operator, operator_required
+from pec.rendering import render_page
+
+_TOKEN = re.compile(r"^[0-9a-f]{32}$")
+STATEMENT_LIFETIME_SECONDS = 7 * 24 * 3600
+
+
+def statement_columns(config) -> dict:
+    """The CSV column settings (README "Bank statements"): lists of accepted headers."""
+    keys = ("date", "amount", "credit", "debit", "text", "reference", "currency")
+    return {key: config.get(f"PEC_STATEMENT_{key.upper()}_COLUMNS") or () for key in keys}
+
+
+def _folder() -> Path:
+    configured = current_app.config.get("PEC_STATEMENT_DIR")
+    folder = Path(configured or Path(current_app.config["PEC_ROSTER_DIR"]).parent / "statements")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _sweep(folder: Path) -> None:
+    cutoff = time.time() - STATEMENT_LIFETIME_SECONDS
+    for path in folder.iterdir():
+        if path.stat().st_mtime < cutoff:
+            path.unlink(missing_ok=True)
+
+
+def _upload(token: str) -> tuple[bytes, dict]:
+    if not _TOKEN.match(token):
+        abort(404)
+    data_path, meta_path = _folder() / f"{token}.dat", _folder() / f"{token}.json"
+    if not data_path.exists() or not meta_path.exists():
+        abort(404)
+    return data_path.read_bytes(), json.loads(meta_path.read_text())
+
+
+def _parse(token: str):
+    data, meta = _upload(token)
+    return statements.parse(data, statement_columns(current_app.config)), meta
+
+
+@bp.route("/statements", methods=["GET", "POST"])
+@operator_required()
+def statements_upload():
+    form = StatementUploadForm()
+    error = None
+    if form.validate_on_submit():
+        upload = request.files.get("statement")
+        data = upload.read() if upload is not None and upload.filename else b""
+        if not data:
+            error = _("Scegli il file dell'estratto conto da importare.")
+        else:
+            folder = _folder()
+            _sweep(folder)
+            token = secrets.token_hex(16)
+            (folder / f"{token}.dat").write_bytes(data)
+            meta = {
+                "filename": upload.filename[:200],
+                "operator": current_operator().id,
+                "applied": False,
+            }
+            (folder / f"{token}.json").write_text(json.dumps(meta))
+            return redirect(url_for("operators.statement", token=token), 303)
+    status = 422 if error or form.errors else 200
+    return render_page("operators/statements.html", status=status, form=form, error=error)
+
+
+@bp.get("/statements/<token>")
+@operator_required()
+def statement(token: str):
+    """The preview: every line with what the import would do with it, and why."""
+    try:
+        parsed, meta = _parse(token)
+    except statements.StatementFileError as error:
+        meta = _upload(token)[1]
+        return render_page(
+            "operators/statement_report.html",
+            status=422,
+            file_error=statement_file_error_text(error),
+            meta=meta,
+        )
+    preview = statements.plan(parsed, clock.today())
+    return render_page(
+        "operators/statement_report.html",
+        preview=preview,
+        meta=meta,
+        token=token,
+        reasons=STATEMENT_REASONS,
+        problem_text=statement_problem_text,
+        form=StatementUploadForm(),
+        match_form=MatchLineForm(formdata=None),
+    )
+
+
+@bp.post("/statements/<token>/apply")
+@operator_required()
+def statement_apply(token: str):
+    """Register the matched lines (wrong amounts are flagged by register_payment)."""
+    form = StatementUploadForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        parsed, meta = _parse(token)
+    except statements.StatementFileError:
+        return redirect(url_for("operators.statement", token=token), 303)
+    preview = statements.apply(
+        parsed,
+        today=clock.today(),
+        actor=actor(),
+        filename=meta.get("filename", ""),
+        ip=request.remote_addr or "",
+    )
+    meta["applied"] = True
+    (_folder() / f"{token}.json").write_text(json.dumps(meta))
+    outcomes = [d.outcome for d in preview.decisions if d.outcome]
+    flash(
+        _(
+            "Import eseguito: %(applied)d pagamenti registrati, %(flagged)d segnati da "
+            "verificare, %(manual)d movimenti da abbinare a mano.",
+            applied=outcomes.count("applied"),
+            flagged=len(outcomes) - outcomes.count("applied"),
+            manual=len(preview.of_kind(statements.MANUAL)),
+        ),
+        "success",
+    )
+    return redirect(url_for("operators.statement", token=token), 303)
+
+
+@bp.post("/statements/<token>/lines/<int:line>/match")
+@operator_required()
+def statement_match(token: str, line: int):
+    """The operator names the order of a line the import could not match."""
+    try:
+        parsed, meta = _parse(token)
+    except statements.StatementFileError:
+        abort(404)
+    preview = statements.plan(parsed, clock.today())
+    decision = preview.decision_for(line) or abort(404)
+    form = MatchLineForm()
+    back = redirect(url_for("operators.statement", token=token) + f"#line-{line}", 303)
+    if decision.kind != statements.MANUAL:
+        flash(_("Questo movimento non è da abbinare: nulla è cambiato."), "error")
+        return back
+    if not form.validate():
+        flash(_("Inserisci il numero d'ordine."), "error")
+        return back
+    order = statements.find_order(form.order_number.data)
+    if order is None:
+        flash(
+            _("Nessun ordine con il numero %(number)s.", number=form.order_number.data.strip()),
+            "error",
+        )
+        return back
+    outcome = statements.register_entry(
+        decision.entry,
+        order,
+        today=clock.today(),
+        actor=actor(),
+        filename=meta.get("filename", ""),
+    )
+    flash(outcome_text(outcome), "success" if outcome.applied else "error")
+    return back

@@ -170,6 +170,31 @@ def test_rejecting_a_report_mails_the_reason_audits_and_keeps_the_order_awaiting
     assert OutboxMessage.select().where(OutboxMessage.kind == "payment_rejected").count() == 1
 
 
+def test_member_can_report_the_same_cro_again_after_a_rejection(operator, demo):
+    """The operator rejected a transfer that had not arrived yet; once it arrives the
+    member reports the same CRO again and the R5 hold starts again."""
+    order = make_order([box(MARIO_BOX)])
+    first = report(order)
+    operator.login()
+    operator.post(
+        f"/operators/orders/{order.id}/payments/{first.id}/reject",
+        {"reject_reason": "Non ancora arrivato."},
+    )
+    outcome = pay.report_payment(
+        order,
+        method="bank_transfer",
+        amount_cents=488,
+        paid_on=dt.date(2026, 3, 10),
+        reference="CRO-MEMBER-1",
+        actor="member:test",
+    )
+    assert outcome.code == pay.REPORTED
+    assert outcome.payment.id == first.id and outcome.payment.status == "reported"
+    assert outcome.payment.paid_on == dt.date(2026, 3, 10)
+    assert pay.pending_report(order).id == first.id
+    assert AuditEvent.select().where(AuditEvent.action == "payment.reported").count() == 2
+
+
 def test_cancelling_is_audited_mails_the_member_and_frees_the_mailbox(
     member, wizard, operator, demo
 ):

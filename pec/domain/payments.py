@@ -487,15 +487,33 @@ def report_payment(
             waiting = pending_report(order)
             if waiting is not None:
                 return PaymentOutcome(ALREADY_REPORTED, order, waiting)
-            payment = Payment.create(
-                order=order,
-                method=method,
-                provider="member",
-                reference=reference,
-                amount_cents=amount_cents,
-                paid_on=paid_on,
-                status=PAYMENT_REPORTED,
+            rejected = Payment.get_or_none(
+                (Payment.order == order)
+                & (Payment.provider == "member")
+                & (Payment.reference == reference)
+                & (Payment.status == PAYMENT_REJECTED)
             )
+            if rejected is not None:
+                # The same CRO reported again after an operator rejected it (e.g. the
+                # money had not arrived yet): the report is reopened, not refused.
+                Payment.update(
+                    method=method,
+                    amount_cents=amount_cents,
+                    paid_on=paid_on,
+                    status=PAYMENT_REPORTED,
+                    rejection_reason="",  # the audit log keeps the rejection and its reason
+                ).where(Payment.id == rejected.id).execute()
+                payment = Payment.get_by_id(rejected.id)
+            else:
+                payment = Payment.create(
+                    order=order,
+                    method=method,
+                    provider="member",
+                    reference=reference,
+                    amount_cents=amount_cents,
+                    paid_on=paid_on,
+                    status=PAYMENT_REPORTED,
+                )
             audit.record(
                 actor,
                 "payment.reported",
@@ -506,6 +524,7 @@ def report_payment(
                     "reference": reference,
                     "amount_cents": amount_cents,
                     "paid_on": paid_on.isoformat(),
+                    "reopened_after_rejection": rejected is not None,
                 },
                 ip=ip,
             )

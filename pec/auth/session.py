@@ -2,26 +2,22 @@
 with idle and absolute timeouts (NOTES.md "Security")."""
 
 import functools
-import time
 
-from flask import current_app, g, redirect, request, session, url_for
+from flask import g, redirect, request, session, url_for
 
 from pec.domain.accounts import Principal
+from pec.sessions import SessionSlot
 
-_KEYS = ("who", "epoch", "started", "seen")
+_slot = SessionSlot("member")
 
 
 def begin(principal: Principal) -> None:
-    """Start a fresh session for `principal` (the language choice survives)."""
+    """Start a fresh session for `principal`. An explicit language choice made before
+    login wins; otherwise the account's language."""
     record = principal.record()
-    lang = session.get("lang")
-    session.clear()
-    # An explicit choice made before login wins; otherwise the account's language.
     account = principal.account()
-    session["lang"] = lang or (account.language if account else "it")
-    now = int(time.time())
-    session.update(who=principal.key, epoch=record.session_epoch, started=now, seen=now)
-    session.permanent = False
+    lang = session.get("lang") or (account.language if account else "it")
+    _slot.start(principal.key, record.session_epoch, lang=lang)
 
 
 def end() -> None:
@@ -31,8 +27,7 @@ def end() -> None:
         record = principal.record()
         model = type(record)
         model.update(session_epoch=model.session_epoch + 1).where(model.id == record.id).execute()
-    for key in _KEYS:
-        session.pop(key, None)
+    _slot.clear()
     g.pop("principal", None)
 
 
@@ -41,23 +36,12 @@ def current_principal() -> Principal | None:
     if "principal" in g:
         return g.principal
     g.principal = None
-    principal = Principal.from_key(session.get("who", ""))
+    principal = Principal.from_key(_slot.subject_id() or "")
     if principal is None:
         return None
-    now = int(time.time())
-    idle = current_app.config["PEC_SESSION_IDLE_MINUTES"] * 60
-    absolute = current_app.config["PEC_SESSION_MAX_HOURS"] * 3600
     record = principal.record()
-    if (
-        record is None
-        or record.session_epoch != session.get("epoch")
-        or now - session.get("seen", 0) > idle
-        or now - session.get("started", 0) > absolute
-    ):
-        for key in _KEYS:
-            session.pop(key, None)
+    if not _slot.is_current(record.session_epoch if record is not None else None):
         return None
-    session["seen"] = now
     g.principal = principal
     return principal
 

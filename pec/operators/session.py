@@ -2,29 +2,18 @@
 revocable at logout through Operator.session_epoch, idle and absolute timeouts."""
 
 import functools
-import time
 
-from flask import abort, current_app, g, redirect, request, session, url_for
+from flask import abort, g, redirect, request, url_for
 
 from pec.models import ROLE_ADMIN, Operator
+from pec.sessions import SessionSlot
 
-_KEYS = ("operator_id", "operator_epoch", "operator_started", "operator_seen")
+_slot = SessionSlot("operator")
 
 
 def begin(operator: Operator) -> None:
     """A fresh session for `operator` (a member signed in on this browser is signed out)."""
-    lang = session.get("lang")
-    session.clear()
-    if lang:
-        session["lang"] = lang
-    now = int(time.time())
-    session.update(
-        operator_id=operator.id,
-        operator_epoch=operator.session_epoch,
-        operator_started=now,
-        operator_seen=now,
-    )
-    session.permanent = False
+    _slot.start(operator.id, operator.session_epoch)
 
 
 def end() -> None:
@@ -34,8 +23,7 @@ def end() -> None:
         Operator.update(session_epoch=Operator.session_epoch + 1).where(
             Operator.id == operator.id
         ).execute()
-    for key in _KEYS:
-        session.pop(key, None)
+    _slot.clear()
     g.pop("operator", None)
 
 
@@ -44,24 +32,13 @@ def current_operator() -> Operator | None:
     if "operator" in g:
         return g.operator
     g.operator = None
-    operator_id = session.get("operator_id")
+    operator_id = _slot.subject_id()
     if not isinstance(operator_id, int):
         return None
-    now = int(time.time())
-    idle = current_app.config["PEC_SESSION_IDLE_MINUTES"] * 60
-    absolute = current_app.config["PEC_SESSION_MAX_HOURS"] * 3600
     operator = Operator.get_or_none(Operator.id == operator_id)
-    if (
-        operator is None
-        or not operator.is_active
-        or operator.session_epoch != session.get("operator_epoch")
-        or now - session.get("operator_seen", 0) > idle
-        or now - session.get("operator_started", 0) > absolute
-    ):
-        for key in _KEYS:
-            session.pop(key, None)
+    active = operator is not None and operator.is_active
+    if not _slot.is_current(operator.session_epoch if active else None):
         return None
-    session["operator_seen"] = now
     g.operator = operator
     return operator
 

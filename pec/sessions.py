@@ -1,0 +1,54 @@
+"""Signed-in sessions in the cookie, shared by members and operators (NOTES.md "Security").
+
+A login starts a fresh session (the language choice survives); every request checks the
+subject's `session_epoch` (bumped at logout, so every copy of the cookie stops working)
+and the idle and absolute timeouts.
+"""
+
+import time
+
+from flask import current_app, session
+
+
+class SessionSlot:
+    """One kind of signed-in subject, under its own keys in the cookie."""
+
+    def __init__(self, prefix: str):
+        self.keys = tuple(f"{prefix}_{name}" for name in ("id", "epoch", "started", "seen"))
+
+    def start(self, subject_id, epoch: int, lang: str | None = None) -> None:
+        """A fresh session for the subject: nothing of the previous one is kept but the
+        language (`lang` when given, else the one already chosen)."""
+        lang = lang or session.get("lang")
+        session.clear()
+        if lang:
+            session["lang"] = lang
+        now = int(time.time())
+        session.update(dict(zip(self.keys, (subject_id, epoch, now, now), strict=True)))
+        session.permanent = False
+
+    def subject_id(self):
+        """The id stored at login (not yet checked), or None."""
+        return session.get(self.keys[0])
+
+    def is_current(self, epoch: int | None) -> bool:
+        """True while the subject's epoch is unchanged and neither timeout has passed;
+        refreshes the idle clock. Otherwise the keys are dropped."""
+        _, epoch_key, started_key, seen_key = self.keys
+        now = int(time.time())
+        idle = current_app.config["PEC_SESSION_IDLE_MINUTES"] * 60
+        absolute = current_app.config["PEC_SESSION_MAX_HOURS"] * 3600
+        if (
+            epoch is None
+            or epoch != session.get(epoch_key)
+            or now - session.get(seen_key, 0) > idle
+            or now - session.get(started_key, 0) > absolute
+        ):
+            self.clear()
+            return False
+        session[seen_key] = now
+        return True
+
+    def clear(self) -> None:
+        for key in self.keys:
+            session.pop(key, None)

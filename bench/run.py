@@ -209,13 +209,15 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--mailboxes", type=int, default=100_000)
     parser.add_argument("--skip-jobs", action="store_true")
+    parser.add_argument("--jobs-only", action="store_true", help="only the daily-jobs figures")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as folder:
-        app = make_app(Path(folder))
-        with app.app_context(), db.connection_context():
-            load_demo(clock.today())
-        weight(app)
-        speed(app, args.requests)
+    if not args.jobs_only:
+        with tempfile.TemporaryDirectory() as folder:
+            app = make_app(Path(folder))
+            with app.app_context(), db.connection_context():
+                load_demo(clock.today())
+            weight(app)
+            speed(app, args.requests)
     if not args.skip_jobs:
         jobs_bench(args.mailboxes)
 

@@ -7,10 +7,6 @@ The uploaded file waits server-side under PEC_ROSTER_DIR between preview and con
 
 import csv
 import io
-import json
-import re
-import secrets
-import time
 from pathlib import Path
 
 from flask import Response, abort, current_app, flash, redirect, request, url_for
@@ -25,38 +21,13 @@ from pec.operators.blueprint import bp
 from pec.operators.forms import UploadForm
 from pec.operators.messages import file_error_text, problem_text
 from pec.operators.session import actor, current_operator, operator_required
+from pec.operators.uploads import UploadStore
 from pec.rendering import render_page
 
-_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
-
-
-def _folder() -> Path:
-    folder = Path(current_app.config["PEC_ROSTER_DIR"])
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-def _sweep(folder: Path) -> None:
-    cutoff = time.time() - UPLOAD_LIFETIME_SECONDS
-    for path in folder.iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def _upload(token: str) -> tuple[bytes, dict]:
-    """The waiting file and its metadata, or 404 (unknown, applied or expired)."""
-    if not _TOKEN.match(token):
-        abort(404)
-    data_path, meta_path = _folder() / f"{token}.csv", _folder() / f"{token}.json"
-    if not data_path.exists() or not meta_path.exists():
-        abort(404)
-    return data_path.read_bytes(), json.loads(meta_path.read_text())
-
-
-def _discard(token: str) -> None:
-    for suffix in (".csv", ".json"):
-        (_folder() / f"{token}{suffix}").unlink(missing_ok=True)
+_uploads = UploadStore(
+    lambda: Path(current_app.config["PEC_ROSTER_DIR"]), ".csv", UPLOAD_LIFETIME_SECONDS
+)
 
 
 @bp.route("/roster", methods=["GET", "POST"])
@@ -70,12 +41,8 @@ def roster_upload():
         if not data:
             error = _("Scegli il file CSV da importare.")
         else:
-            folder = _folder()
-            _sweep(folder)
-            token = secrets.token_hex(16)
-            (folder / f"{token}.csv").write_bytes(data)
             meta = {"filename": upload.filename[:200], "operator": current_operator().id}
-            (folder / f"{token}.json").write_text(json.dumps(meta))
+            token = _uploads.save(data, meta)
             return redirect(url_for("operators.roster_preview", token=token), 303)
     status = 422 if error or form.errors else 200
     return render_page(
@@ -87,11 +54,11 @@ def roster_upload():
 @operator_required()
 def roster_preview(token: str):
     """The dry run: what would change, and every bad line with its reason."""
-    data, meta = _upload(token)
+    data, meta = _uploads.load(token)
     try:
         report = roster.dry_run(data)
     except roster.RosterFileError as error:
-        _discard(token)
+        _uploads.discard(token)
         return render_page(
             "operators/roster_report.html", status=422, file_error=file_error_text(error), meta=meta
         )
@@ -112,17 +79,17 @@ def roster_apply(token: str):
     form = UploadForm()
     if not form.validate_on_submit():
         abort(400)
-    data, meta = _upload(token)
+    data, meta = _uploads.load(token)
     try:
         report = roster.apply(
             data, actor=actor(), filename=meta.get("filename", ""), ip=request.remote_addr
         )
     except roster.RosterFileError as error:
-        _discard(token)
+        _uploads.discard(token)
         return render_page(
             "operators/roster_report.html", status=422, file_error=file_error_text(error), meta=meta
         )
-    _discard(token)
+    _uploads.discard(token)
     flash(_("Import eseguito."), "info")
     return render_page(
         "operators/roster_report.html", report=report, meta=meta, problem_text=problem_text

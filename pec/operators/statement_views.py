@@ -6,10 +6,6 @@ a random token, never in hidden fields; it stays there for manual matching after
 import and is removed after STATEMENT_LIFETIME_SECONDS.
 """
 
-import json
-import re
-import secrets
-import time
 from pathlib import Path
 
 from flask import abort, current_app, flash, redirect, request, url_for
@@ -25,9 +21,9 @@ from pec.operators.messages import (
     statement_problem_text,
 )
 from pec.operators.session import actor, current_operator, operator_required
+from pec.operators.uploads import UploadStore
 from pec.rendering import render_page
 
-_TOKEN = re.compile(r"^[0-9a-f]{32}$")
 STATEMENT_LIFETIME_SECONDS = 7 * 24 * 3600
 
 
@@ -37,31 +33,16 @@ def statement_columns(config) -> dict:
     return {key: config.get(f"PEC_STATEMENT_{key.upper()}_COLUMNS") or () for key in keys}
 
 
-def _folder() -> Path:
+def _statement_folder() -> Path:
     configured = current_app.config.get("PEC_STATEMENT_DIR")
-    folder = Path(configured or Path(current_app.config["PEC_ROSTER_DIR"]).parent / "statements")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+    return Path(configured or Path(current_app.config["PEC_ROSTER_DIR"]).parent / "statements")
 
 
-def _sweep(folder: Path) -> None:
-    cutoff = time.time() - STATEMENT_LIFETIME_SECONDS
-    for path in folder.iterdir():
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def _upload(token: str) -> tuple[bytes, dict]:
-    if not _TOKEN.match(token):
-        abort(404)
-    data_path, meta_path = _folder() / f"{token}.dat", _folder() / f"{token}.json"
-    if not data_path.exists() or not meta_path.exists():
-        abort(404)
-    return data_path.read_bytes(), json.loads(meta_path.read_text())
+_uploads = UploadStore(_statement_folder, ".dat", STATEMENT_LIFETIME_SECONDS)
 
 
 def _parse(token: str):
-    data, meta = _upload(token)
+    data, meta = _uploads.load(token)
     return statements.parse(data, statement_columns(current_app.config)), meta
 
 
@@ -76,16 +57,12 @@ def statements_upload():
         if not data:
             error = _("Scegli il file dell'estratto conto da importare.")
         else:
-            folder = _folder()
-            _sweep(folder)
-            token = secrets.token_hex(16)
-            (folder / f"{token}.dat").write_bytes(data)
             meta = {
                 "filename": upload.filename[:200],
                 "operator": current_operator().id,
                 "applied": False,
             }
-            (folder / f"{token}.json").write_text(json.dumps(meta))
+            token = _uploads.save(data, meta)
             return redirect(url_for("operators.statement", token=token), 303)
     status = 422 if error or form.errors else 200
     return render_page("operators/statements.html", status=status, form=form, error=error)
@@ -98,7 +75,7 @@ def statement(token: str):
     try:
         parsed, meta = _parse(token)
     except statements.StatementFileError as error:
-        meta = _upload(token)[1]
+        meta = _uploads.load(token)[1]
         return render_page(
             "operators/statement_report.html",
             status=422,
@@ -137,7 +114,7 @@ def statement_apply(token: str):
         ip=request.remote_addr or "",
     )
     meta["applied"] = True
-    (_folder() / f"{token}.json").write_text(json.dumps(meta))
+    _uploads.save_meta(token, meta)
     outcomes = [d.outcome for d in preview.decisions if d.outcome]
     flash(
         _(

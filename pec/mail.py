@@ -40,3 +40,20 @@ def queue_email(
     sender = current_app.config["MAIL_DEFAULT_SENDER"]
     domain = sender.rpartition("@")[2].strip(">") or "localhost"
     return enqueue(email, sender_domain=domain, dedupe_key=dedupe_key, **(links or {}))
+
+
+def queue_order_email(kind: str, order, *, subject, dedupe_key=None, **context):
+    """An e-mail about `order` to its holder's reference address, in the order's
+    language, tied to the order and account so operators see it in their history."""
+    account = order.account
+    context.setdefault("name", account.display_name)
+    return queue_email(
+        kind,
+        to=account.reference_email,
+        language=order.language or account.language,
+        subject=subject,
+        dedupe_key=dedupe_key,
+        links={"account": account, "order": order},
+        order=order,
+        **context,
+    )

@@ -475,7 +475,7 @@ def test_the_wizard_e_mail_is_queued_in_the_confirming_transaction(mario, wizard
     def broken(*args, **kwargs):
         raise RuntimeError("template error")
 
-    monkeypatch.setattr("pec.renewal.notify.queue_email", broken)
+    monkeypatch.setattr("pec.renewal.notify.queue_order_email", broken)
     with pytest.raises(RuntimeError):
         wizard.confirm(order_id)
     with db.connection_context():

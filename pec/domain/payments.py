@@ -297,18 +297,13 @@ def _queue_renewal_email(order: Order, applied: list[dict]) -> None:
     # Imported here: rendering needs the Flask app; the rule itself does not.
     from flask_babel import lazy_gettext as _l
 
-    from pec.mail import external_url, queue_email
+    from pec.mail import external_url, queue_order_email
 
-    account = order.account
-    queue_email(
+    queue_order_email(
         "renewal_applied",
-        to=account.reference_email,
-        language=order.language or account.language,
+        order,
         subject=_l("Rinnovo PEC completato – ordine N° %(number)s", number=order.number),
         dedupe_key=f"renewal_applied:{order.id}",
-        links={"account": account, "order": order},
-        name=account.display_name,
-        order=order,
         mailboxes=[
             {"address": m["address"], "new_expires_on": dt.date.fromisoformat(m["new_expires_on"])}
             for m in applied

@@ -11,7 +11,7 @@ from pec.domain import clock, money, order_admin
 from pec.domain import payments as pay
 from pec.domain.operators import paginate
 from pec.domain.renewal import RenewalError
-from pec.mail import external_url, queue_email
+from pec.mail import external_url, queue_order_email
 from pec.models import (
     OPEN_ORDER_STATUSES,
     ORDER_AWAITING_PAYMENT,
@@ -192,18 +192,13 @@ def reject_report(order_id: int, payment_id: int):
         return _order_page(order, status=422, reject=form)
 
     def tell_member(rejected: Payment) -> None:
-        account = order.account
-        queue_email(
+        queue_order_email(
             "payment_rejected",
-            to=account.reference_email,
-            language=order.language or account.language,
+            order,
             subject=_l(
                 "Pagamento non riconosciuto per l'ordine PEC N° %(number)s", number=order.number
             ),
             dedupe_key=f"payment_rejected:{rejected.id}",
-            links={"account": account, "order": order},
-            name=account.display_name,
-            order=order,
             payment=rejected,
             reason=rejected.rejection_reason,
             pay_url=_pay_link(order),
@@ -241,19 +236,14 @@ def cancel_order(order_id: int):
     def tell_member(cancelled: Order) -> None:
         if not form.notify.data or not cancelled.number:
             return  # a draft was never confirmed: the member has nothing to be told
-        account = cancelled.account
-        queue_email(
+        queue_order_email(
             "order_cancelled",
-            to=account.reference_email,
-            language=cancelled.language or account.language,
+            cancelled,
             subject=_l("Ordine di rinnovo PEC N° %(number)s annullato", number=cancelled.number),
             dedupe_key=f"order_cancelled:{cancelled.id}",
-            links={"account": account, "order": cancelled},
-            name=account.display_name,
-            order=cancelled,
             reason=reason,
             addresses=[line.mailbox.address for line in cancelled.lines],
-            login_url=external_url("auth.login", login=account.login),
+            login_url=external_url("auth.login", login=cancelled.account.login),
         )
 
     try:

@@ -6,7 +6,7 @@ from flask_babel import lazy_gettext as _l
 from pec.auth.session import current_principal
 from pec.domain import audit, clock
 from pec.domain import renewal as wizard
-from pec.mail import queue_email
+from pec.mail import queue_order_email
 from pec.models import Order
 
 
@@ -14,7 +14,6 @@ def _context(order: Order) -> dict:
     account = order.account
     acceptances = sorted(order.acceptances, key=lambda a: a.document_id)
     return dict(
-        order=order,
         convention=order.convention,
         account=account,
         lines=wizard.lines_of(order),
@@ -28,14 +27,11 @@ def _context(order: Order) -> dict:
 def queue_confirmation(order: Order):
     """ "La presente a conferma dell'ordine di rinnovo N° …": number, amount, how to pay,
     next expiry and the accepted conditions (the order receipt e-commerce law asks for)."""
-    account = order.account
-    return queue_email(
+    return queue_order_email(
         "order_confirmed",
-        to=account.reference_email,
-        language=order.language,
+        order,
         subject=_l("Conferma dell'ordine di rinnovo PEC N° %(number)s", number=order.number),
         dedupe_key=f"order-confirmed:{order.id}",
-        links={"account": account, "order": order},
         switched=False,
         **_context(order),
     )
@@ -43,15 +39,12 @@ def queue_confirmation(order: Order):
 
 def queue_method_switched(order: Order):
     """The same order, new payment instructions (R4: the number does not change)."""
-    account = order.account
-    return queue_email(
+    return queue_order_email(
         "order_confirmed",
-        to=account.reference_email,
-        language=order.language,
+        order,
         subject=_l(
             "Nuove istruzioni di pagamento per l'ordine PEC N° %(number)s", number=order.number
         ),
-        links={"account": account, "order": order},
         switched=True,
         **_context(order),
     )

@@ -1,5 +1,6 @@
 """Money in integer cents (R9): VAT half-up to the cent, Italian formatting."""
 
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -42,14 +43,15 @@ def format_rate(rate_bp: int, locale: str = "it") -> str:
     return f"{whole}{sep}{rest:02d}".rstrip("0") + "%"
 
 
+_AMOUNT = re.compile(r"^(\d+(\.\d{1,2})?|\.\d{1,2})$")  # "0,50" and ",50" alike
+
+
 def parse_eur(text: str) -> int:
-    """'4,88', '4.88', '1.234,56', '4,88 €' → cents. Raises ValueError on anything else."""
+    """'4,88', '4.88', '1.234,56', '4,88 €' → cents. Raises ValueError on anything else
+    (signs, exponents, infinities, more than two decimals)."""
     cleaned = text.replace("€", "").replace("\xa0", "").replace(" ", "").strip()
-    if not cleaned:
-        raise ValueError("empty amount")
     if "," in cleaned:
         cleaned = cleaned.replace(".", "").replace(",", ".")
-    value = Decimal(cleaned)
-    if value < 0 or value.as_tuple().exponent < -2:
+    if not _AMOUNT.match(cleaned):
         raise ValueError("not an amount in euro and cents")
-    return int(value * 100)
+    return int(Decimal(cleaned) * 100)

@@ -35,15 +35,17 @@ def test_rates_are_formatted_without_trailing_zeros():
 
 @pytest.mark.parametrize(
     "text,cents",
-    [("4,88", 488), ("4.88", 488), ("1.234,56", 123456), ("4,88 €", 488), ("9", 900)],
+    [("4,88", 488), ("4.88", 488), ("1.234,56", 123456), ("4,88 €", 488), ("9", 900), (",50", 50)],
 )
 def test_parse_eur_reads_what_people_type(text, cents):
     assert money.parse_eur(text) == cents
 
 
-@pytest.mark.parametrize("text", ["", "abc", "-1", "4,888"])
+@pytest.mark.parametrize(
+    "text", ["", "abc", "-1", "4,888", "Inf", "Infinity", "NaN", "1e3", "+4", "4.", ","]
+)
 def test_parse_eur_refuses_what_is_not_an_amount(text):
-    with pytest.raises((ValueError, ArithmeticError)):
+    with pytest.raises(ValueError):
         money.parse_eur(text)
 
 

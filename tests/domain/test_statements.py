@@ -189,6 +189,21 @@ def test_csv_with_credit_and_debit_columns_and_no_reference_imports_once(orders,
     assert len(registered()) == 1
 
 
+def test_an_amount_like_infinity_or_1e3_is_a_bad_line_not_a_crash(orders, today):
+    data = (
+        "Data operazione,Entrate,Uscite,Descrizione operazione\r\n"
+        f'10/03/2026,"4,88",,Bonifico da Rossi {RIGHT}\r\n'
+        "10/03/2026,Inf,,Strano\r\n"
+        "10/03/2026,1e3,,Esponente\r\n"
+    ).encode()
+    parsed = statements.parse(data)
+    assert [e.amount_cents for e in parsed.entries] == [488]
+    assert [(p.line, p.code) for p in parsed.problems] == [
+        (3, "amount_invalid"),
+        (4, "amount_invalid"),
+    ]
+
+
 def test_configured_columns_override_the_defaults(orders, today):
     data = b"Valuta;Movimento;Testo libero;Id\r\n09/03/2026;4,88;K7M4Q9X2;B-1\r\n"
     with pytest.raises(statements.StatementFileError) as caught:

@@ -159,3 +159,18 @@ def test_mailbox_login_sees_document_state_but_cannot_download(app, member, demo
     member.login("anna.bianchi@pec.demo.it", "demo-password")
     assert "Documento già caricato" in member.client.get("/mailboxes/").get_data(as_text=True)
     assert member.client.get(f"/mailboxes/document/{doc.id}").status_code == 404
+
+
+def test_a_ceased_mailbox_cannot_be_renewed_after_the_window_is_widened(member, demo, today):
+    """The job ceased it under a 15-day window; the admin then set 90 days."""
+    account = Account.get(Account.login == "mario.rossi@example.org")
+    box = make_mailbox(account, expires_in=-20, address="gone@pec.demo.it")
+    Mailbox.update(ceased_on=today, deactivated_on=today).where(Mailbox.id == box.id).execute()
+    member.login()
+    page = rows(member.client.get("/mailboxes/").get_data(as_text=True))
+    assert "Cessato" in page["gone@pec.demo.it"] and "RINNOVA" not in page["gone@pec.demo.it"]
+    response = member.post("/renewals/start", {"only": str(box.id)}, follow_redirects=True)
+    assert "non si può più rinnovare online" in html.unescape(response.get_data(as_text=True))
+    from pec.models import OrderLine
+
+    assert not OrderLine.select().where(OrderLine.mailbox == box.id).exists()

@@ -57,6 +57,7 @@ def status_of(
         Policy.of(convention),
         awaiting_payment=awaiting,
         has_declared_payment=awaiting and declared,
+        is_ceased=mailbox.ceased_on is not None,
     )
 
 

@@ -78,15 +78,17 @@ def status_condition(status: Status, policy: Policy, today: dt.date):
     expiring_until = today + dt.timedelta(days=policy.expiring_window_days)
     awaiting = _awaiting_payment()
     held = _declared_payment() & (expires >= held_from)
+    ceased = Mailbox.ceased_on.is_null(False)  # the job ceased it: final (R6)
     if status == Status.CEASED:
-        return expires < ceased_before
+        return (expires < ceased_before) | ceased
+    live = ~ceased
     if status == Status.DEACTIVATED:
-        return (expires >= ceased_before) & (expires < today) & ~held
+        return live & (expires >= ceased_before) & (expires < today) & ~held
     if status == Status.AWAITING_PAYMENT:
-        return (expires >= ceased_before) & awaiting & ((expires >= today) | held)
+        return live & (expires >= ceased_before) & awaiting & ((expires >= today) | held)
     if status == Status.EXPIRING:
-        return (expires >= today) & (expires <= expiring_until) & ~awaiting
-    return (expires > expiring_until) & ~awaiting
+        return live & (expires >= today) & (expires <= expiring_until) & ~awaiting
+    return live & (expires > expiring_until) & ~awaiting
 
 
 def statuses_condition(statuses, today: dt.date, conventions=None):

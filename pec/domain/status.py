@@ -60,9 +60,13 @@ def mailbox_status(
     *,
     awaiting_payment: bool = False,
     has_declared_payment: bool = False,
+    is_ceased: bool = False,
 ) -> Status:
-    """The status shown on "Gestione PEC" and used by every rule that needs one."""
-    if today > deletion_date(expires_on, policy):
+    """The status shown on "Gestione PEC" and used by every rule that needs one.
+
+    `is_ceased`: the daily job already ceased it (the provider deleted it); a restore
+    window widened afterwards does not bring it back (R6)."""
+    if is_ceased or today > deletion_date(expires_on, policy):
         return Status.CEASED
     if is_expired(expires_on, today) and not is_held(
         expires_on, today, policy, has_declared_payment

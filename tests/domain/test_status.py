@@ -58,3 +58,10 @@ def test_ceased_after_the_restore_window():
 )
 def test_only_ceased_mailboxes_cannot_be_renewed_online(value, renewable):
     assert is_renewable(value) is renewable
+
+
+def test_a_mailbox_the_job_ceased_stays_ceased_when_the_window_is_widened():
+    wide = Policy(restore_window_days=365, declared_payment_hold_days=5, expiring_window_days=30)
+    day = EXPIRY + dt.timedelta(days=20)
+    assert mailbox_status(EXPIRY, day, wide) == Status.DEACTIVATED
+    assert mailbox_status(EXPIRY, day, wide, is_ceased=True) == Status.CEASED

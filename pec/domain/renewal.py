@@ -196,9 +196,7 @@ def _start(account, mailboxes, today, now, started_by, language) -> Started:
     convention = Convention.get_by_id(account.convention_id)
     policy = Policy.of(convention)
     for box in mailboxes:
-        status = mailbox_status(
-            box.expires_on, today, policy, is_ceased=box.ceased_on is not None
-        )
+        status = mailbox_status(box.expires_on, today, policy, is_ceased=box.ceased_on is not None)
         if not is_renewable(status):
             raise RenewalError("not_renewable")
     totals = money.totals(convention.price_cents, len(mailboxes), convention.vat_rate_bp)

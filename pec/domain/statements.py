@@ -24,7 +24,8 @@ from pec.domain import audit, money
 from pec.domain import payments as pay
 from pec.domain.renewal import NUMBER_RANDOM_CHARS, is_order_number
 from pec.domain.roster import RosterFileError, decode, parse_date
-from pec.models import ORDER_AWAITING_PAYMENT, Order, Payment
+from pec.domain.transactions import write_transaction
+from pec.models import ORDER_AWAITING_PAYMENT, ORDER_PAID, Order, Payment
 
 PROVIDER = "statement"
 CAMT053_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053."
@@ -34,8 +35,12 @@ MATCHED = "matched"  # one order, right amount: registered on confirm
 FLAGGED = "flagged"  # one order, but it cannot be applied: recorded as flagged money
 MANUAL = "manual"  # no (known) order number: the operator picks the order
 DONE = "done"  # this entry reference was imported before: nothing to do
+# The order was paid by a payment an operator registered by hand: this line is that
+# money's bank record, kept as a "reconciled" payment (counted once, never applied again).
+RECONCILED = "reconciled"
 IGNORED = "ignored"  # not money in for us (debit, reversal, not booked, not in euro)
-KINDS = (MATCHED, FLAGGED, MANUAL, DONE, IGNORED)
+KINDS = (MATCHED, FLAGGED, MANUAL, RECONCILED, DONE, IGNORED)
+PAYMENT_RECONCILED = "reconciled"  # a Payment status: the bank record of money registered by hand
 
 # ... and why (`Decision.reason`)
 REASONS = (
@@ -48,6 +53,7 @@ REASONS = (
     "several_orders",
     "already_registered",
     "already_flagged",
+    "registered_by_hand",
     "duplicate_in_file",
     "debit",
     "reversal",
@@ -447,6 +453,38 @@ def plan(statement: Statement, today: dt.date) -> Preview:
     return Preview(statement, decisions)
 
 
+def _registered_by_hand(order: Order, amount_cents: int, seen: set) -> Payment | None:
+    """The payment an operator registered by hand for this paid order and amount, when no
+    bank line has been recognised as it yet (in earlier imports or earlier in this file).
+    A second line for the same order is then money received twice, and is flagged."""
+    if order.status != ORDER_PAID or ("order", order.id) in seen:
+        return None
+    if (
+        Payment.select()
+        .where(
+            (Payment.order == order)
+            & (Payment.provider == PROVIDER)
+            & Payment.status.in_((pay.PAYMENT_REGISTERED, PAYMENT_RECONCILED))
+        )
+        .exists()
+    ):
+        return None
+    hand = (
+        Payment.select()
+        .where(
+            (Payment.order == order)
+            & (Payment.provider != PROVIDER)
+            & (Payment.status == pay.PAYMENT_REGISTERED)
+            & (Payment.amount_cents == amount_cents)
+            & Payment.method.in_(pay.REPORTABLE_METHODS)
+        )
+        .first()
+    )
+    if hand is not None:
+        seen.add(("order", order.id))
+    return hand
+
+
 def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decision:
     ignored = _ignored_reason(entry)
     if ignored:
@@ -457,7 +495,9 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decisi
     existing = known.get(entry.reference)
     if existing is not None:
         reason = (
-            "already_registered" if existing.status == pay.PAYMENT_REGISTERED else "already_flagged"
+            "already_registered"
+            if existing.status in (pay.PAYMENT_REGISTERED, PAYMENT_RECONCILED)
+            else "already_flagged"
         )
         return Decision(entry, DONE, reason, existing.order, existing)
     numbers = order_numbers_in(entry.text)
@@ -469,6 +509,9 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decisi
     if len(matching) > 1:
         return Decision(entry, MANUAL, "several_orders")
     order = matching[0]
+    hand = _registered_by_hand(order, entry.amount_cents, seen)
+    if hand is not None:
+        return Decision(entry, RECONCILED, "registered_by_hand", order, hand)
     code = predict(order, entry.amount_cents, today)
     if code == pay.APPLIED:
         return Decision(entry, MATCHED, "order_number", order)
@@ -510,6 +553,9 @@ def apply(
             )
             decision.outcome = outcome.code
             decision.payment = outcome.payment
+        elif decision.kind == RECONCILED:
+            decision.payment = _record_reconciled(decision, filename)
+            decision.outcome = RECONCILED
     outcomes: dict[str, int] = {}
     for decision in preview.decisions:
         if decision.outcome:
@@ -531,6 +577,24 @@ def apply(
         ip=ip,
     )
     return preview
+
+
+def _record_reconciled(decision: Decision, filename: str) -> Payment:
+    """Keep the bank line of money registered by hand, so a re-import knows it (the
+    unique (provider, reference) key) and a second line for the order is flagged."""
+    entry, hand = decision.entry, decision.payment
+    with write_transaction():
+        return Payment.create(
+            order=decision.order,
+            method=hand.method,
+            provider=PROVIDER,
+            reference=entry.reference,
+            amount_cents=entry.amount_cents,
+            status=PAYMENT_RECONCILED,
+            paid_on=entry.booked_on,
+            note=f"bank record of payment #{hand.id} registered by hand; "
+            f"statement {filename} line {entry.line}: {entry.text}"[:1000],
+        )
 
 
 def find_order(number: str) -> Order | None:

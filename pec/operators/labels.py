@@ -15,6 +15,7 @@ PAYMENT_STATUS_LABELS = {
     "failed": _l("Non riuscito"),
     "pending": _l("In corso"),
     "flagged": _l("Da verificare"),
+    "reconciled": _l("Movimento bancario di un pagamento registrato a mano"),
 }
 OUTBOX_STATUS_LABELS = {
     "pending": _l("Da inviare"),

@@ -144,6 +144,10 @@ STATEMENT_REASONS = {
     "several_orders": _l("la causale nomina più ordini"),
     "already_registered": _l("già registrato da un import precedente"),
     "already_flagged": _l("già importato e segnato da verificare"),
+    "registered_by_hand": _l(
+        "pagamento già registrato a mano da un operatore: questo movimento ne diventa la "
+        "registrazione bancaria"
+    ),
     "duplicate_in_file": _l("movimento ripetuto nel file (stesso riferimento)"),
     "debit": _l("addebito: ignorato"),
     "reversal": _l("storno: ignorato"),

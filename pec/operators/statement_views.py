@@ -119,9 +119,13 @@ def statement_apply(token: str):
     flash(
         _(
             "Import eseguito: %(applied)d pagamenti registrati, %(flagged)d segnati da "
-            "verificare, %(manual)d movimenti da abbinare a mano.",
+            "verificare, %(manual)d movimenti da abbinare a mano, %(reconciled)d riconosciuti "
+            "come pagamenti già registrati a mano.",
             applied=outcomes.count("applied"),
-            flagged=len(outcomes) - outcomes.count("applied"),
+            reconciled=outcomes.count(statements.RECONCILED),
+            flagged=len(outcomes)
+            - outcomes.count("applied")
+            - outcomes.count(statements.RECONCILED),
             manual=len(preview.of_kind(statements.MANUAL)),
         ),
         "success",

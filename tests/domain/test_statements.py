@@ -236,3 +236,43 @@ def test_a_line_matched_by_hand_is_registered_under_its_entry_reference(orders, 
     assert statements.register_entry(decision.entry, mario, today=today, actor="x").code == (
         "already_applied"
     )
+
+
+def test_money_registered_by_hand_is_recognised_in_the_statement_not_flagged(orders, today):
+    """An operator registers a transfer from the bank's website; the statement imported
+    later carries the same money: its line becomes that payment's bank record, once.
+    A second credit for the same order is money received twice, and is flagged."""
+    from pec.domain import payments as pay
+
+    mario, _ = orders
+    by_hand = pay.register_payment(
+        mario,
+        amount_cents=488,
+        method="bank_transfer",
+        provider="operator",
+        reference="CRO123",
+        today=today,
+        actor="operator:1",
+        paid_on=today,
+    )
+    assert by_hand.code == pay.APPLIED
+    data = (
+        "Data operazione,Entrate,Uscite,Descrizione operazione,Riferimento\r\n"
+        f'10/03/2026,"4,88",,Bonifico Rossi ordine {RIGHT},BANK-1\r\n'
+    ).encode()
+    first, second = import_twice(data, today)
+    assert [(d.kind, d.reason) for d in first.decisions] == [("reconciled", "registered_by_hand")]
+    assert [(d.kind, d.reason) for d in second.decisions] == [("done", "already_registered")]
+    assert [
+        p.status for p in Payment.select().where(Payment.order == mario).order_by(Payment.id)
+    ] == [
+        "registered",
+        "reconciled",
+    ]
+    again = (
+        "Data operazione,Entrate,Uscite,Descrizione operazione,Riferimento\r\n"
+        f'12/03/2026,"4,88",,Secondo bonifico ordine {RIGHT},BANK-2\r\n'
+    ).encode()
+    twice = statements.apply(statements.parse(again), today=today, actor="test", filename="g")
+    assert [(d.kind, d.outcome) for d in twice.decisions] == [("flagged", "not_payable")]
+    assert len(registered()) == 1  # one renewal, one registered payment

@@ -83,8 +83,17 @@ def csrf_token(client) -> str:
     return CSRF_RE.search(page).group(1)
 
 
-class MemberActions:
-    """A member using the portal through the test client."""
+_TYPED_OR_TOKEN = re.compile(r'value="[^"]*"|(?<=name="csrf-token" )content="[^"]*"')
+
+
+def page_without_typed_values(response) -> str:
+    """The page minus what the visitor typed and the CSRF token (timestamped), to
+    compare two answers for sameness (no account enumeration)."""
+    return _TYPED_OR_TOKEN.sub("", response.get_data(as_text=True))
+
+
+class ClientActions:
+    """Someone using the portal through the test client: forms carry the CSRF token."""
 
     def __init__(self, client):
         self.client = client
@@ -93,6 +102,10 @@ class MemberActions:
         data = dict(data or {})
         data.setdefault("csrf_token", csrf_token(self.client))
         return self.client.post(url, data=data, **kwargs)
+
+
+class MemberActions(ClientActions):
+    """A member using the portal through the test client."""
 
     def login(self, identifier="mario.rossi@example.org", password="demo-password"):
         return self.post("/login", {"identifier": identifier, "password": password})
@@ -232,16 +245,8 @@ def wizard(member):
     return WizardActions(member)
 
 
-class OperatorActions:
+class OperatorActions(ClientActions):
     """An operator using the operators' area through the test client."""
-
-    def __init__(self, client):
-        self.client = client
-
-    def post(self, url, data=None, **kwargs):
-        data = dict(data or {})
-        data.setdefault("csrf_token", csrf_token(self.client))
-        return self.client.post(url, data=data, **kwargs)
 
     def login(self, email="admin@example.org", password="admin-password"):
         return self.post("/operators/login", {"email": email, "password": password})

@@ -138,6 +138,16 @@ def live_server(app):
     server.shutdown()
 
 
+@pytest.fixture
+def demo_server(app, live_server):
+    """The served app with the demo data as of the real today (the browser's clock)."""
+    from pec.demo import load_demo
+
+    with db.connection_context():
+        load_demo(clock_module.today())
+    return live_server
+
+
 CHROMIUM = os.environ.get("PEC_CHROMIUM", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

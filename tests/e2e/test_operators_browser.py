@@ -7,15 +7,6 @@ from tests.conftest import axe_violations
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture
-def demo_server(app, live_server):
-    from pec.demo import load_demo
-    from pec.domain import clock
-
-    load_demo(clock.today())
-    return live_server
-
-
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_operator_signs_in_and_opens_a_mailbox_history(browser, demo_server, javascript):
     context = browser.new_context(java_script_enabled=javascript, locale="it-IT")

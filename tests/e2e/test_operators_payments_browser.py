@@ -13,14 +13,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def transfer_order(app, live_server):
-    from pec.demo import load_demo
-
+def transfer_order(demo_server):
     with db.connection_context():
-        load_demo(clock.today())
         box = Mailbox.get(Mailbox.address == "anna.bianchi@pec.demo.it")
         order = make_order([box], method="bank_transfer", number="K7M4Q9X2")
-    return live_server, box, order
+    return demo_server, box, order
 
 
 def sign_in(page, server):

@@ -14,14 +14,11 @@ pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
-def anna_order(app, live_server):
-    from pec.demo import load_demo
-
+def anna_order(demo_server):
     with db.connection_context():
-        load_demo(clock.today())
         box = Mailbox.get(Mailbox.address == "anna.bianchi@pec.demo.it")
         order = make_order([box], method="card")
-    return live_server, box, order
+    return demo_server, box, order
 
 
 def login_as_anna(page, server):

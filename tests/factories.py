@@ -72,25 +72,19 @@ def make_order(
     """A confirmed order renewing `mailboxes` (same account), with prices frozen as the
     wizard freezes them. For tests of payments, jobs and operators; the wizard itself
     creates orders through pec.domain.renewal."""
-    from pec.domain import clock, money
+    from pec.domain import clock, renewal
     from pec.models import OPEN_ORDER_STATUSES, Order, OrderLine
 
     mailboxes = list(mailboxes)
     account = mailboxes[0].account
     convention = account.convention
-    totals = money.totals(convention.price_cents, len(mailboxes), convention.vat_rate_bp)
     now = clock.now()
     order = Order.create(
         number=number or f"T{next(_seq):05d}",
         account=account,
         convention=convention,
         status=status,
-        duration_years=convention.duration_years,
-        unit_price_cents=convention.price_cents,
-        vat_rate_bp=convention.vat_rate_bp,
-        net_cents=totals.net_cents,
-        vat_cents=totals.vat_cents,
-        gross_cents=totals.gross_cents,
+        **renewal.frozen_prices(convention, len(mailboxes)),
         payment_method=method,
         billing=billing
         or {
@@ -100,13 +94,13 @@ def make_order(
         },
         confirmed_at=now if status != "draft" else None,
     )
-    for box in mailboxes:
+    for box, old, new in renewal.priced_lines(convention, mailboxes):
         OrderLine.create(
             order=order,
             mailbox=box,
             open_mailbox=box if status in OPEN_ORDER_STATUSES else None,
-            old_expires_on=box.expires_on,
-            new_expires_on=clock.add_years(box.expires_on, convention.duration_years),
+            old_expires_on=old,
+            new_expires_on=new,
             unit_price_cents=convention.price_cents,
         )
     return order

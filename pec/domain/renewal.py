@@ -157,7 +157,21 @@ class Started:
     order: Order
 
 
-def _priced_lines(convention: Convention, mailboxes: list[Mailbox]):
+def frozen_prices(convention: Convention, quantity: int) -> dict:
+    """The convention's price, VAT rate and duration as an order freezes them, with the
+    totals for `quantity` mailboxes (R9: VAT once on the net total, half-up)."""
+    totals = money.totals(convention.price_cents, quantity, convention.vat_rate_bp)
+    return dict(
+        duration_years=convention.duration_years,
+        unit_price_cents=convention.price_cents,
+        vat_rate_bp=convention.vat_rate_bp,
+        net_cents=totals.net_cents,
+        vat_cents=totals.vat_cents,
+        gross_cents=totals.gross_cents,
+    )
+
+
+def priced_lines(convention: Convention, mailboxes: list[Mailbox]):
     """(mailbox, old expiry, new expiry) with R2: count from the old expiry, never today."""
     years = convention.duration_years
     return [(m, m.expires_on, clock.add_years(m.expires_on, years)) for m in mailboxes]
@@ -199,23 +213,17 @@ def _start(account, mailboxes, today, now, started_by, language) -> Started:
         status = mailbox_status(box.expires_on, today, policy, is_ceased=box.ceased_on is not None)
         if not is_renewable(status):
             raise RenewalError("not_renewable")
-    totals = money.totals(convention.price_cents, len(mailboxes), convention.vat_rate_bp)
     order = Order.create(
         account=account,
         convention=convention,
         started_by_mailbox=started_by,
         status=ORDER_DRAFT,
-        duration_years=convention.duration_years,
-        unit_price_cents=convention.price_cents,
-        vat_rate_bp=convention.vat_rate_bp,
-        net_cents=totals.net_cents,
-        vat_cents=totals.vat_cents,
-        gross_cents=totals.gross_cents,
+        **frozen_prices(convention, len(mailboxes)),
         language=language,
         created_at=now,
         updated_at=now,
     )
-    for box, old, new in _priced_lines(convention, mailboxes):
+    for box, old, new in priced_lines(convention, mailboxes):
         OrderLine.create(
             order=order,
             mailbox=box,
@@ -368,15 +376,7 @@ def _refresh_prices(order: Order, lines: list[OrderLine], now: dt.datetime) -> b
     """Bring the draft to the convention's current price, VAT and duration, and the lines
     to the mailboxes' current expiry; True if anything the member saw has changed."""
     convention = Convention.get_by_id(order.convention_id)
-    totals = money.totals(convention.price_cents, len(lines), convention.vat_rate_bp)
-    values = dict(
-        duration_years=convention.duration_years,
-        unit_price_cents=convention.price_cents,
-        vat_rate_bp=convention.vat_rate_bp,
-        net_cents=totals.net_cents,
-        vat_cents=totals.vat_cents,
-        gross_cents=totals.gross_cents,
-    )
+    values = frozen_prices(convention, len(lines))
     changed = any(getattr(order, k) != v for k, v in values.items())
     boxes = {
         m.id: m for m in Mailbox.select().where(Mailbox.id.in_([li.mailbox_id for li in lines]))

@@ -142,6 +142,12 @@ def test_ten_different_payments_at_once_apply_one_and_flag_the_rest(app, demo):
 
 def test_two_events_for_one_checkout_at_once_register_it_once(app, demo):
     box, order = anna_order()
+    ten_events_for_one_checkout_register_it_once(app, box, order)
+
+
+def ten_events_for_one_checkout_register_it_once(app, box, order):
+    """E.g. Stripe's completed and async-succeeded events for one session racing: ten
+    events from ten threads register one payment and extend the mailbox once (R3)."""
     with db.connection_context():
         attempt = Payment.create(order=order, method="card", provider="demo",
                                  reference="demo_cs_same", amount_cents=488, status="pending")  # fmt: skip

@@ -10,7 +10,12 @@ from pec.extensions import db
 from pec.models import GatewayEvent, Mailbox, OutboxMessage, Payment
 from tests.conftest import make_app
 from tests.factories import make_account, make_convention, make_mailbox, make_order
-from tests.test_gateway import demo_notification, post_demo, resigned, run_in_threads
+from tests.test_gateway import (
+    demo_notification,
+    post_demo,
+    run_in_threads,
+    ten_events_for_one_checkout_register_it_once,
+)
 from tests.test_postgres import pg_url  # noqa: F401  (fixture)
 
 pytestmark = pytest.mark.postgres
@@ -50,14 +55,4 @@ def test_ten_different_payments_at_once_apply_one_on_postgres(pg_order):
 def test_two_events_for_one_checkout_at_once_register_it_once_on_postgres(pg_order):
     """E.g. Stripe's completed and async-succeeded events for the same session racing."""
     app, box, order = pg_order
-    with db.connection_context():
-        attempt = Payment.create(order=order, method="card", provider="demo",
-                                 reference="demo_cs_same", amount_cents=488, status="pending")  # fmt: skip
-    body, _ = demo_notification(app, order, session="demo_cs_same")
-    notes = [resigned(app, body, event_id=f"evt_{n}") for n in range(10)]
-    answers = run_in_threads(app, 10, lambda client, n: post_demo(client, *notes[n]))
-    assert sorted(answers) == [(200, "already_applied")] * 9 + [(200, "applied")]
-    with db.connection_context():
-        assert Payment.select().count() == 1
-        assert Payment.get_by_id(attempt.id).status == "registered"
-        assert Mailbox.get_by_id(box.id).expires_on == dt.date(2029, 3, 15)
+    ten_events_for_one_checkout_register_it_once(app, box, order)

@@ -37,10 +37,12 @@ demo: $(VENV)/.runtime translations
 ## Install what tests need and run all of them
 test: $(VENV)/.dev translations node_modules/.installed
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/ruff format --check .
 
 format: $(VENV)/.dev

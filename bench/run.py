@@ -19,11 +19,13 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pec import create_app  # noqa: E402
-from pec import db as database  # noqa: E402
+from pec import (
+    create_app,  # noqa: E402
+    database,  # noqa: E402
+)
+from pec.database import db  # noqa: E402
 from pec.demo import load_demo  # noqa: E402
 from pec.domain import clock  # noqa: E402
-from pec.extensions import db  # noqa: E402
 
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 ASSET_RE = re.compile(r'(?:href|src)="(/static/[^"]+)"')
@@ -121,7 +123,11 @@ def speed(app, n: int) -> None:
 
 def fill(count: int, today: dt.date) -> None:
     """`count` mailboxes with expiries spread evenly over three years around today."""
-    from pec.models import Account, Convention, Mailbox
+    from pec.models import (
+        Account,
+        Convention,
+        Mailbox,
+    )
 
     convention = Convention.get(Convention.code == "FNOMCeO")
     with db.atomic():

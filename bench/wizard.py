@@ -75,9 +75,9 @@ def weight(app, gz, login):
 
     from playwright.sync_api import sync_playwright
 
+    from pec.database import db
     from pec.demo import load_demo
     from pec.domain import clock
-    from pec.extensions import db
     from pec.models import Order, OrderLine
 
     logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no request log in the figures

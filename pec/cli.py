@@ -11,10 +11,11 @@ import click
 from flask import Flask
 from flask.cli import AppGroup
 
-from pec import db as database
+from pec import database
+from pec.database import db
 from pec.domain import clock, lifecycle, passwords
-from pec.extensions import db
-from pec.models import ROLE_ADMIN, ROLE_OPERATOR, Operator
+from pec.models import Operator
+from pec.vocabulary import Role
 
 pec = AppGroup("pec", help="PEC renewal portal commands.")
 
@@ -44,7 +45,7 @@ def demo():
 
 @pec.command("create-operator")
 @click.argument("email")
-@click.option("--role", type=click.Choice([ROLE_OPERATOR, ROLE_ADMIN]), default=ROLE_OPERATOR)
+@click.option("--role", type=click.Choice([Role.OPERATOR, Role.ADMIN]), default=Role.OPERATOR)
 @click.password_option()
 def create_operator(email, role, password):
     """Create an operator (or admin) who signs in to the operators' area."""
@@ -210,13 +211,14 @@ def import_statement(file, do_apply):
     from flask import current_app
     from flask_babel import force_locale
 
+    from pec.config import statement_columns
     from pec.domain import statements
+    from pec.member_mail import MemberMail
     from pec.operators.messages import (
         STATEMENT_REASONS,
         statement_file_error_text,
         statement_problem_text,
     )
-    from pec.operators.statement_views import statement_columns
 
     data = Path(file).read_bytes()
     with db.connection_context(), force_locale("en"):
@@ -228,7 +230,11 @@ def import_statement(file, do_apply):
         today = clock.today()
         if do_apply:
             preview = statements.apply(
-                parsed, today=today, actor="cli:import-statement", filename=Path(file).name
+                parsed,
+                today=today,
+                actor="cli:import-statement",
+                notices=MemberMail(),
+                filename=Path(file).name,
             )
         else:
             preview = statements.plan(parsed, today)

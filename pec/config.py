@@ -31,6 +31,12 @@ def _names(name: str) -> tuple[str, ...]:
     return tuple(n.strip() for n in os.environ.get(name, "").split(",") if n.strip())
 
 
+def statement_columns(config) -> dict:
+    """The bank CSV column settings (README "Bank statements"): accepted header names."""
+    keys = ("date", "amount", "credit", "debit", "text", "reference", "currency")
+    return {key: config.get(f"PEC_STATEMENT_{key.upper()}_COLUMNS") or () for key in keys}
+
+
 def from_environment(instance_path: str) -> dict:
     """The app's configuration as a mapping, for app.config.from_mapping()."""
     base_url = os.environ.get("PEC_BASE_URL", "http://127.0.0.1:5000").rstrip("/")

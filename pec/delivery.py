@@ -21,7 +21,8 @@ from collections import Counter
 import flask_mail
 from flask import current_app
 
-from pec.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
+from pec.models import OutboxMessage
+from pec.vocabulary import OutboxStatus
 
 BACKOFF_BASE = dt.timedelta(minutes=1)
 BACKOFF_MAX = dt.timedelta(hours=6)
@@ -114,7 +115,9 @@ def build_message(row: OutboxMessage) -> flask_mail.Message:
 def due_messages(now: dt.datetime, limit: int = BATCH_SIZE):
     return (
         OutboxMessage.select()
-        .where((OutboxMessage.status == OUTBOX_PENDING) & (OutboxMessage.next_attempt_at <= now))
+        .where(
+            (OutboxMessage.status == OutboxStatus.PENDING) & (OutboxMessage.next_attempt_at <= now)
+        )
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
     )
@@ -125,7 +128,7 @@ def _claim(row: OutboxMessage, now: dt.datetime) -> bool:
         OutboxMessage.update(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + CLAIM)
         .where(
             (OutboxMessage.id == row.id)
-            & (OutboxMessage.status == OUTBOX_PENDING)
+            & (OutboxMessage.status == OutboxStatus.PENDING)
             & (OutboxMessage.next_attempt_at <= now)
         )
         .execute()
@@ -135,8 +138,8 @@ def _claim(row: OutboxMessage, now: dt.datetime) -> bool:
 
 
 def _mark_sent(row: OutboxMessage) -> None:
-    OutboxMessage.update(status=OUTBOX_SENT, sent_at=wall_clock(), last_error="").where(
-        (OutboxMessage.id == row.id) & (OutboxMessage.status == OUTBOX_PENDING)
+    OutboxMessage.update(status=OutboxStatus.SENT, sent_at=wall_clock(), last_error="").where(
+        (OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)
     ).execute()
 
 
@@ -144,10 +147,10 @@ def _mark_failed(row: OutboxMessage, error: BaseException, now: dt.datetime) -> 
     max_attempts = int(current_app.config.get("PEC_OUTBOX_MAX_ATTEMPTS", 10))
     gave_up = row.attempts >= max_attempts
     OutboxMessage.update(
-        status=OUTBOX_FAILED if gave_up else OUTBOX_PENDING,
+        status=OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
         next_attempt_at=now + backoff(row.attempts),
         last_error=f"{type(error).__name__}: {error}"[:2000],
-    ).where((OutboxMessage.id == row.id) & (OutboxMessage.status == OUTBOX_PENDING)).execute()
+    ).where((OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)).execute()
     return "failed" if gave_up else "retry_later"
 
 
@@ -155,7 +158,7 @@ def _release(rows: list[OutboxMessage], now: dt.datetime) -> None:
     """Give back claimed messages that were not attempted (the connection broke)."""
     for row in rows:
         OutboxMessage.update(attempts=OutboxMessage.attempts - 1, next_attempt_at=now).where(
-            (OutboxMessage.id == row.id) & (OutboxMessage.status == OUTBOX_PENDING)
+            (OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)
         ).execute()
 
 
@@ -213,10 +216,10 @@ def retry(message: OutboxMessage, now: dt.datetime | None = None) -> bool:
     """Operators: send a pending or failed message again at the next delivery. A failed
     one gets one more attempt; if that fails too it is failed again."""
     changed = (
-        OutboxMessage.update(status=OUTBOX_PENDING, next_attempt_at=now or wall_clock())
+        OutboxMessage.update(status=OutboxStatus.PENDING, next_attempt_at=now or wall_clock())
         .where(
             (OutboxMessage.id == message.id)
-            & OutboxMessage.status.in_((OUTBOX_PENDING, OUTBOX_FAILED))
+            & OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED))
         )
         .execute()
     )

@@ -3,9 +3,15 @@
 import datetime as dt
 
 from pec.contracts import seed_documents
+from pec.database import db
 from pec.domain import passwords
-from pec.extensions import db
-from pec.models import ROLE_ADMIN, Account, Convention, Mailbox, Operator
+from pec.models import (
+    Account,
+    Convention,
+    Mailbox,
+    Operator,
+)
+from pec.vocabulary import Role
 
 DEMO_PASSWORD = "demo-password"
 
@@ -61,7 +67,7 @@ def load_demo(today: dt.date) -> None:
             Operator.create(
                 email="admin@example.org",
                 password_hash=passwords.hash_password("admin-password"),
-                role=ROLE_ADMIN,
+                role=Role.ADMIN,
             )
         mario = _account(
             convention,

@@ -1,6 +1,6 @@
 """Unbound extension objects, bound in create_app() with init_app()."""
 
-from flask import current_app, session
+from flask import current_app, has_request_context, session
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_htmx import HTMX
@@ -8,9 +8,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_mail import Mail
 from flask_wtf.csrf import CSRFProtect
-from peewee import DatabaseProxy
 
-db = DatabaseProxy()
 csrf = CSRFProtect()
 mail = Mail()
 htmx = HTMX()
@@ -20,6 +18,8 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 def select_locale() -> str:
     """The language the member chose (kept in the session), else Italian (SPEC §0)."""
+    if not has_request_context():
+        return "it"  # jobs and commands: e-mails choose their language with force_locale
     chosen = session.get("lang")
     return chosen if chosen in current_app.config["PEC_LANGUAGES"] else "it"
 

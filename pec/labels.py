@@ -2,14 +2,14 @@
 
 from flask_babel import lazy_gettext as _l
 
-from pec.domain.status import Status
+from pec.vocabulary import MailboxStatus
 
 STATUS_LABELS = {
-    Status.ACTIVE: _l("Attivo"),
-    Status.EXPIRING: _l("In scadenza"),
-    Status.AWAITING_PAYMENT: _l("In attesa di pagamento"),
-    Status.DEACTIVATED: _l("Disattivato"),
-    Status.CEASED: _l("Cessato"),
+    MailboxStatus.ACTIVE: _l("Attivo"),
+    MailboxStatus.EXPIRING: _l("In scadenza"),
+    MailboxStatus.AWAITING_PAYMENT: _l("In attesa di pagamento"),
+    MailboxStatus.DEACTIVATED: _l("Disattivato"),
+    MailboxStatus.CEASED: _l("Cessato"),
 }
 
 PAYMENT_METHOD_LABELS = {

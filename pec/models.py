@@ -13,13 +13,25 @@ from peewee import (
     CharField,
     DateField,
     DateTimeField,
+    FieldAccessor,
     ForeignKeyField,
     IntegerField,
     Model,
     TextField,
 )
+from playhouse.fields import EnumField as StoredEnumField
 
-from pec.extensions import db
+from pec.database import db
+from pec.vocabulary import (
+    DocumentStatus,
+    JobStatus,
+    OrderStatus,
+    OutboxStatus,
+    PaymentMethod,
+    PaymentStatus,
+    PersonType,
+    Role,
+)
 
 
 class UtcDateTimeField(DateTimeField):
@@ -35,6 +47,21 @@ class UtcDateTimeField(DateTimeField):
         if isinstance(value, dt.datetime) and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
+
+
+class _EnumAccessor(FieldAccessor):
+    def __set__(self, instance, value):
+        if value is not None:
+            value = self.field.enum_class(value)
+        super().__set__(instance, value)
+
+
+class EnumField(StoredEnumField):
+    """peewee's EnumField (a text column holding the member's value) that also turns a
+    plain string assigned in Python into the member, so a row built in memory answers
+    `order.payment_method.is_online` just like one read from the database."""
+
+    accessor_class = _EnumAccessor
 
 
 class JSONField(TextField):
@@ -60,8 +87,6 @@ class BaseModel(Model):
 
 # --- The convention and its documents -------------------------------------------------
 
-PAYMENT_METHODS = ("card", "paypal", "prefilled_slip", "bank_transfer", "blank_slip")
-
 
 class Convention(BaseModel):
     """An order or association with an agreement with the PEC provider (SPEC §0)."""
@@ -79,7 +104,7 @@ class Convention(BaseModel):
     iban = CharField(default="")
     beneficiary = CharField(default="")
     postal_account = CharField(default="")
-    enabled_methods = CharField(default=",".join(PAYMENT_METHODS))
+    enabled_methods = CharField(default=",".join(PaymentMethod))
     created_at = UtcDateTimeField(default=_utcnow)
 
     @property
@@ -88,9 +113,10 @@ class Convention(BaseModel):
         return sorted({int(x) for x in self.reminder_offsets.split(",") if x.strip()}, reverse=True)
 
     @property
-    def methods(self) -> list[str]:
+    def methods(self) -> list[PaymentMethod]:
+        """The payment methods this convention offers, in the payment step's order."""
         chosen = {m.strip() for m in self.enabled_methods.split(",")}
-        return [m for m in PAYMENT_METHODS if m in chosen]
+        return [m for m in PaymentMethod if m in chosen]
 
 
 class ContractDocument(BaseModel):
@@ -118,8 +144,6 @@ class ContractDocument(BaseModel):
 
 # --- Members ---------------------------------------------------------------------------
 
-PERSON_TYPES = ("person", "professional", "company")
-
 
 class Account(BaseModel):
     """A holder's customer account ("Area Clienti" login) with the holder's data."""
@@ -127,7 +151,7 @@ class Account(BaseModel):
     convention = ForeignKeyField(Convention, backref="accounts", on_delete="RESTRICT")
     login = CharField(unique=True)
     password_hash = CharField(null=True)
-    person_type = CharField(default="person")
+    person_type = EnumField(PersonType, default=PersonType.PERSON)
     first_name = CharField(default="")
     last_name = CharField(default="")
     company_name = CharField(default="")
@@ -148,7 +172,7 @@ class Account(BaseModel):
 
     @property
     def display_name(self) -> str:
-        if self.person_type == "company" and self.company_name:
+        if self.person_type.is_company and self.company_name:
             return self.company_name
         return f"{self.first_name} {self.last_name}".strip()
 
@@ -190,7 +214,7 @@ class IdentityDocument(BaseModel):
     content_type = CharField()
     size_bytes = IntegerField()
     sha256 = CharField()
-    status = CharField(default="uploaded")  # uploaded, verified, rejected
+    status = EnumField(DocumentStatus, default=DocumentStatus.UPLOADED)
     rejection_reason = TextField(default="")
     uploaded_at = UtcDateTimeField(default=_utcnow)
     verified_at = UtcDateTimeField(null=True)
@@ -203,19 +227,13 @@ class IdentityDocument(BaseModel):
     def latest_for(cls, account):
         return (
             cls.select()
-            .where((cls.account == account) & (cls.status != "rejected"))
+            .where((cls.account == account) & (cls.status != DocumentStatus.REJECTED))
             .order_by(cls.uploaded_at.desc(), cls.id.desc())
             .first()
         )
 
 
 # --- Orders and payments ---------------------------------------------------------------
-
-ORDER_DRAFT = "draft"
-ORDER_AWAITING_PAYMENT = "awaiting_payment"
-ORDER_PAID = "paid"
-ORDER_CANCELLED = "cancelled"
-OPEN_ORDER_STATUSES = (ORDER_DRAFT, ORDER_AWAITING_PAYMENT)
 
 
 class Order(BaseModel):
@@ -229,14 +247,14 @@ class Order(BaseModel):
     convention = ForeignKeyField(Convention, backref="orders", on_delete="RESTRICT")
     # Set when started from a PEC-address login: that mailbox alone (R4).
     started_by_mailbox = ForeignKeyField(Mailbox, null=True, on_delete="RESTRICT")
-    status = CharField(default=ORDER_DRAFT)
+    status = EnumField(OrderStatus, default=OrderStatus.DRAFT)
     duration_years = IntegerField()
     unit_price_cents = IntegerField()
     vat_rate_bp = IntegerField()
     net_cents = IntegerField(default=0)
     vat_cents = IntegerField(default=0)
     gross_cents = IntegerField(default=0)
-    payment_method = CharField(null=True)
+    payment_method = EnumField(PaymentMethod, null=True)
     billing = JSONField(null=True)  # snapshot of the billing form (R10)
     language = CharField(default="it")
     created_at = UtcDateTimeField(default=_utcnow)
@@ -254,7 +272,7 @@ class Order(BaseModel):
         return (
             cls.select()
             .join(OrderLine)
-            .where((OrderLine.mailbox == mailbox) & (cls.status.in_(OPEN_ORDER_STATUSES)))
+            .where((OrderLine.mailbox == mailbox) & (cls.status.in_(OrderStatus.open())))
             .first()
         )
 
@@ -295,12 +313,6 @@ class ContractAcceptance(BaseModel):
         indexes = ((("order", "document"), True),)
 
 
-PAYMENT_REPORTED = "reported"  # declared by the member, waiting for an operator or import
-PAYMENT_REGISTERED = "registered"
-PAYMENT_REJECTED = "rejected"
-PAYMENT_FAILED = "failed"
-
-
 class Payment(BaseModel):
     """A payment attempt, report or registration on an order (R3).
 
@@ -309,11 +321,11 @@ class Payment(BaseModel):
     """
 
     order = ForeignKeyField(Order, backref="payments", on_delete="RESTRICT")
-    method = CharField()
-    provider = CharField()  # demo, stripe, member, operator, statement
+    method = EnumField(PaymentMethod)
+    provider = CharField()  # a PaymentProvider, or the name of a gateway adapter
     reference = CharField(null=True)
     amount_cents = IntegerField()
-    status = CharField(default=PAYMENT_REPORTED)
+    status = EnumField(PaymentStatus, default=PaymentStatus.REPORTED)
     paid_on = DateField(null=True)
     note = TextField(default="")
     rejection_reason = TextField(default="")
@@ -359,11 +371,6 @@ class ReminderSent(BaseModel):
         indexes = ((("mailbox", "expires_on", "offset_days"), True),)
 
 
-OUTBOX_PENDING = "pending"
-OUTBOX_SENT = "sent"
-OUTBOX_FAILED = "failed"  # gave up after the last retry; an operator can retry
-
-
 class OutboxMessage(BaseModel):
     """An e-mail written in the same transaction as its cause, delivered later (SPEC §5).
 
@@ -381,7 +388,7 @@ class OutboxMessage(BaseModel):
     account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     mailbox = ForeignKeyField(Mailbox, null=True, on_delete="SET NULL")
     order = ForeignKeyField(Order, null=True, on_delete="SET NULL")
-    status = CharField(default=OUTBOX_PENDING)
+    status = EnumField(OutboxStatus, default=OutboxStatus.PENDING)
     attempts = IntegerField(default=0)
     last_error = TextField(default="")
     next_attempt_at = UtcDateTimeField(default=_utcnow)
@@ -403,7 +410,7 @@ class JobRun(BaseModel):
     as_of = DateField()
     started_at = UtcDateTimeField(default=_utcnow)
     finished_at = UtcDateTimeField(null=True)
-    status = CharField(default="running")  # running, ok, failed
+    status = EnumField(JobStatus, default=JobStatus.RUNNING)
     counts = JSONField(null=True)
     error = TextField(default="")
 
@@ -421,14 +428,11 @@ class Lease(BaseModel):
 
 # --- Operators, security, audit --------------------------------------------------------
 
-ROLE_OPERATOR = "operator"
-ROLE_ADMIN = "admin"
-
 
 class Operator(BaseModel):
     email = CharField(unique=True)
     password_hash = CharField()
-    role = CharField(default=ROLE_OPERATOR)
+    role = EnumField(Role, default=Role.OPERATOR)
     is_active = BooleanField(default=True)
     session_epoch = IntegerField(default=0)
     created_at = UtcDateTimeField(default=_utcnow)

@@ -30,8 +30,8 @@ from apscheduler.triggers.cron import CronTrigger
 from flask import Flask
 from werkzeug.serving import is_running_from_reloader
 
+from pec.database import db
 from pec.domain import clock, leases, lifecycle
-from pec.extensions import db
 
 log = logging.getLogger(__name__)
 

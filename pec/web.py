@@ -6,6 +6,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask import Flask, current_app, render_template, request, url_for
+from flask_babel import format_date as babel_format_date
+from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 
@@ -30,13 +32,19 @@ def static_url(filename: str) -> str:
 
 
 def format_date(value) -> str:
-    """GG/MM/AAAA in every language (SPEC §2.3)."""
-    return value.strftime("%d/%m/%Y") if value else ""
+    """GG/MM/AAAA in every language; an instant is first moved to Europe/Rome (an order
+    confirmed at 00:30 in Rome is dated that day, not the UTC day before)."""
+    return babel_format_date(value, "dd/MM/yyyy") if value else ""
+
+
+def format_datetime(value) -> str:
+    """GG/MM/AAAA HH:MM of an instant, in Europe/Rome."""
+    return babel_format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
 
 
 def init_app(app: Flask) -> None:
     from pec import labels
-    from pec.mail import external_url
+    from pec.links import external_url
 
     app.jinja_env.globals.update(
         static_url=static_url,
@@ -48,6 +56,7 @@ def init_app(app: Flask) -> None:
     )
     app.jinja_env.filters.update(
         date=format_date,
+        datetime=format_datetime,
         eur=lambda cents: money.format_eur(cents, str(get_locale() or "it")),
         rate=lambda bp: money.format_rate(bp, str(get_locale() or "it")),
     )

@@ -9,10 +9,9 @@ import threading
 import pytest
 from werkzeug.serving import make_server
 
-from pec import create_app
-from pec import db as database
+from pec import create_app, database
+from pec.database import db
 from pec.domain import clock as clock_module
-from pec.extensions import db
 
 IN_CI = os.environ.get("CI") == "true"
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')

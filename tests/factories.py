@@ -4,7 +4,12 @@ import datetime as dt
 import itertools
 
 from pec.domain import clock, passwords
-from pec.models import Account, Convention, Mailbox
+from pec.models import (
+    Account,
+    Convention,
+    Mailbox,
+)
+from pec.vocabulary import OrderStatus
 
 _seq = itertools.count(1)
 PASSWORD = "secret-password"
@@ -73,7 +78,7 @@ def make_order(
     wizard freezes them. For tests of payments, jobs and operators; the wizard itself
     creates orders through pec.domain.renewal."""
     from pec.domain import clock, renewal
-    from pec.models import OPEN_ORDER_STATUSES, Order, OrderLine
+    from pec.models import Order, OrderLine
 
     mailboxes = list(mailboxes)
     account = mailboxes[0].account
@@ -98,7 +103,7 @@ def make_order(
         OrderLine.create(
             order=order,
             mailbox=box,
-            open_mailbox=box if status in OPEN_ORDER_STATUSES else None,
+            open_mailbox=box if status in OrderStatus.open() else None,
             old_expires_on=old,
             new_expires_on=new,
             unit_price_cents=convention.price_cents,

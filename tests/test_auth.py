@@ -2,7 +2,11 @@
 
 import re
 
-from pec.models import Account, OutboxMessage, ResetToken
+from pec.models import (
+    Account,
+    OutboxMessage,
+    ResetToken,
+)
 from tests.conftest import csrf_token, make_app, page_without_typed_values
 
 

@@ -2,8 +2,12 @@
 
 import sqlite3
 
-from pec.extensions import db
-from pec.models import Account, Mailbox, Operator
+from pec.database import db
+from pec.models import (
+    Account,
+    Mailbox,
+    Operator,
+)
 
 
 def test_init_db_is_repeatable(runner):

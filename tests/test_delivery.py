@@ -12,9 +12,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from pec import delivery
+from pec.database import db
 from pec.domain import lifecycle
-from pec.extensions import db
-from pec.jobs import EmailNotices
+from pec.member_mail import MemberMail
 from pec.models import OutboxMessage
 from tests.conftest import make_app
 from tests.factories import make_account, make_mailbox
@@ -102,7 +102,7 @@ def close_db():
 def queue_reminders(count, today):
     for _ in range(count):
         make_mailbox(make_account(), expires_in=30, today=today)
-    lifecycle.send_due_reminders(today, EmailNotices())
+    lifecycle.send_due_reminders(today, MemberMail())
     return list(OutboxMessage.select().order_by(OutboxMessage.id))
 
 

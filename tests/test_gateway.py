@@ -17,9 +17,16 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import stripe
 
+from pec.database import db
 from pec.domain import clock
-from pec.extensions import db
-from pec.models import AuditEvent, GatewayEvent, Mailbox, Order, OutboxMessage, Payment
+from pec.models import (
+    AuditEvent,
+    GatewayEvent,
+    Mailbox,
+    Order,
+    OutboxMessage,
+    Payment,
+)
 from pec.payments.gateways import (
     CheckoutSession,
     DemoGateway,

@@ -6,8 +6,15 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pec.extensions import db
-from pec.models import JobRun, Mailbox, Order, OrderLine, OutboxMessage, ReminderSent
+from pec.database import db
+from pec.models import (
+    JobRun,
+    Mailbox,
+    Order,
+    OrderLine,
+    OutboxMessage,
+    ReminderSent,
+)
 from tests.factories import make_account, make_order
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -2,7 +2,8 @@
 
 import pytest
 
-from pec.mail import external_url, render_email
+from pec.links import external_url
+from pec.member_mail import render_email
 from tests.factories import make_mailbox, make_order
 
 

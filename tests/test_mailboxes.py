@@ -3,7 +3,11 @@
 import html
 import re
 
-from pec.models import Account, IdentityDocument, Mailbox
+from pec.models import (
+    Account,
+    IdentityDocument,
+    Mailbox,
+)
 from tests.factories import make_account, make_mailbox
 
 PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"

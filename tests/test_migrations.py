@@ -3,8 +3,8 @@
 from playhouse.migrations import Runner
 from playhouse.schema_diff import diff_models
 
-from pec import db as database
-from pec.extensions import db
+from pec import database
+from pec.database import db
 from pec.models import ALL_MODELS
 
 

@@ -4,7 +4,11 @@ import re
 
 import pytest
 
-from pec.models import AuditEvent, Mailbox, Operator
+from pec.models import (
+    AuditEvent,
+    Mailbox,
+    Operator,
+)
 from tests.conftest import csrf_token, make_app, make_operator, page_without_typed_values
 
 GET_PAGES = [

@@ -6,7 +6,12 @@ from pathlib import Path
 from pec.domain import clock
 from pec.domain.document_review import purge_documents
 from pec.domain.documents import store_document
-from pec.models import Account, AuditEvent, IdentityDocument, OutboxMessage
+from pec.models import (
+    Account,
+    AuditEvent,
+    IdentityDocument,
+    OutboxMessage,
+)
 
 PDF = b"%PDF-1.4\n% a tiny test document\n"
 

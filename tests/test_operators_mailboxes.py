@@ -3,8 +3,14 @@
 import datetime as dt
 
 from pec.domain import audit
-from pec.mail import queue_email
-from pec.models import Account, AuditEvent, Mailbox, Payment, ReminderSent
+from pec.member_mail import MemberMail
+from pec.models import (
+    Account,
+    AuditEvent,
+    Mailbox,
+    Payment,
+    ReminderSent,
+)
 from tests.factories import make_mailbox, make_order
 
 
@@ -75,17 +81,7 @@ def test_mailbox_page_shows_its_whole_history(app, operator, demo):
     )
     ReminderSent.create(mailbox=box, expires_on=box.expires_on, offset_days=30, sent_on=demo)
     with app.test_request_context():
-        queue_email(
-            "password_reset",
-            to="mario.rossi@example.org",
-            language="it",
-            subject="Promemoria di prova",
-            links={"mailbox": box},
-            name="Mario",
-            login="x",
-            reset_url="https://x",
-            hours=1,
-        )
+        MemberMail().password_reset(box.account, box, "a-test-token")
     audit.record("operator:1", "mailbox.noted", box)
     operator.login()
     page = operator.page(f"/operators/mailboxes/{box.id}")
@@ -97,7 +93,7 @@ def test_mailbox_page_shows_its_whole_history(app, operator, demo):
         "CRO123456",
         "4,88",
         "30 giorni prima della scadenza",
-        "Promemoria di prova",
+        "Recupero dati di accesso",
         "mailbox.noted",
         "studio.rossi@pec.demo.it",  # the holder's other mailboxes
     ):

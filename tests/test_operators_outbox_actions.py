@@ -2,7 +2,11 @@
 
 import datetime as dt
 
-from pec.models import AuditEvent, JobRun, OutboxMessage
+from pec.models import (
+    AuditEvent,
+    JobRun,
+    OutboxMessage,
+)
 from tests.test_operators_outbox import _message
 from tests.test_operators_payments import flashes
 

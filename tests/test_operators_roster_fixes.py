@@ -8,7 +8,13 @@ from pathlib import Path
 
 from pec.domain import clock, roster
 from pec.domain.documents import store_document
-from pec.models import Account, AuditEvent, IdentityDocument, JobRun, Mailbox
+from pec.models import (
+    Account,
+    AuditEvent,
+    IdentityDocument,
+    JobRun,
+    Mailbox,
+)
 from tests.factories import make_account, make_convention, make_mailbox
 
 M_ROSSI = "m.rossi@pec.demo.it"

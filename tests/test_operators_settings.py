@@ -1,6 +1,12 @@
 """Convention settings and contract versions: admin only, audited, new orders only."""
 
-from pec.models import AuditEvent, ContractDocument, Convention, Mailbox, Order
+from pec.models import (
+    AuditEvent,
+    ContractDocument,
+    Convention,
+    Mailbox,
+    Order,
+)
 from tests.factories import make_order
 
 FORM = {

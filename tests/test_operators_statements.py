@@ -5,7 +5,11 @@ import re
 from io import BytesIO
 from pathlib import Path
 
-from pec.models import AuditEvent, Mailbox, Payment
+from pec.models import (
+    AuditEvent,
+    Mailbox,
+    Payment,
+)
 from tests.domain.test_statements import CSV_STATEMENT, RIGHT, WRONG_AMOUNT
 from tests.factories import make_order
 from tests.test_operators_payments import flashes

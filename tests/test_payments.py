@@ -6,9 +6,16 @@ import re
 
 import pytest
 
+from pec.database import db
 from pec.domain import payments
-from pec.extensions import db
-from pec.models import AuditEvent, Mailbox, Order, OutboxMessage, Payment
+from pec.member_mail import MemberMail
+from pec.models import (
+    AuditEvent,
+    Mailbox,
+    Order,
+    OutboxMessage,
+    Payment,
+)
 from pec.payments.words import euro_in_words, number_in_words
 from tests.factories import make_order
 
@@ -32,6 +39,7 @@ def register(app, order, reference, **kwargs):
             reference=reference,
             today=dt.date(2026, 3, 10),
             actor="operator:1",
+            notices=MemberMail(),
         )
 
 

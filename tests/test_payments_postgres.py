@@ -5,9 +5,14 @@ import datetime as dt
 
 import pytest
 
+from pec.database import db
 from pec.domain import clock
-from pec.extensions import db
-from pec.models import GatewayEvent, Mailbox, OutboxMessage, Payment
+from pec.models import (
+    GatewayEvent,
+    Mailbox,
+    OutboxMessage,
+    Payment,
+)
 from tests.conftest import make_app
 from tests.factories import make_account, make_convention, make_mailbox, make_order
 from tests.test_gateway import (

@@ -7,8 +7,12 @@ import pytest
 from peewee import IntegrityError
 from playhouse.schema_diff import diff_models
 
-from pec.extensions import db
-from pec.models import ALL_MODELS, Order, OrderLine
+from pec.database import db
+from pec.models import (
+    ALL_MODELS,
+    Order,
+    OrderLine,
+)
 from tests.conftest import MemberActions, make_app, skip_or_fail
 from tests.factories import make_mailbox
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from playhouse.test_utils import count_queries
 
+from pec.database import db
 from pec.domain import renewal
-from pec.extensions import db
 from pec.models import (
     Account,
     ContractAcceptance,
@@ -475,7 +475,7 @@ def test_the_wizard_e_mail_is_queued_in_the_confirming_transaction(mario, wizard
     def broken(*args, **kwargs):
         raise RuntimeError("template error")
 
-    monkeypatch.setattr("pec.renewal.notify.queue_order_email", broken)
+    monkeypatch.setattr("pec.member_mail.MemberMail.order_confirmed", broken)
     with pytest.raises(RuntimeError):
         wizard.confirm(order_id)
     with db.connection_context():

@@ -2,7 +2,12 @@
 
 import threading
 
-from pec.models import Mailbox, Order, OrderLine, OutboxMessage
+from pec.models import (
+    Mailbox,
+    Order,
+    OrderLine,
+    OutboxMessage,
+)
 from tests.conftest import csrf_token
 
 THREADS = 8

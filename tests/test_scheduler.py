@@ -13,8 +13,14 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from pec import scheduler as scheduling
-from pec.extensions import db
-from pec.models import JobRun, Lease, Mailbox, OutboxMessage, ReminderSent
+from pec.database import db
+from pec.models import (
+    JobRun,
+    Lease,
+    Mailbox,
+    OutboxMessage,
+    ReminderSent,
+)
 from tests.conftest import make_app
 from tests.factories import make_account
 

@@ -53,7 +53,7 @@ def test_activity_keeps_a_member_session_alive(member, demo):
 
 
 def test_a_deactivated_operator_is_signed_out_at_once(operator, demo):
-    from pec.extensions import db
+    from pec.database import db
     from pec.models import Operator
 
     operator.login()

@@ -2,13 +2,12 @@
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from pec.auth import session as member_session
 from pec.auth.forms import LoginForm, RecoverForm, ResetForm
 from pec.domain import accounts, clock
-from pec.extensions import db, limiter
-from pec.mail import external_url, queue_email
+from pec.extensions import limiter
+from pec.member_mail import MemberMail
 from pec.rendering import render_page
 
 bp = Blueprint("auth", __name__)
@@ -69,22 +68,7 @@ def logout():
 def recover():
     form = RecoverForm()
     if form.validate_on_submit():
-        with db.atomic():
-            found = accounts.create_reset_token(form.identifier.data, clock.now())
-            if found is not None:
-                raw, target = found
-                account = target if hasattr(target, "reference_email") else target.account
-                queue_email(
-                    "password_reset",
-                    to=account.reference_email,
-                    language=account.language,
-                    subject=_l("Recupero dati di accesso"),
-                    links={"account": account},
-                    name=account.display_name,
-                    login=getattr(target, "login", None) or target.address,
-                    reset_url=external_url("auth.reset", token=raw),
-                    hours=int(accounts.RESET_TOKEN_LIFETIME.total_seconds() // 3600),
-                )
+        accounts.request_password_reset(form.identifier.data, clock.now(), notices=MemberMail())
         # The same answer whether or not the login exists (no enumeration).
         flash(
             _(

@@ -5,9 +5,14 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
+from pec.database import write_transaction
 from pec.domain import passwords
-from pec.extensions import db
-from pec.models import Account, Mailbox, ResetToken
+from pec.domain.notices import Notices
+from pec.models import (
+    Account,
+    Mailbox,
+    ResetToken,
+)
 
 RESET_TOKEN_LIFETIME = dt.timedelta(hours=1)
 
@@ -102,6 +107,20 @@ def create_reset_token(identifier: str, now: dt.datetime):
     return raw, target
 
 
+def request_password_reset(identifier: str, now: dt.datetime, *, notices: Notices) -> None:
+    """ "Recupera dati di accesso": if `identifier` names a login or a PEC address, a
+    single-use link goes to the holder's reference e-mail. The caller answers the same
+    whether or not anything was found (no enumeration)."""
+    with write_transaction():
+        found = create_reset_token(identifier, now)
+        if found is not None:
+            raw, target = found
+            if isinstance(target, Mailbox):
+                notices.password_reset(target.account, target, raw)
+            else:
+                notices.password_reset(target, None, raw)
+
+
 def find_reset_token(raw: str, now: dt.datetime) -> ResetToken | None:
     """The token if it is unused and not expired."""
     return ResetToken.get_or_none(
@@ -114,7 +133,8 @@ def find_reset_token(raw: str, now: dt.datetime) -> ResetToken | None:
 def reset_password(raw: str, new_password: str, now: dt.datetime) -> bool:
     """Use a reset token once: set the password, end every open session. False if the
     token is unknown, used or expired (compare-and-set: two clicks, one reset)."""
-    with db.atomic():
+    new_hash = passwords.hash_password(new_password)  # slow: outside the write lock
+    with write_transaction():
         token = find_reset_token(raw, now)
         if token is None:
             return False
@@ -128,7 +148,7 @@ def reset_password(raw: str, new_password: str, now: dt.datetime) -> bool:
         target = token.account or token.mailbox
         model = type(target)
         model.update(
-            password_hash=passwords.hash_password(new_password),
+            password_hash=new_hash,
             session_epoch=model.session_epoch + 1,
         ).where(model.id == target.id).execute()
         return True

@@ -12,11 +12,7 @@ from stdnum.exceptions import ValidationError
 from stdnum.it import codicefiscale, iva
 
 from pec.domain.provinces import is_province
-
-PERSON = "person"
-PROFESSIONAL = "professional"
-COMPANY = "company"
-PERSON_TYPES = (PERSON, PROFESSIONAL, COMPANY)
+from pec.vocabulary import PersonType
 
 ITALY = "Italia"
 _ITALY_NAMES = {"italia", "italy", "it", "ita"}
@@ -37,7 +33,7 @@ PROVINCE = "province"
 class BillingData:
     """The billing form, normalised; `asdict()` of it is the order's snapshot (R10)."""
 
-    person_type: str = PERSON
+    person_type: str = PersonType.PERSON
     fiscal_code: str = ""
     first_name: str = ""
     last_name: str = ""
@@ -60,11 +56,11 @@ class BillingData:
     @property
     def needs_vat(self) -> bool:
         """Libero professionista and Azienda invoice with a Partita IVA and an SDI/PEC."""
-        return self.person_type in (PROFESSIONAL, COMPANY)
+        return self.person_type in (PersonType.PROFESSIONAL, PersonType.COMPANY)
 
     @property
     def display_name(self) -> str:
-        if self.person_type == COMPANY:
+        if self.person_type == PersonType.COMPANY:
             return self.company_name
         return f"{self.first_name} {self.last_name}".strip()
 
@@ -94,13 +90,13 @@ def normalise(raw: dict) -> BillingData:
     values["einvoice_recipient"] = recipient.lower() if "@" in recipient else recipient.upper()
     if is_italy(values["country"]):
         values["country"] = ITALY
-    if values["person_type"] not in PERSON_TYPES:
-        values["person_type"] = PERSON
-    if values["person_type"] == COMPANY:
+    if values["person_type"] not in tuple(PersonType):
+        values["person_type"] = PersonType.PERSON
+    if values["person_type"] == PersonType.COMPANY:
         values["first_name"] = values["last_name"] = ""
     else:
         values["company_name"] = ""
-    if values["person_type"] == PERSON:
+    if values["person_type"] == PersonType.PERSON:
         values["vat_number"] = values["einvoice_recipient"] = ""
     return BillingData(**values)
 
@@ -110,7 +106,7 @@ def fiscal_code_error(code: str, person_type: str) -> str | None:
     (a company's, or a person's temporary code)."""
     if not code:
         return REQUIRED
-    if person_type == COMPANY and len(code) != 11:
+    if person_type == PersonType.COMPANY and len(code) != 11:
         return COMPANY_CF
     if len(code) not in (11, 16):
         return INVALID
@@ -156,7 +152,9 @@ def validate(data: BillingData) -> dict[str, str]:
     """Every problem of `data` as {field name: error code}; empty when valid."""
     errors: dict[str, str] = {}
     required = ["address", "postal_code", "city", "country", "phone"]
-    required += ["company_name"] if data.person_type == COMPANY else ["first_name", "last_name"]
+    required += (
+        ["company_name"] if data.person_type == PersonType.COMPANY else ["first_name", "last_name"]
+    )
     if data.is_italy:
         required.append("province")
     for name in required:

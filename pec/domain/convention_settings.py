@@ -11,9 +11,10 @@ from decimal import Decimal, InvalidOperation
 from peewee import fn
 from stdnum import iban as iban_numbers
 
+from pec.database import db
 from pec.domain import audit
-from pec.extensions import db
-from pec.models import PAYMENT_METHODS, ContractDocument, Convention
+from pec.models import ContractDocument, Convention
+from pec.vocabulary import PaymentMethod
 
 SETTINGS = (
     "price_cents",
@@ -70,18 +71,18 @@ def parse_postal_account(text: str) -> str:
 def missing_payment_details(values: dict) -> list[str]:
     """Enabled methods need their details: a transfer the IBAN and beneficiary, a slip
     the postal account."""
-    methods = set(values["enabled_methods"].split(","))
+    methods = [PaymentMethod(m) for m in values["enabled_methods"].split(",") if m]
     missing = []
-    if "bank_transfer" in methods:
+    if any(m.is_bank_transfer for m in methods):
         missing += [k for k in ("iban", "beneficiary") if not values[k]]
-    if methods & {"prefilled_slip", "blank_slip"} and not values["postal_account"]:
+    if any(m.is_postal for m in methods) and not values["postal_account"]:
         missing.append("postal_account")
     return missing
 
 
 def methods_value(methods) -> str:
     chosen = set(methods)
-    return ",".join(m for m in PAYMENT_METHODS if m in chosen)
+    return ",".join(m for m in PaymentMethod if m in chosen)
 
 
 def update_convention(convention: Convention, values: dict, *, actor: str, ip: str = "") -> dict:

@@ -1,21 +1,23 @@
 """Operators verify or reject identity documents; files are purged a convention's
 `document_retention_days` after that decision (SPEC §3, data minimisation).
 
-Verify and reject are compare-and-set on status 'uploaded' (two operators, one
-decision). Callers own the transaction, so the rejection e-mail goes into the outbox
-with the decision or not at all.
+Verify and reject are compare-and-set on status "uploaded" (two operators, one
+decision); a rejection's e-mail goes into the outbox in the decision's transaction.
 """
 
 import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
+from pec.database import write_transaction
 from pec.domain import audit, clock
-from pec.models import Account, Convention, IdentityDocument
-
-UPLOADED = "uploaded"
-VERIFIED = "verified"
-REJECTED = "rejected"
+from pec.domain.notices import Notices
+from pec.models import (
+    Account,
+    Convention,
+    IdentityDocument,
+)
+from pec.vocabulary import DocumentStatus
 
 
 def review_queue():
@@ -23,7 +25,10 @@ def review_queue():
     return (
         IdentityDocument.select(IdentityDocument, Account)
         .join(Account)
-        .where((IdentityDocument.status == UPLOADED) & IdentityDocument.purged_at.is_null())
+        .where(
+            (IdentityDocument.status == DocumentStatus.UPLOADED)
+            & IdentityDocument.purged_at.is_null()
+        )
         .order_by(IdentityDocument.uploaded_at, IdentityDocument.id)
     )
 
@@ -32,7 +37,10 @@ def _decide(document: IdentityDocument, status: str, reason: str, actor: str, ip
     now = clock.now()
     changed = (
         IdentityDocument.update(status=status, rejection_reason=reason, verified_at=now)
-        .where((IdentityDocument.id == document.id) & (IdentityDocument.status == UPLOADED))
+        .where(
+            (IdentityDocument.id == document.id)
+            & (IdentityDocument.status == DocumentStatus.UPLOADED)
+        )
         .execute()
     )
     if changed != 1:
@@ -45,15 +53,22 @@ def _decide(document: IdentityDocument, status: str, reason: str, actor: str, ip
 
 def verify_document(document: IdentityDocument, *, actor: str, ip: str = "") -> bool:
     """Mark the document verified; False if someone already decided on it."""
-    return _decide(document, VERIFIED, "", actor, ip)
+    with write_transaction():
+        return _decide(document, DocumentStatus.VERIFIED, "", actor, ip)
 
 
-def reject_document(document: IdentityDocument, reason: str, *, actor: str, ip: str = "") -> bool:
-    """Mark it rejected with the reason the member will read; False if already decided."""
+def reject_document(
+    document: IdentityDocument, reason: str, *, actor: str, notices: Notices, ip: str = ""
+) -> bool:
+    """Mark it rejected and tell the member why; False if someone already decided."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("a rejection needs a reason")
-    return _decide(document, REJECTED, reason, actor, ip)
+    with write_transaction():
+        decided = _decide(document, DocumentStatus.REJECTED, reason, actor, ip)
+        if decided:
+            notices.document_rejected(document)
+        return decided
 
 
 @dataclass(frozen=True)
@@ -76,7 +91,7 @@ def purge_documents(today: dt.date, directory: str, *, actor: str = "system:purg
             .join(Account)
             .where(
                 (Account.convention == convention.id)
-                & IdentityDocument.status.in_((VERIFIED, REJECTED))
+                & IdentityDocument.status.in_((DocumentStatus.VERIFIED, DocumentStatus.REJECTED))
                 & IdentityDocument.purged_at.is_null()
                 & (IdentityDocument.verified_at < cutoff)
             )

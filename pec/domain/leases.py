@@ -4,7 +4,7 @@ import datetime as dt
 
 from peewee import IntegrityError
 
-from pec.domain.transactions import write_transaction
+from pec.database import write_transaction
 from pec.models import Lease
 
 

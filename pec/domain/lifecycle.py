@@ -7,8 +7,8 @@ job run twice, late, or by two processes at once sends nothing twice and changes
 twice. Candidates come from indexed range queries on `expires_on`: a run costs in
 proportion to the mailboxes that are due, never to all mailboxes (SPEC §7).
 
-E-mails are composed by a `Notices` object given by the caller (pec.jobs renders the
-templates); this module stays free of Flask.
+The holder is told through the `Notices` port (pec.domain.notices), inside the write
+that decides the change, so the e-mail exists if and only if the change does.
 """
 
 import datetime as dt
@@ -17,21 +17,16 @@ import traceback
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Protocol
 
 from peewee import IntegrityError, fn
 
+from pec.database import write_transaction
 from pec.domain import audit, clock, money
 from pec.domain.accounts import delete_stale_reset_tokens
 from pec.domain.mailboxes import open_orders_by_mailbox, orders_with_declared_payment, status_of
-from pec.domain.outbox import Email, enqueue
-from pec.domain.status import Policy, Status, deletion_date, is_held
-from pec.domain.transactions import write_transaction
+from pec.domain.notices import Notices
+from pec.domain.status import Policy, deletion_date, is_held
 from pec.models import (
-    ORDER_AWAITING_PAYMENT,
-    ORDER_CANCELLED,
-    ORDER_DRAFT,
-    PAYMENT_REPORTED,
     Account,
     Convention,
     JobRun,
@@ -41,6 +36,7 @@ from pec.models import (
     Payment,
     ReminderSent,
 )
+from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -89,14 +85,6 @@ class Due:
         if self.kind == DRAFT_CANCELLATION:
             return f"{self.kind}:{self.order.id}"
         return f"{self.kind}:{self.mailbox.id}:{self.expires_on}"
-
-
-class Notices(Protocol):
-    """Composes the e-mail of a due item (pec.jobs.EmailNotices renders the templates)."""
-
-    sender_domain: str
-
-    def compose(self, due: Due) -> Email: ...
 
 
 @dataclass
@@ -162,7 +150,7 @@ def ceasing_candidates(today: dt.date, min_window_days: int):
 def stale_draft_candidates(today: dt.date):
     """Draft orders nobody touched for STALE_DRAFT_DAYS days."""
     cutoff = clock.start_of_day(today - dt.timedelta(days=STALE_DRAFT_DAYS))
-    return Order.select().where((Order.status == ORDER_DRAFT) & (Order.updated_at < cutoff))
+    return Order.select().where((Order.status == OrderStatus.DRAFT) & (Order.updated_at < cutoff))
 
 
 def most_urgent_offset(offsets: Iterable[int], days_left: int) -> int | None:
@@ -198,7 +186,9 @@ def plan_reminders(today: dt.date) -> list[Due]:
     plan = []
     for box in boxes:
         order = orders.get(box.id)
-        awaiting = order if order is not None and order.status == ORDER_AWAITING_PAYMENT else None
+        awaiting = (
+            order if order is not None and order.status == OrderStatus.AWAITING_PAYMENT else None
+        )
         plan.append(
             Due(
                 kind=REMINDER,
@@ -222,7 +212,7 @@ def _renewal_amount(box: Mailbox, order: Order | None) -> int:
     return money.totals(convention.price_cents, 1, convention.vat_rate_bp).gross_cents
 
 
-def _plan_by_status(today: dt.date, query, wanted: Status, kind: str) -> list[Due]:
+def _plan_by_status(today: dt.date, query, wanted: MailboxStatus, kind: str) -> list[Due]:
     boxes = list(_with_holder(query))
     orders, declared = _open_orders(boxes)
     plan = []
@@ -235,7 +225,9 @@ def _plan_by_status(today: dt.date, query, wanted: Status, kind: str) -> list[Du
         )
         if status != wanted:
             continue
-        awaiting = order if order is not None and order.status == ORDER_AWAITING_PAYMENT else None
+        awaiting = (
+            order if order is not None and order.status == OrderStatus.AWAITING_PAYMENT else None
+        )
         plan.append(
             Due(
                 kind=kind,
@@ -253,7 +245,9 @@ def _plan_by_status(today: dt.date, query, wanted: Status, kind: str) -> list[Du
 
 def plan_deactivations(today: dt.date) -> list[Due]:
     """R5: mailboxes to deactivate today (the declared-payment hold keeps some active)."""
-    return _plan_by_status(today, deactivation_candidates(today), Status.DEACTIVATED, DEACTIVATION)
+    return _plan_by_status(
+        today, deactivation_candidates(today), MailboxStatus.DEACTIVATED, DEACTIVATION
+    )
 
 
 def plan_ceasings(today: dt.date) -> list[Due]:
@@ -262,7 +256,7 @@ def plan_ceasings(today: dt.date) -> list[Due]:
     if not conventions:
         return []
     window = min(c.restore_window_days for c in conventions)
-    return _plan_by_status(today, ceasing_candidates(today, window), Status.CEASED, CEASING)
+    return _plan_by_status(today, ceasing_candidates(today, window), MailboxStatus.CEASED, CEASING)
 
 
 def plan_stale_drafts(today: dt.date) -> list[Due]:
@@ -301,22 +295,10 @@ def _apply_each(plan: list[Due], apply: Callable[[Due], str]) -> JobResult:
     return result
 
 
-def _queue(notices: Notices, due: Due, email: Email):
-    return enqueue(
-        email,
-        sender_domain=notices.sender_domain,
-        dedupe_key=due.dedupe_key,
-        account=due.mailbox.account_id,
-        mailbox=due.mailbox.id,
-        order=due.order.id if due.order else None,
-    )
-
-
 def send_due_reminders(today: dt.date, notices: Notices) -> JobResult:
     """R7: queue the reminders due today; ReminderSent's unique key decides "once"."""
 
     def apply(due: Due) -> str:
-        email = notices.compose(due)  # rendered before the write lock is taken
         try:
             with write_transaction():
                 ReminderSent.create(
@@ -325,7 +307,7 @@ def send_due_reminders(today: dt.date, notices: Notices) -> JobResult:
                     offset_days=due.offset_days,
                     sent_on=today,
                 )
-                _queue(notices, due, email)
+                notices.reminder(due)
         except IntegrityError:
             return "already_sent"  # another run got there first
         return "sent"
@@ -344,8 +326,8 @@ def _no_declared_payment(mailbox_id: int):
         .join(OrderLine, on=(OrderLine.order == Order.id))
         .where(
             (OrderLine.open_mailbox == mailbox_id)
-            & (Order.status == ORDER_AWAITING_PAYMENT)
-            & (Payment.status == PAYMENT_REPORTED)
+            & (Order.status == OrderStatus.AWAITING_PAYMENT)
+            & (Payment.status == PaymentStatus.REPORTED)
         )
     )
     return ~fn.EXISTS(declared)
@@ -355,7 +337,6 @@ def deactivate_overdue(today: dt.date, notices: Notices) -> JobResult:
     """R5: deactivate what expired before today and tell the holder, exactly once."""
 
     def apply(due: Due) -> str:
-        email = notices.compose(due)
         with write_transaction():
             # Compare-and-set: only if still active with the same expiry (a payment
             # registered meanwhile moved it) and, while the R5 hold could apply, no
@@ -368,7 +349,7 @@ def deactivate_overdue(today: dt.date, notices: Notices) -> JobResult:
             changed = Mailbox.update(deactivated_on=today).where(guard).execute()
             if changed != 1:
                 return "unchanged"
-            _queue(notices, due, email)
+            notices.deactivated(due)
             audit.record(
                 "system:deactivation",
                 "mailbox.deactivated",
@@ -389,8 +370,8 @@ def _cancel_open_orders_of(mailbox_id: int) -> list[int]:
     ]
     if not ids:
         return []
-    Order.update(status=ORDER_CANCELLED, cancelled_at=clock.now()).where(
-        Order.id.in_(ids) & Order.status.in_((ORDER_DRAFT, ORDER_AWAITING_PAYMENT))
+    Order.update(status=OrderStatus.CANCELLED, cancelled_at=clock.now()).where(
+        Order.id.in_(ids) & Order.status.in_((OrderStatus.DRAFT, OrderStatus.AWAITING_PAYMENT))
     ).execute()
     OrderLine.update(open_mailbox=None).where(OrderLine.order.in_(ids)).execute()
     return ids
@@ -400,7 +381,6 @@ def cease_lapsed(today: dt.date, notices: Notices) -> JobResult:
     """R6: cease what is past the restore window and tell the holder, exactly once."""
 
     def apply(due: Due) -> str:
-        email = notices.compose(due)
         with write_transaction():
             changed = (
                 Mailbox.update(
@@ -418,7 +398,7 @@ def cease_lapsed(today: dt.date, notices: Notices) -> JobResult:
             )
             if changed != 1:
                 return "unchanged"
-            _queue(notices, due, email)
+            notices.ceased(due)
             cancelled = _cancel_open_orders_of(due.mailbox.id)
             audit.record(
                 "system:ceasing",
@@ -439,10 +419,10 @@ def cancel_stale_drafts(today: dt.date) -> JobResult:
     def apply(due: Due) -> str:
         with write_transaction():
             changed = (
-                Order.update(status=ORDER_CANCELLED, cancelled_at=now)
+                Order.update(status=OrderStatus.CANCELLED, cancelled_at=now)
                 .where(
                     (Order.id == due.order.id)
-                    & (Order.status == ORDER_DRAFT)
+                    & (Order.status == OrderStatus.DRAFT)
                     & (Order.updated_at < cutoff)
                 )
                 .execute()

@@ -3,11 +3,8 @@
 import datetime as dt
 from dataclasses import dataclass
 
-from pec.domain.status import Policy, Status, deletion_date, is_renewable, mailbox_status
+from pec.domain.status import Policy, deletion_date, mailbox_status
 from pec.models import (
-    OPEN_ORDER_STATUSES,
-    ORDER_AWAITING_PAYMENT,
-    PAYMENT_REPORTED,
     Account,
     Convention,
     Mailbox,
@@ -15,12 +12,13 @@ from pec.models import (
     OrderLine,
     Payment,
 )
+from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus
 
 
 @dataclass(frozen=True)
 class MailboxView:
     mailbox: Mailbox
-    status: Status
+    status: MailboxStatus
     open_order: Order | None
     is_renewable: bool
     deletion_on: dt.date
@@ -31,7 +29,7 @@ def open_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
     lines = (
         OrderLine.select(OrderLine, Order)
         .join(Order)
-        .where(OrderLine.open_mailbox.in_(mailbox_ids) & Order.status.in_(OPEN_ORDER_STATUSES))
+        .where(OrderLine.open_mailbox.in_(mailbox_ids) & Order.status.in_(OrderStatus.open()))
     )
     return {line.mailbox_id: line.order for line in lines}
 
@@ -41,7 +39,7 @@ def orders_with_declared_payment(order_ids) -> set[int]:
     if not order_ids:
         return set()
     rows = Payment.select(Payment.order).where(
-        Payment.order.in_(order_ids) & (Payment.status == PAYMENT_REPORTED)
+        Payment.order.in_(order_ids) & (Payment.status == PaymentStatus.REPORTED)
     )
     return {row.order_id for row in rows}
 
@@ -50,7 +48,7 @@ def status_of(
     mailbox: Mailbox, convention: Convention, today: dt.date, open_order=None, declared=False
 ):
     """One mailbox's status; `open_order` and `declared` as found by the helpers above."""
-    awaiting = open_order is not None and open_order.status == ORDER_AWAITING_PAYMENT
+    awaiting = open_order is not None and open_order.status == OrderStatus.AWAITING_PAYMENT
     return mailbox_status(
         mailbox.expires_on,
         today,
@@ -83,7 +81,7 @@ def mailbox_views(query, today: dt.date) -> list[MailboxView]:
                 mailbox=box,
                 status=status,
                 open_order=order,
-                is_renewable=is_renewable(status),
+                is_renewable=status.is_renewable,
                 deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
             )
         )

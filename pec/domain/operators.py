@@ -16,10 +16,8 @@ from dataclasses import dataclass
 from peewee import SQL, fn
 
 from pec.domain import passwords
-from pec.domain.status import Policy, Status
+from pec.domain.status import Policy
 from pec.models import (
-    ORDER_AWAITING_PAYMENT,
-    PAYMENT_REPORTED,
     Account,
     Convention,
     JobRun,
@@ -29,6 +27,7 @@ from pec.models import (
     OrderLine,
     Payment,
 )
+from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus
 
 PAGE_SIZE = 50
 # A daily job that has not started for this long is shown as late (SPEC §3).
@@ -44,7 +43,7 @@ def authenticate(email: str, password: str) -> Operator | None:
     return found if passwords.verify_password(found.password_hash, password) else None
 
 
-# --- Status in SQL -------------------------------------------------------------------------
+# --- MailboxStatus in SQL -------------------------------------------------------------------------
 
 
 def _awaiting_payment():
@@ -52,7 +51,9 @@ def _awaiting_payment():
     return fn.EXISTS(
         OrderLine.select(SQL("1"))
         .join(Order)
-        .where((OrderLine.open_mailbox == Mailbox.id) & (Order.status == ORDER_AWAITING_PAYMENT))
+        .where(
+            (OrderLine.open_mailbox == Mailbox.id) & (Order.status == OrderStatus.AWAITING_PAYMENT)
+        )
     )
 
 
@@ -64,13 +65,13 @@ def _declared_payment():
         .join(Payment, on=(Payment.order == Order.id))
         .where(
             (OrderLine.open_mailbox == Mailbox.id)
-            & (Order.status == ORDER_AWAITING_PAYMENT)
-            & (Payment.status == PAYMENT_REPORTED)
+            & (Order.status == OrderStatus.AWAITING_PAYMENT)
+            & (Payment.status == PaymentStatus.REPORTED)
         )
     )
 
 
-def status_condition(status: Status, policy: Policy, today: dt.date):
+def status_condition(status: MailboxStatus, policy: Policy, today: dt.date):
     """A WHERE condition on Mailbox true exactly when mailbox_status(...) == status."""
     expires = Mailbox.expires_on
     ceased_before = today - dt.timedelta(days=policy.restore_window_days)
@@ -79,14 +80,14 @@ def status_condition(status: Status, policy: Policy, today: dt.date):
     awaiting = _awaiting_payment()
     held = _declared_payment() & (expires >= held_from)
     ceased = Mailbox.ceased_on.is_null(False)  # the job ceased it: final (R6)
-    if status == Status.CEASED:
+    if status == MailboxStatus.CEASED:
         return (expires < ceased_before) | ceased
     live = ~ceased
-    if status == Status.DEACTIVATED:
+    if status == MailboxStatus.DEACTIVATED:
         return live & (expires >= ceased_before) & (expires < today) & ~held
-    if status == Status.AWAITING_PAYMENT:
+    if status == MailboxStatus.AWAITING_PAYMENT:
         return live & (expires >= ceased_before) & awaiting & ((expires >= today) | held)
-    if status == Status.EXPIRING:
+    if status == MailboxStatus.EXPIRING:
         return live & (expires >= today) & (expires <= expiring_until) & ~awaiting
     return live & (expires > expiring_until) & ~awaiting
 
@@ -102,12 +103,12 @@ def statuses_condition(statuses, today: dt.date, conventions=None):
     return functools.reduce(operator.or_, parts) if parts else SQL("1 = 0")
 
 
-def dashboard_counts(today: dt.date) -> dict[Status, int]:
+def dashboard_counts(today: dt.date) -> dict[MailboxStatus, int]:
     """How many mailboxes are in each status: one COUNT per status and convention."""
-    counts = dict.fromkeys(Status, 0)
+    counts = dict.fromkeys(MailboxStatus, 0)
     for convention in Convention.select():
         policy = Policy.of(convention)
-        for status in Status:
+        for status in MailboxStatus:
             counts[status] += (
                 Mailbox.select()
                 .join(Account)
@@ -125,7 +126,7 @@ def dashboard_counts(today: dt.date) -> dict[Status, int]:
 @dataclass(frozen=True)
 class Filters:
     text: str = ""
-    status: Status | None = None
+    status: MailboxStatus | None = None
     expires_from: dt.date | None = None
     expires_to: dt.date | None = None
 
@@ -178,7 +179,7 @@ def paginate(query, number: int, size: int = PAGE_SIZE) -> Page:
 
 # --- Domicilio digitale -------------------------------------------------------------------
 
-DOMICILIO_STATUSES = (Status.EXPIRING, Status.DEACTIVATED, Status.CEASED)
+DOMICILIO_STATUSES = (MailboxStatus.EXPIRING, MailboxStatus.DEACTIVATED, MailboxStatus.CEASED)
 
 
 def domicilio_query(today: dt.date):

@@ -1,27 +1,21 @@
-"""Operators' actions on orders (SPEC §3): find them, reject a member's payment report,
-cancel an order. Money itself is registered only through pec.domain.payments.
-
-No Flask here: e-mails are queued by the caller's callback inside the same transaction.
+"""Operators' actions on orders: find them, reject a member's payment report. Money is
+registered only through pec.domain.payments; cancelling is pec.domain.renewal's.
 """
 
-import datetime as dt
-from collections.abc import Callable
 from dataclasses import dataclass
 
+from pec.database import write_transaction
 from pec.domain import audit
-from pec.domain import renewal as wizard
-from pec.domain.payments import PAYMENT_FLAGGED, pending_report
-from pec.domain.transactions import write_transaction
+from pec.domain.notices import Notices
+from pec.domain.payments import pending_report
 from pec.models import (
-    ORDER_AWAITING_PAYMENT,
-    PAYMENT_REJECTED,
-    PAYMENT_REPORTED,
     Account,
     Mailbox,
     Order,
     OrderLine,
     Payment,
 )
+from pec.vocabulary import OrderStatus, PaymentStatus
 
 # The operators' ready-made views of the orders list.
 VIEW_AWAITING = "awaiting"  # awaiting payment
@@ -69,11 +63,11 @@ def search_orders(filters: OrderFilters):
         )
         query = query.where(Order.account.in_(accounts) | Order.id.in_(boxes))
     if filters.view == VIEW_AWAITING:
-        query = query.where(Order.status == ORDER_AWAITING_PAYMENT)
+        query = query.where(Order.status == OrderStatus.AWAITING_PAYMENT)
     elif filters.view == VIEW_REPORTED:
-        query = query.where(_with_payment(PAYMENT_REPORTED))
+        query = query.where(_with_payment(PaymentStatus.REPORTED))
     elif filters.view == VIEW_FLAGGED:
-        query = query.where(_with_payment(PAYMENT_FLAGGED))
+        query = query.where(_with_payment(PaymentStatus.FLAGGED))
     return query
 
 
@@ -94,19 +88,19 @@ def reject_report(
     reason: str,
     *,
     actor: str,
+    notices: Notices,
     ip: str = "",
-    on_rejected: Callable[[Payment], None] | None = None,
 ) -> str:
-    """Close a member's report that matches no money received, with the reason (told to
-    the member by `on_rejected`, in this transaction). The order stays awaiting payment;
-    the R5 declared-payment hold ends with the report."""
+    """Close a member's report that matches no money received, with the reason (the
+    member is told, in this transaction). The order stays awaiting payment; the R5
+    declared-payment hold ends with the report."""
     reason = (reason or "").strip()
     if not reason:
         raise ValueError("a rejection needs a reason")
     with write_transaction():
         changed = (
-            Payment.update(status=PAYMENT_REJECTED, rejection_reason=reason)
-            .where((Payment.id == payment.id) & (Payment.status == PAYMENT_REPORTED))
+            Payment.update(status=PaymentStatus.REJECTED, rejection_reason=reason)
+            .where((Payment.id == payment.id) & (Payment.status == PaymentStatus.REPORTED))
             .execute()
         )
         if changed != 1:
@@ -126,36 +120,5 @@ def reject_report(
             },
             ip=ip,
         )
-        if on_rejected:
-            on_rejected(rejected)
+        notices.payment_rejected(rejected)
         return REPORT_REJECTED
-
-
-# --- Cancelling ---------------------------------------------------------------------------
-
-
-def cancel_order(
-    order: Order,
-    *,
-    actor: str,
-    now: dt.datetime,
-    reason: str = "",
-    ip: str = "",
-    on_cancelled: Callable[[Order], None] | None = None,
-) -> Order:
-    """An operator cancels a draft or an order awaiting payment: the mailboxes are free
-    for a new renewal (R4). Refused (RenewalError) when it is not open, or while a
-    member's payment report waits (register or reject it first)."""
-
-    def cancelled(done: Order) -> None:
-        audit.record(
-            actor,
-            "order.cancelled",
-            done,
-            {"number": done.number, "method": done.payment_method, "reason": reason},
-            ip=ip,
-        )
-        if on_cancelled:
-            on_cancelled(done)
-
-    return wizard.cancel_order(order, now=now, on_cancelled=cancelled)

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from pec.extensions import db
+from pec.database import db
 from pec.models import OutboxMessage
 
 

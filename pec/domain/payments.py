@@ -15,23 +15,18 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
+from pec.database import db, write_transaction
 from pec.domain import audit, clock
+from pec.domain.notices import Notices, RenewedMailbox
 from pec.domain.status import Policy, deletion_date
-from pec.domain.transactions import write_transaction
-from pec.extensions import db
 from pec.models import (
-    ORDER_AWAITING_PAYMENT,
-    ORDER_PAID,
-    PAYMENT_FAILED,
-    PAYMENT_REGISTERED,
-    PAYMENT_REJECTED,
-    PAYMENT_REPORTED,
     GatewayEvent,
     Mailbox,
     Order,
     OrderLine,
     Payment,
 )
+from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +38,6 @@ NOT_PAYABLE = "not_payable"  # order is a draft, cancelled or already paid by an
 WINDOW_CLOSED = "window_closed"  # a line's mailbox is past the restore window (ceased, R6)
 # (provider, reference) already names money on *another* order: nothing changed.
 DUPLICATE_REFERENCE = "duplicate_reference"
-
-# Payment statuses added by this module (no schema change: `status` is free text).
-PAYMENT_PENDING = "pending"  # a gateway checkout was started, no answer yet
-PAYMENT_FLAGGED = "flagged"  # money received but not applied; `rejection_reason` = code
-
-ONLINE_METHODS = ("card", "paypal")
-REPORTABLE_METHODS = ("bank_transfer", "blank_slip", "prefilled_slip")
 
 
 @dataclass(frozen=True)
@@ -75,7 +63,7 @@ def _closed_mailboxes(order: Order, lines, today: dt.date) -> list[str]:
 
 
 def _decide(order: Order, lines, amount_cents: int, today: dt.date) -> tuple[str, dict]:
-    if order.status != ORDER_AWAITING_PAYMENT:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
         return NOT_PAYABLE, {"order_status": order.status}
     if amount_cents != order.gross_cents:
         return AMOUNT_MISMATCH, {"expected_cents": order.gross_cents}
@@ -94,10 +82,12 @@ def register_payment(
     reference: str,
     today: dt.date,
     actor: str,
+    notices: Notices,
     paid_on: dt.date | None = None,
     note: str = "",
 ) -> PaymentOutcome:
-    """Register money received for `order` and apply its renewal, exactly once.
+    """Register money received for `order` and apply its renewal, exactly once (the
+    holder is told the new expiry dates in the same transaction).
 
     Idempotent on (provider, reference); the renewal is applied by whichever call wins
     `UPDATE order SET status='paid' WHERE status='awaiting_payment'`.
@@ -105,16 +95,19 @@ def register_payment(
     reference = (reference or "").strip()
     if not reference or not provider:
         raise ValueError("a payment needs a provider and a reference")
+    method = PaymentMethod(method)
     args = (order.id, amount_cents, method, provider, reference, today, actor, paid_on or today)
     try:
-        return _register(*args, note)
+        return _register(*args, note, notices)
     except (IntegrityError, _Conflict):
         # A concurrent call wrote the same (provider, reference) first (PostgreSQL;
         # SQLite serialises writers). Its row is committed now: answer from it.
-        return _register(*args, note)
+        return _register(*args, note, notices)
 
 
-def _register(order_id, amount_cents, method, provider, reference, today, actor, paid_on, note):
+def _register(
+    order_id, amount_cents, method, provider, reference, today, actor, paid_on, note, notices
+):
     now = clock.now()
     with write_transaction():
         order = Order.get_by_id(order_id)
@@ -130,7 +123,7 @@ def _register(order_id, amount_cents, method, provider, reference, today, actor,
                 order.id,
             )
             return PaymentOutcome(DUPLICATE_REFERENCE, order, existing)
-        if existing is not None and existing.status == PAYMENT_REGISTERED:
+        if existing is not None and existing.status == PaymentStatus.REGISTERED:
             return PaymentOutcome(ALREADY_APPLIED, order, existing)
 
         lines = list(
@@ -142,8 +135,8 @@ def _register(order_id, amount_cents, method, provider, reference, today, actor,
         code, why = _decide(order, lines, amount_cents, today)
         if code == APPLIED:
             won = (
-                Order.update(status=ORDER_PAID, paid_at=now, updated_at=now)
-                .where((Order.id == order.id) & (Order.status == ORDER_AWAITING_PAYMENT))
+                Order.update(status=OrderStatus.PAID, paid_at=now, updated_at=now)
+                .where((Order.id == order.id) & (Order.status == OrderStatus.AWAITING_PAYMENT))
                 .execute()
             )
             if won != 1:  # another registration got there first (PostgreSQL)
@@ -177,7 +170,7 @@ def _register(order_id, amount_cents, method, provider, reference, today, actor,
         payment.provider = provider
         payment.reference = reference
         payment.amount_cents = amount_cents
-        payment.status = PAYMENT_REGISTERED
+        payment.status = PaymentStatus.REGISTERED
         payment.paid_on = paid_on
         payment.registered_at = now
         payment.registered_by = actor
@@ -187,10 +180,10 @@ def _register(order_id, amount_cents, method, provider, reference, today, actor,
         payment.save()
         # Any other report of the same money is closed as a duplicate of this one.
         Payment.update(
-            status=PAYMENT_REJECTED, rejection_reason=f"duplicate of payment {payment.id}"
+            status=PaymentStatus.REJECTED, rejection_reason=f"duplicate of payment {payment.id}"
         ).where(
             (Payment.order == order)
-            & (Payment.status == PAYMENT_REPORTED)
+            & (Payment.status == PaymentStatus.REPORTED)
             & (Payment.id != payment.id)
         ).execute()
 
@@ -223,7 +216,17 @@ def _register(order_id, amount_cents, method, provider, reference, today, actor,
             )
         details["mailboxes"] = applied
         audit.record(actor, "payment.registered", order, details)
-        _queue_renewal_email(order, applied)
+        notices.renewal_applied(
+            order,
+            [
+                RenewedMailbox(
+                    address=m["address"],
+                    new_expires_on=dt.date.fromisoformat(m["new_expires_on"]),
+                    was_deactivated=m["reactivated"],
+                )
+                for m in applied
+            ],
+        )
         return PaymentOutcome(APPLIED, Order.get_by_id(order.id), payment)
 
 
@@ -238,7 +241,7 @@ def _registration_row(order, existing, provider, reference) -> Payment:
         return existing
     report = (
         Payment.select()
-        .where((Payment.order == order) & (Payment.status == PAYMENT_REPORTED))
+        .where((Payment.order == order) & (Payment.status == PaymentStatus.REPORTED))
         .order_by(Payment.id.desc())
         .first()
     )
@@ -255,14 +258,14 @@ def _flag(
     order, existing, code, details, amount_cents, method, provider, reference, actor, paid_on, note
 ) -> PaymentOutcome:
     """Not applied: record the money as flagged for an operator, and audit it, once."""
-    if existing is not None and existing.status == PAYMENT_REPORTED:
+    if existing is not None and existing.status == PaymentStatus.REPORTED:
         # A member's report stays a report (and keeps its R5 hold); the attempt is audited.
         audit.record(actor, f"payment.{code}", order, details)
         log.warning("payment not applied on order %s: %s %s", order.number, code, details)
         return PaymentOutcome(code, order, existing)
     if (
         existing is not None
-        and existing.status == PAYMENT_FLAGGED
+        and existing.status == PaymentStatus.FLAGGED
         and existing.rejection_reason == code
         and existing.amount_cents == amount_cents
     ):
@@ -271,7 +274,7 @@ def _flag(
         method=method,
         amount_cents=amount_cents,
         paid_on=paid_on,
-        status=PAYMENT_FLAGGED,
+        status=PaymentStatus.FLAGGED,
         rejection_reason=code,
         note=f"{existing.note if existing else ''}\n{note}".strip(),
     )
@@ -292,26 +295,6 @@ def _flag(
     return PaymentOutcome(code, order, payment)
 
 
-def _queue_renewal_email(order: Order, applied: list[dict]) -> None:
-    """SPEC §2.11, written in the registration's transaction (the outbox, SPEC §5)."""
-    # Imported here: rendering needs the Flask app; the rule itself does not.
-    from flask_babel import lazy_gettext as _l
-
-    from pec.mail import external_url, queue_order_email
-
-    queue_order_email(
-        "renewal_applied",
-        order,
-        subject=_l("Rinnovo PEC completato – ordine N° %(number)s", number=order.number),
-        dedupe_key=f"renewal_applied:{order.id}",
-        mailboxes=[
-            {"address": m["address"], "new_expires_on": dt.date.fromisoformat(m["new_expires_on"])}
-            for m in applied
-        ],
-        receipt_url=external_url("payments.receipt", order_id=order.id),
-    )
-
-
 # --- Online attempts -------------------------------------------------------------------
 
 
@@ -330,7 +313,7 @@ def start_attempt(order: Order, *, provider: str, actor: str, today: dt.date) ->
     Refused (NotPayable) when no payment could be applied: nobody is charged for nothing."""
     with write_transaction():
         order = Order.get_by_id(order.id)
-        if order.status != ORDER_AWAITING_PAYMENT or order.payment_method not in ONLINE_METHODS:
+        if order.status != OrderStatus.AWAITING_PAYMENT or not order.payment_method.is_online:
             raise NotPayable(NOT_PAYABLE)
         if ceased_on_order(order, today):
             raise NotPayable(WINDOW_CLOSED)
@@ -340,7 +323,7 @@ def start_attempt(order: Order, *, provider: str, actor: str, today: dt.date) ->
             provider=provider,
             reference=None,
             amount_cents=order.gross_cents,
-            status=PAYMENT_PENDING,
+            status=PaymentStatus.PENDING,
         )
         audit.record(actor, "payment.checkout_started", order, {"payment_id": payment.id})
         return payment
@@ -357,8 +340,8 @@ def attach_reference(payment: Payment, reference: str) -> None:
 def fail_attempt(payment: Payment, reason: str) -> None:
     """An attempt that could not even start (gateway unreachable)."""
     with write_transaction():
-        Payment.update(status=PAYMENT_FAILED, rejection_reason=reason).where(
-            (Payment.id == payment.id) & (Payment.status == PAYMENT_PENDING)
+        Payment.update(status=PaymentStatus.FAILED, rejection_reason=reason).where(
+            (Payment.id == payment.id) & (Payment.status == PaymentStatus.PENDING)
         ).execute()
 
 
@@ -381,13 +364,13 @@ class GatewayNotification:
     reference: str = ""  # the provider's session id: our attempt's reference
     order_id: int | None = None
     amount_cents: int = 0
-    method: str = "card"
+    method: PaymentMethod = PaymentMethod.CARD
     paid_on: dt.date | None = None
     payload: str = ""
     reason: str = ""
 
 
-def receive_notification(event: GatewayNotification, *, today: dt.date) -> str:
+def receive_notification(event: GatewayNotification, *, today: dt.date, notices: Notices) -> str:
     """Act on a verified notification once per event id; returns what happened."""
     with write_transaction():
         order = Order.get_or_none(Order.id == event.order_id) if event.order_id else None
@@ -414,6 +397,7 @@ def receive_notification(event: GatewayNotification, *, today: dt.date) -> str:
                 provider=event.provider,
                 reference=event.reference,
                 today=today,
+                notices=notices,
                 actor=f"gateway:{event.provider}",
                 paid_on=event.paid_on,
                 note=f"event {event.event_id}",
@@ -421,12 +405,14 @@ def receive_notification(event: GatewayNotification, *, today: dt.date) -> str:
         else:
             code = EVENT_FAILED
             declined = (
-                Payment.update(status=PAYMENT_FAILED, rejection_reason=event.reason or "declined")
+                Payment.update(
+                    status=PaymentStatus.FAILED, rejection_reason=event.reason or "declined"
+                )
                 .where(
                     (Payment.provider == event.provider)
                     & (Payment.reference == event.reference)
                     & (Payment.order == order)
-                    & (Payment.status == PAYMENT_PENDING)
+                    & (Payment.status == PaymentStatus.PENDING)
                 )
                 .execute()
             )
@@ -451,7 +437,7 @@ def pending_report(order: Order) -> Payment | None:
     """The member's report still waiting for an operator or a statement import."""
     return (
         Payment.select()
-        .where((Payment.order == order) & (Payment.status == PAYMENT_REPORTED))
+        .where((Payment.order == order) & (Payment.status == PaymentStatus.REPORTED))
         .order_by(Payment.id.desc())
         .first()
     )
@@ -472,12 +458,13 @@ def report_payment(
     Codes: reported; already_reported (a report waits already, or a double click);
     not_payable; duplicate_reference (that CRO/slip number is on another order).
     """
-    if method not in REPORTABLE_METHODS:
+    method = PaymentMethod(method)
+    if not method.is_reportable:
         raise ValueError(f"not a reportable method: {method}")
     try:
         with write_transaction():
             order = Order.get_by_id(order.id)
-            if order.status != ORDER_AWAITING_PAYMENT:
+            if order.status != OrderStatus.AWAITING_PAYMENT:
                 return PaymentOutcome(NOT_PAYABLE, order)
             waiting = pending_report(order)
             if waiting is not None:
@@ -486,7 +473,7 @@ def report_payment(
                 (Payment.order == order)
                 & (Payment.provider == "member")
                 & (Payment.reference == reference)
-                & (Payment.status == PAYMENT_REJECTED)
+                & (Payment.status == PaymentStatus.REJECTED)
             )
             if rejected is not None:
                 # The same CRO reported again after an operator rejected it (e.g. the
@@ -495,7 +482,7 @@ def report_payment(
                     method=method,
                     amount_cents=amount_cents,
                     paid_on=paid_on,
-                    status=PAYMENT_REPORTED,
+                    status=PaymentStatus.REPORTED,
                     rejection_reason="",  # the audit log keeps the rejection and its reason
                 ).where(Payment.id == rejected.id).execute()
                 payment = Payment.get_by_id(rejected.id)
@@ -507,7 +494,7 @@ def report_payment(
                     reference=reference,
                     amount_cents=amount_cents,
                     paid_on=paid_on,
-                    status=PAYMENT_REPORTED,
+                    status=PaymentStatus.REPORTED,
                 )
             audit.record(
                 actor,
@@ -540,7 +527,7 @@ def paid_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
     lines = (
         OrderLine.select(OrderLine.mailbox, Order)
         .join(Order)
-        .where(OrderLine.mailbox.in_(list(mailbox_ids)) & (Order.status == ORDER_PAID))
+        .where(OrderLine.mailbox.in_(list(mailbox_ids)) & (Order.status == OrderStatus.PAID))
         .order_by(Order.paid_at, Order.id)
     )
     return {line.mailbox_id: line.order for line in lines}

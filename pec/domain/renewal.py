@@ -8,23 +8,17 @@ The order is the wizard: a draft order holds what the member has chosen so far a
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Callable
 from dataclasses import dataclass
 
-from peewee import IntegrityError, SqliteDatabase
+from peewee import IntegrityError
 from stdnum import luhn
 
-from pec.domain import clock, money
+from pec.database import write_transaction
+from pec.domain import audit, clock, money
 from pec.domain.billing import BillingData
-from pec.domain.status import Policy, is_renewable, mailbox_status
-from pec.extensions import db
+from pec.domain.notices import Notices
+from pec.domain.status import Policy, mailbox_status
 from pec.models import (
-    OPEN_ORDER_STATUSES,
-    ORDER_AWAITING_PAYMENT,
-    ORDER_CANCELLED,
-    ORDER_DRAFT,
-    ORDER_PAID,
-    PAYMENT_REPORTED,
     Account,
     ContractAcceptance,
     ContractDocument,
@@ -34,6 +28,7 @@ from pec.models import (
     OrderLine,
     Payment,
 )
+from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 # The wizard's steps, in order; each is also its URL segment and template name.
 SERVICE, CONTRACTS, BILLING, PAYMENT, CONFIRM, DONE = STEPS = (
@@ -45,8 +40,6 @@ SERVICE, CONTRACTS, BILLING, PAYMENT, CONFIRM, DONE = STEPS = (
     "done",
 )
 
-# Methods registered days after the member pays (SPEC §2.7); card and PayPal are instant.
-SLOW_METHODS = frozenset({"prefilled_slip", "bank_transfer", "blank_slip"})
 NEAR_EXPIRY_DAYS = 7
 
 # Order numbers: no 0/O, 1/I/L, so they survive being read aloud or typed into a transfer.
@@ -64,13 +57,6 @@ class RenewalError(Exception):
 
 
 # --- Reading an order --------------------------------------------------------------------
-
-
-def write_transaction():
-    """A short write transaction; on SQLite it takes the write lock up front (NOTES.md)."""
-    if isinstance(db.obj, SqliteDatabase):
-        return db.atomic("IMMEDIATE")
-    return db.atomic()
 
 
 def lines_of(order: Order) -> list[OrderLine]:
@@ -101,7 +87,7 @@ def has_accepted_contracts(order: Order) -> bool:
 
 def current_step(order: Order) -> str:
     """Where the member is, from what the order holds (STYLE.md "the order is the wizard")."""
-    if order.status != ORDER_DRAFT:
+    if order.status != OrderStatus.DRAFT:
         return DONE
     if not has_accepted_contracts(order):
         return CONTRACTS
@@ -180,8 +166,8 @@ def priced_lines(convention: Convention, mailboxes: list[Mailbox]):
 def _discard_draft(order: Order, now: dt.datetime) -> None:
     """A draft replaced by a new selection is cancelled and frees its mailboxes."""
     changed = (
-        Order.update(status=ORDER_CANCELLED, cancelled_at=now, updated_at=now)
-        .where((Order.id == order.id) & (Order.status == ORDER_DRAFT))
+        Order.update(status=OrderStatus.CANCELLED, cancelled_at=now, updated_at=now)
+        .where((Order.id == order.id) & (Order.status == OrderStatus.DRAFT))
         .execute()
     )
     if changed:
@@ -197,7 +183,7 @@ def _start(account, mailboxes, today, now, started_by, language) -> Started:
         .order_by(Order.id)
     )
     for line in open_lines:
-        if line.order.status == ORDER_AWAITING_PAYMENT:
+        if line.order.status == OrderStatus.AWAITING_PAYMENT:
             return Started("awaiting_payment", line.order)
     drafts = {line.order_id: line.order for line in open_lines}
     for draft in drafts.values():
@@ -211,13 +197,13 @@ def _start(account, mailboxes, today, now, started_by, language) -> Started:
     policy = Policy.of(convention)
     for box in mailboxes:
         status = mailbox_status(box.expires_on, today, policy, is_ceased=box.ceased_on is not None)
-        if not is_renewable(status):
+        if not status.is_renewable:
             raise RenewalError("not_renewable")
     order = Order.create(
         account=account,
         convention=convention,
         started_by_mailbox=started_by,
-        status=ORDER_DRAFT,
+        status=OrderStatus.DRAFT,
         **frozen_prices(convention, len(mailboxes)),
         language=language,
         created_at=now,
@@ -267,7 +253,7 @@ def _touch_draft(order: Order, now: dt.datetime, **values) -> None:
     """Compare-and-set on a draft: a confirmed or cancelled order is never edited."""
     changed = (
         Order.update(updated_at=now, **values)
-        .where((Order.id == order.id) & (Order.status == ORDER_DRAFT))
+        .where((Order.id == order.id) & (Order.status == OrderStatus.DRAFT))
         .execute()
     )
     if changed != 1:
@@ -326,28 +312,31 @@ def choose_payment_method(
     method: str,
     *,
     now: dt.datetime,
-    on_switched: Callable[[Order], None] | None = None,
+    notices: Notices,
+    actor: str,
+    ip: str = "",
 ) -> str:
     """Set the method on a draft ("chosen"), or switch it on an order awaiting payment
-    ("switched": same number, R4; `on_switched` queues the new instructions in the same
-    transaction). Raises "method" for a method the convention does not offer."""
+    ("switched": same number, R4; the member is sent the new instructions, and the
+    switch is audited). Raises "method" for a method the convention does not offer."""
     convention = Convention.get_by_id(order.convention_id)
+    method = PaymentMethod(method) if method in set(PaymentMethod) else None
     if method not in convention.methods:
         raise RenewalError("method", order)
     with write_transaction():
-        if order.status == ORDER_DRAFT:
+        if order.status == OrderStatus.DRAFT:
             _touch_draft(order, now, payment_method=method)
             return "chosen"
         changed = (
             Order.update(payment_method=method, updated_at=now)
-            .where((Order.id == order.id) & (Order.status == ORDER_AWAITING_PAYMENT))
+            .where((Order.id == order.id) & (Order.status == OrderStatus.AWAITING_PAYMENT))
             .execute()
         )
         if changed != 1:
             raise RenewalError("not_open", order)
         order.payment_method = method
-        if on_switched:
-            on_switched(order)
+        notices.payment_method_switched(order)
+        _audit_order(actor, "order.method_switched", order, ip)
         return "switched"
 
 
@@ -404,17 +393,19 @@ def confirm_order(
     order: Order,
     *,
     now: dt.datetime,
-    on_confirmed: Callable[[Order], None] | None = None,
+    notices: Notices,
+    actor: str,
+    ip: str = "",
 ) -> Confirmed:
     """Riepilogo e conferma → an order awaiting payment with its number, prices and
     billing frozen (R9, R10). No date changes (R3). Safe to call twice at once: one
-    request wins the compare-and-set, the other gets "already_confirmed". `on_confirmed`
-    runs inside the same transaction (the confirmation e-mail goes to the outbox there)."""
+    request wins the compare-and-set, the other gets "already_confirmed". The
+    confirmation e-mail and the audit event are written in the same transaction."""
     with write_transaction():
         order = Order.get_by_id(order.id)
-        if order.status in (ORDER_AWAITING_PAYMENT, ORDER_PAID):
+        if order.status in (OrderStatus.AWAITING_PAYMENT, OrderStatus.PAID):
             return Confirmed("already_confirmed", order)
-        if order.status != ORDER_DRAFT:
+        if order.status != OrderStatus.DRAFT:
             return Confirmed("cancelled", order)
         if current_step(order) != CONFIRM:
             return Confirmed("not_ready", order)
@@ -424,15 +415,15 @@ def confirm_order(
         for _attempt in range(5):
             number = new_order_number()
             try:
-                with db.atomic():  # a savepoint: a clashing number only retries
+                with write_transaction():  # a savepoint: a clashing number only retries
                     claimed = (
                         Order.update(
-                            status=ORDER_AWAITING_PAYMENT,
+                            status=OrderStatus.AWAITING_PAYMENT,
                             number=number,
                             confirmed_at=now,
                             updated_at=now,
                         )
-                        .where((Order.id == order.id) & (Order.status == ORDER_DRAFT))
+                        .where((Order.id == order.id) & (Order.status == OrderStatus.DRAFT))
                         .execute()
                     )
                 break
@@ -443,33 +434,52 @@ def confirm_order(
         order = Order.get_by_id(order.id)
         if claimed != 1:
             return Confirmed("already_confirmed", order)
-        if on_confirmed:
-            on_confirmed(order)
+        notices.order_confirmed(order)
+        _audit_order(actor, "order.confirmed", order, ip)
         return Confirmed("confirmed", order)
 
 
 def cancel_order(
-    order: Order, *, now: dt.datetime, on_cancelled: Callable[[Order], None] | None = None
+    order: Order,
+    *,
+    now: dt.datetime,
+    actor: str,
+    ip: str = "",
+    reason: str = "",
+    notices: Notices | None = None,
 ) -> Order:
-    """Cancel an open order and free its mailboxes (R4). The number stays on the
-    cancelled order; a reported payment waits for an operator instead."""
+    """Cancel an open order and free its mailboxes (R4), by the member or an operator
+    (audited with the reason). The number stays on the cancelled order; a reported
+    payment waits for an operator instead. With `notices`, the holder of a confirmed
+    order is told, with the reason; a draft was never confirmed, so nobody is told."""
     with write_transaction():
         reported = (
             Payment.select()
-            .where((Payment.order == order) & (Payment.status == PAYMENT_REPORTED))
+            .where((Payment.order == order) & (Payment.status == PaymentStatus.REPORTED))
             .exists()
         )
         if reported:
             raise RenewalError("payment_reported", order)
         changed = (
-            Order.update(status=ORDER_CANCELLED, cancelled_at=now, updated_at=now)
-            .where((Order.id == order.id) & (Order.status.in_(OPEN_ORDER_STATUSES)))
+            Order.update(status=OrderStatus.CANCELLED, cancelled_at=now, updated_at=now)
+            .where((Order.id == order.id) & (Order.status.in_(OrderStatus.open())))
             .execute()
         )
         if changed != 1:
             raise RenewalError("not_open", order)
         OrderLine.update(open_mailbox=None).where(OrderLine.order == order.id).execute()
         cancelled = Order.get_by_id(order.id)
-        if on_cancelled:
-            on_cancelled(cancelled)
+        _audit_order(actor, "order.cancelled", cancelled, ip, reason=reason)
+        if notices is not None and cancelled.number:
+            notices.order_cancelled(cancelled, reason)
         return cancelled
+
+
+def _audit_order(actor: str, action: str, order: Order, ip: str, **details) -> None:
+    audit.record(
+        actor,
+        action,
+        order,
+        {"number": order.number, "method": order.payment_method, **details},
+        ip=ip,
+    )

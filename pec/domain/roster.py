@@ -22,10 +22,9 @@ from dataclasses import dataclass, field
 
 from peewee import Case, SqliteDatabase
 
+from pec.database import db
 from pec.domain.holders import HOLDER_FIELDS, check_holder, normal_email
-from pec.extensions import db
 from pec.models import (
-    OPEN_ORDER_STATUSES,
     Account,
     AuditEvent,
     Convention,
@@ -33,6 +32,7 @@ from pec.models import (
     Order,
     OrderLine,
 )
+from pec.vocabulary import OrderStatus
 
 COLUMNS = ("convention_code", "pec_address", "expires_on", "account_login", *HOLDER_FIELDS)
 REQUIRED_COLUMNS = (
@@ -286,7 +286,7 @@ def _on_open_orders(mailbox_ids: list[int]) -> set[int]:
         lines = (
             OrderLine.select(OrderLine.mailbox)
             .join(Order)
-            .where(OrderLine.open_mailbox.in_(chunk) & Order.status.in_(OPEN_ORDER_STATUSES))
+            .where(OrderLine.open_mailbox.in_(chunk) & Order.status.in_(OrderStatus.open()))
         )
         found.update(line.mailbox_id for line in lines)
     return found

@@ -20,12 +20,14 @@ from dataclasses import dataclass, field
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
 
+from pec.database import write_transaction
 from pec.domain import audit, money
 from pec.domain import payments as pay
+from pec.domain.notices import Notices
 from pec.domain.renewal import NUMBER_RANDOM_CHARS, is_order_number
 from pec.domain.roster import RosterFileError, decode, parse_date
-from pec.domain.transactions import write_transaction
-from pec.models import ORDER_AWAITING_PAYMENT, ORDER_PAID, Order, Payment
+from pec.models import Order, Payment
+from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 PROVIDER = "statement"
 CAMT053_NAMESPACE = "urn:iso:std:iso:20022:tech:xsd:camt.053."
@@ -40,7 +42,6 @@ DONE = "done"  # this entry reference was imported before: nothing to do
 RECONCILED = "reconciled"
 IGNORED = "ignored"  # not money in for us (debit, reversal, not booked, not in euro)
 KINDS = (MATCHED, FLAGGED, MANUAL, RECONCILED, DONE, IGNORED)
-PAYMENT_RECONCILED = "reconciled"  # a Payment status: the bank record of money registered by hand
 
 # ... and why (`Decision.reason`)
 REASONS = (
@@ -426,7 +427,7 @@ def _ignored_reason(entry: Entry) -> str | None:
 
 def predict(order: Order, amount_cents: int, today: dt.date) -> str:
     """What register_payment would answer (the preview; the real call decides)."""
-    if order.status != ORDER_AWAITING_PAYMENT:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
         return pay.NOT_PAYABLE
     if amount_cents != order.gross_cents:
         return pay.AMOUNT_MISMATCH
@@ -457,14 +458,14 @@ def _registered_by_hand(order: Order, amount_cents: int, seen: set) -> Payment |
     """The payment an operator registered by hand for this paid order and amount, when no
     bank line has been recognised as it yet (in earlier imports or earlier in this file).
     A second line for the same order is then money received twice, and is flagged."""
-    if order.status != ORDER_PAID or ("order", order.id) in seen:
+    if order.status != OrderStatus.PAID or ("order", order.id) in seen:
         return None
     if (
         Payment.select()
         .where(
             (Payment.order == order)
             & (Payment.provider == PROVIDER)
-            & Payment.status.in_((pay.PAYMENT_REGISTERED, PAYMENT_RECONCILED))
+            & Payment.status.in_((PaymentStatus.REGISTERED, PaymentStatus.RECONCILED))
         )
         .exists()
     ):
@@ -474,9 +475,9 @@ def _registered_by_hand(order: Order, amount_cents: int, seen: set) -> Payment |
         .where(
             (Payment.order == order)
             & (Payment.provider != PROVIDER)
-            & (Payment.status == pay.PAYMENT_REGISTERED)
+            & (Payment.status == PaymentStatus.REGISTERED)
             & (Payment.amount_cents == amount_cents)
-            & Payment.method.in_(pay.REPORTABLE_METHODS)
+            & Payment.method.in_([m for m in PaymentMethod if m.is_reportable])
         )
         .first()
     )
@@ -496,7 +497,7 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decisi
     if existing is not None:
         reason = (
             "already_registered"
-            if existing.status in (pay.PAYMENT_REGISTERED, PAYMENT_RECONCILED)
+            if existing.status in (PaymentStatus.REGISTERED, PaymentStatus.RECONCILED)
             else "already_flagged"
         )
         return Decision(entry, DONE, reason, existing.order, existing)
@@ -520,11 +521,17 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decisi
 
 def _method(order: Order) -> str:
     method = order.payment_method
-    return method if method in pay.REPORTABLE_METHODS else "bank_transfer"
+    return method if method and method.is_reportable else PaymentMethod.BANK_TRANSFER
 
 
 def register_entry(
-    entry: Entry, order: Order, *, today: dt.date, actor: str, filename: str = ""
+    entry: Entry,
+    order: Order,
+    *,
+    today: dt.date,
+    actor: str,
+    notices: Notices,
+    filename: str = "",
 ) -> pay.PaymentOutcome:
     """One statement line as money received on `order` (keyed on its entry reference)."""
     return pay.register_payment(
@@ -535,13 +542,20 @@ def register_entry(
         reference=entry.reference,
         today=today,
         actor=actor,
+        notices=notices,
         paid_on=entry.booked_on,
         note=f"statement {filename} line {entry.line}: {entry.text}"[:1000],
     )
 
 
 def apply(
-    statement: Statement, *, today: dt.date, actor: str, filename: str = "", ip: str = ""
+    statement: Statement,
+    *,
+    today: dt.date,
+    actor: str,
+    notices: Notices,
+    filename: str = "",
+    ip: str = "",
 ) -> Preview:
     """Register every line that names one order (matched → applied, else flagged) and
     audit the import. Idempotent: a second run finds every line DONE."""
@@ -549,7 +563,12 @@ def apply(
     for decision in preview.decisions:
         if decision.kind in (MATCHED, FLAGGED):
             outcome = register_entry(
-                decision.entry, decision.order, today=today, actor=actor, filename=filename
+                decision.entry,
+                decision.order,
+                today=today,
+                actor=actor,
+                notices=notices,
+                filename=filename,
             )
             decision.outcome = outcome.code
             decision.payment = outcome.payment
@@ -590,7 +609,7 @@ def _record_reconciled(decision: Decision, filename: str) -> Payment:
             provider=PROVIDER,
             reference=entry.reference,
             amount_cents=entry.amount_cents,
-            status=PAYMENT_RECONCILED,
+            status=PaymentStatus.RECONCILED,
             paid_on=entry.booked_on,
             note=f"bank record of payment #{hand.id} registered by hand; "
             f"statement {filename} line {entry.line}: {entry.text}"[:1000],

@@ -6,16 +6,9 @@ restore window.
 """
 
 import datetime as dt
-import enum
 from dataclasses import dataclass
 
-
-class Status(enum.StrEnum):
-    ACTIVE = "active"
-    EXPIRING = "expiring"
-    AWAITING_PAYMENT = "awaiting_payment"
-    DEACTIVATED = "deactivated"
-    CEASED = "ceased"
+from pec.vocabulary import MailboxStatus
 
 
 @dataclass(frozen=True)
@@ -61,24 +54,19 @@ def mailbox_status(
     awaiting_payment: bool = False,
     has_declared_payment: bool = False,
     is_ceased: bool = False,
-) -> Status:
+) -> MailboxStatus:
     """The status shown on "Gestione PEC" and used by every rule that needs one.
 
     `is_ceased`: the daily job already ceased it (the provider deleted it); a restore
     window widened afterwards does not bring it back (R6)."""
     if is_ceased or today > deletion_date(expires_on, policy):
-        return Status.CEASED
+        return MailboxStatus.CEASED
     if is_expired(expires_on, today) and not is_held(
         expires_on, today, policy, has_declared_payment
     ):
-        return Status.DEACTIVATED
+        return MailboxStatus.DEACTIVATED
     if awaiting_payment:
-        return Status.AWAITING_PAYMENT
+        return MailboxStatus.AWAITING_PAYMENT
     if (expires_on - today).days <= policy.expiring_window_days:
-        return Status.EXPIRING
-    return Status.ACTIVE
-
-
-def is_renewable(status: Status) -> bool:
-    """Online renewal is possible until the mailbox is ceased (R6)."""
-    return status in (Status.ACTIVE, Status.EXPIRING, Status.DEACTIVATED)
+        return MailboxStatus.EXPIRING
+    return MailboxStatus.ACTIVE

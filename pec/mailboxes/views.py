@@ -5,10 +5,10 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
+from pec.database import db
 from pec.domain import audit, clock
 from pec.domain.documents import DocumentError, document_path, store_document
 from pec.domain.mailboxes import mailbox_views
-from pec.extensions import db
 from pec.models import IdentityDocument
 from pec.rendering import render_page
 

@@ -1,20 +1,19 @@
 """Identity documents: the verification queue, the file, verify or reject (the reason
-is e-mailed to the member in the same transaction)."""
+is e-mailed to the member)."""
 
-from flask import abort, current_app, flash, redirect, request, send_file, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.domain.document_review import reject_document, review_queue, verify_document
 from pec.domain.documents import document_path
-from pec.extensions import db
-from pec.mail import external_url, queue_email
+from pec.member_mail import MemberMail
 from pec.models import IdentityDocument
-from pec.operators.blueprint import bp
 from pec.operators.forms import RejectForm
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
+
+bp = Blueprint("documents", __name__)
 
 
 def _document(document_id: int) -> IdentityDocument:
@@ -52,13 +51,12 @@ def verify(document_id: int):
     if not form.validate_on_submit():
         abort(400)
     document = _document(document_id)
-    with db.atomic():
-        done = verify_document(document, actor=actor(), ip=request.remote_addr)
+    done = verify_document(document, actor=actor(), ip=request.remote_addr)
     if done:
         flash(_("Documento verificato."), "info")
     else:
         flash(_("Su questo documento ha già deciso un altro operatore."), "info")
-    return redirect(url_for("operators.documents"), 303)
+    return redirect(url_for("operators.documents.documents"), 303)
 
 
 @bp.route("/documents/<int:document_id>/reject", methods=["GET", "POST"])
@@ -67,32 +65,19 @@ def reject(document_id: int):
     document = _document(document_id)
     form = RejectForm()
     if form.validate_on_submit():
-        account = document.account
-        with db.atomic():
-            done = reject_document(
-                document, form.reason.data, actor=actor(), ip=request.remote_addr
-            )
-            if done:
-                queue_email(
-                    "document_rejected",
-                    to=account.reference_email,
-                    language=account.language,
-                    subject=_l("Documento d'identità da ricaricare"),
-                    links={"account": account},
-                    name=account.display_name,
-                    reason=document.rejection_reason,
-                    upload_url=_member_link(account),
-                )
+        done = reject_document(
+            document,
+            form.reason.data,
+            actor=actor(),
+            notices=MemberMail(),
+            ip=request.remote_addr,
+        )
         if done:
             flash(_("Documento rifiutato: il motivo è stato inviato all'iscritto."), "info")
         else:
             flash(_("Su questo documento ha già deciso un altro operatore."), "info")
-        return redirect(url_for("operators.documents"), 303)
+        return redirect(url_for("operators.documents.documents"), 303)
     status = 422 if form.errors else 200
     return render_page(
         "operators/document_reject.html", status=status, form=form, document=document
     )
-
-
-def _member_link(account) -> str:
-    return external_url("auth.login", login=account.login)

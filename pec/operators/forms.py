@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
-from pec.models import PAYMENT_METHODS, PERSON_TYPES
+from pec.vocabulary import PaymentMethod, PersonType
 
 CONTRACT_CODES = ("conditions", "unfair_terms", "privacy")
 CONTRACT_LABELS = {
@@ -39,7 +39,7 @@ class HolderForm(FlaskForm):
     """The holder's data; checked by pec.domain.holders.check_holder in the view."""
 
     person_type = SelectField(
-        _l("Tipo"), choices=[SelectChoice(k, PERSON_TYPE_LABELS[k]) for k in PERSON_TYPES]
+        _l("Tipo"), choices=[SelectChoice(k, PERSON_TYPE_LABELS[k]) for k in PersonType]
     )
     first_name = StringField(_l("Nome"), validators=[Length(max=100)])
     last_name = StringField(_l("Cognome"), validators=[Length(max=100)])
@@ -113,7 +113,7 @@ class ConventionForm(FlaskForm):
     postal_account = StringField(_l("Conto corrente postale"), validators=[Length(max=20)])
     enabled_methods = CheckboxesField(
         _l("Modalità di pagamento attive"),
-        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS],
+        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in tuple(PaymentMethod)],
         validators=[DataRequired(_l("Attiva almeno una modalità di pagamento."))],
     )
 
@@ -148,7 +148,7 @@ class RegisterPaymentForm(PlainForm):
     )
     method = SelectField(
         _l("Modalità"),
-        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in PAYMENT_METHODS],
+        choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in tuple(PaymentMethod)],
     )
     reference = StringField(
         _l("Riferimento: CRO/TRN del bonifico o numero del bollettino"),

@@ -3,15 +3,14 @@ edits of the holder's data (audited)."""
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from pec.database import db
 from pec.domain import audit, clock
 from pec.domain.holders import HOLDER_FIELDS, check_holder
 from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import Filters, paginate, search_mailboxes
-from pec.domain.status import Status
-from pec.extensions import db
 from pec.models import (
     Account,
     AuditEvent,
@@ -23,11 +22,13 @@ from pec.models import (
     Payment,
     ReminderSent,
 )
-from pec.operators.blueprint import bp
 from pec.operators.forms import HolderForm
 from pec.operators.messages import HOLDER_ERRORS
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
+from pec.vocabulary import MailboxStatus
+
+bp = Blueprint("mailboxes", __name__)
 
 
 def _date_arg(name: str) -> dt.date | None:
@@ -41,7 +42,7 @@ def filters_from_request() -> Filters:
     status = request.args.get("status", "")
     return Filters(
         text=request.args.get("q", "").strip()[:100],
-        status=Status(status) if status in set(Status) else None,
+        status=MailboxStatus(status) if status in set(MailboxStatus) else None,
         expires_from=_date_arg("from"),
         expires_to=_date_arg("to"),
     )
@@ -139,8 +140,8 @@ def edit_account(account_id: int):
             else:
                 flash(_("Nessuna modifica."), "info")
             if back and Mailbox.get_or_none((Mailbox.id == back) & (Mailbox.account == account)):
-                return redirect(url_for("operators.mailbox", mailbox_id=back), 303)
-            return redirect(url_for("operators.mailboxes", q=account.login), 303)
+                return redirect(url_for("operators.mailboxes.mailbox", mailbox_id=back), 303)
+            return redirect(url_for("operators.mailboxes.mailboxes", q=account.login), 303)
     status = 422 if form.errors else 200
     return render_page(
         "operators/account_edit.html", status=status, form=form, account=account, back=back

@@ -3,22 +3,15 @@ operator registers a payment (through payments.register_payment, R3), rejects a
 member's payment report with a reason, or cancels the order. Every outcome is said in
 words; every action is audited by the domain."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from pec.domain import clock, money, order_admin
+from pec.domain import clock, money, order_admin, renewal
 from pec.domain import payments as pay
 from pec.domain.operators import paginate
-from pec.domain.renewal import RenewalError
-from pec.mail import external_url, queue_order_email
+from pec.member_mail import MemberMail
 from pec.models import (
-    OPEN_ORDER_STATUSES,
-    ORDER_AWAITING_PAYMENT,
-    ORDER_CANCELLED,
-    ORDER_DRAFT,
-    ORDER_PAID,
-    PAYMENT_METHODS,
     AuditEvent,
     Mailbox,
     Order,
@@ -26,13 +19,20 @@ from pec.models import (
     OutboxMessage,
     Payment,
 )
-from pec.operators.blueprint import bp
 from pec.operators.forms import CancelOrderForm, RegisterPaymentForm, RejectReportForm
 from pec.operators.messages import outcome_text
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
+from pec.vocabulary import OrderStatus, PaymentMethod
 
-ORDER_STATUSES = (ORDER_AWAITING_PAYMENT, ORDER_PAID, ORDER_CANCELLED, ORDER_DRAFT)
+bp = Blueprint("orders", __name__)
+
+ORDER_STATUSES = (
+    OrderStatus.AWAITING_PAYMENT,
+    OrderStatus.PAID,
+    OrderStatus.CANCELLED,
+    OrderStatus.DRAFT,
+)
 VIEW_LABELS = {
     order_admin.VIEW_AWAITING: _l("In attesa di pagamento"),
     order_admin.VIEW_REPORTED: _l("Con un pagamento segnalato"),
@@ -47,7 +47,7 @@ def _filters() -> order_admin.OrderFilters:
     view = args.get("view", "")
     return order_admin.OrderFilters(
         status=status if status in ORDER_STATUSES else "",
-        method=method if method in PAYMENT_METHODS else "",
+        method=method if method in tuple(PaymentMethod) else "",
         number=args.get("number", "").strip()[:20],
         holder=args.get("holder", "").strip()[:100],
         view=view if view in order_admin.VIEWS else "",
@@ -74,7 +74,7 @@ def orders():
         payments=payments,
         lines=lines,
         statuses=ORDER_STATUSES,
-        methods=PAYMENT_METHODS,
+        methods=tuple(PaymentMethod),
         views=VIEW_LABELS,
     )
 
@@ -96,7 +96,7 @@ def _order_page(order: Order, status=200, register=None, reject=None, cancel=Non
             formdata=None,
             amount=money.format_eur(order.gross_cents).replace("\xa0€", "").strip(),
             paid_on=report.paid_on if report and report.paid_on else clock.today(),
-            method=order.payment_method if order.payment_method in PAYMENT_METHODS else None,
+            method=order.payment_method if order.payment_method in tuple(PaymentMethod) else None,
             reference=order_admin.default_reference(order),
         )
     return render_page(
@@ -120,8 +120,8 @@ def _order_page(order: Order, status=200, register=None, reject=None, cancel=Non
         register=register,
         reject=reject or RejectReportForm(formdata=None),
         cancel=cancel or CancelOrderForm(formdata=None),
-        is_payable=order.status == ORDER_AWAITING_PAYMENT,
-        is_open=order.status in OPEN_ORDER_STATUSES,
+        is_payable=order.status == OrderStatus.AWAITING_PAYMENT,
+        is_open=order.status in OrderStatus.open(),
     )
 
 
@@ -132,7 +132,7 @@ def order(order_id: int):
 
 
 def _back(order: Order):
-    return redirect(url_for("operators.order", order_id=order.id), 303)
+    return redirect(url_for("operators.orders.order", order_id=order.id), 303)
 
 
 @bp.post("/orders/<int:order_id>/payments")
@@ -164,19 +164,12 @@ def register_payment(order_id: int):
         reference=form.reference.data.strip(),
         today=clock.today(),
         actor=actor(),
+        notices=MemberMail(),
         paid_on=form.paid_on.data,
         note=(form.note.data or "").strip(),
     )
     flash(outcome_text(outcome), "success" if outcome.applied else "error")
     return _back(order)
-
-
-def _pay_link(order: Order) -> str:
-    if order.payment_method in pay.ONLINE_METHODS:
-        return external_url("payments.checkout", order_id=order.id)
-    if order.payment_method == "prefilled_slip":
-        return external_url("payments.slip", order_id=order.id)
-    return external_url("payments.report", order_id=order.id)
 
 
 @bp.post("/orders/<int:order_id>/payments/<int:payment_id>/reject")
@@ -191,25 +184,12 @@ def reject_report(order_id: int, payment_id: int):
     if not form.validate():
         return _order_page(order, status=422, reject=form)
 
-    def tell_member(rejected: Payment) -> None:
-        queue_order_email(
-            "payment_rejected",
-            order,
-            subject=_l(
-                "Pagamento non riconosciuto per l'ordine PEC N° %(number)s", number=order.number
-            ),
-            dedupe_key=f"payment_rejected:{rejected.id}",
-            payment=rejected,
-            reason=rejected.rejection_reason,
-            pay_url=_pay_link(order),
-        )
-
     done = order_admin.reject_report(
         payment,
         form.reject_reason.data,
         actor=actor(),
+        notices=MemberMail(),
         ip=request.remote_addr or "",
-        on_rejected=tell_member,
     )
     if done == order_admin.REPORT_REJECTED:
         flash(
@@ -231,31 +211,16 @@ def cancel_order(order_id: int):
     form = CancelOrderForm()
     if not form.validate():
         return _order_page(order, status=422, cancel=form)
-    reason = (form.cancel_reason.data or "").strip()
-
-    def tell_member(cancelled: Order) -> None:
-        if not form.notify.data or not cancelled.number:
-            return  # a draft was never confirmed: the member has nothing to be told
-        queue_order_email(
-            "order_cancelled",
-            cancelled,
-            subject=_l("Ordine di rinnovo PEC N° %(number)s annullato", number=cancelled.number),
-            dedupe_key=f"order_cancelled:{cancelled.id}",
-            reason=reason,
-            addresses=[line.mailbox.address for line in cancelled.lines],
-            login_url=external_url("auth.login", login=cancelled.account.login),
-        )
-
     try:
-        order_admin.cancel_order(
+        renewal.cancel_order(
             order,
-            actor=actor(),
             now=clock.now(),
-            reason=reason,
+            actor=actor(),
             ip=request.remote_addr or "",
-            on_cancelled=tell_member,
+            reason=(form.cancel_reason.data or "").strip(),
+            notices=MemberMail() if form.notify.data else None,
         )
-    except RenewalError as error:
+    except renewal.RenewalError as error:
         if error.code == "payment_reported":
             message = _(
                 "L'iscritto ha segnalato un pagamento per questo ordine: registralo o "

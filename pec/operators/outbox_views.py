@@ -7,19 +7,21 @@ will send tomorrow.
 
 import datetime as dt
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from pec import delivery
 from pec.domain import audit, clock, lifecycle
 from pec.domain.operators import JOB_SILENCE, job_health, paginate
-from pec.models import OUTBOX_FAILED, OUTBOX_PENDING, OUTBOX_SENT, OutboxMessage
-from pec.operators.blueprint import bp
+from pec.models import OutboxMessage
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
+from pec.vocabulary import OutboxStatus
 
-OUTBOX_STATUSES = (OUTBOX_PENDING, OUTBOX_SENT, OUTBOX_FAILED)
+bp = Blueprint("outbox", __name__)
+
+OUTBOX_STATUSES = (OutboxStatus.PENDING, OutboxStatus.SENT, OutboxStatus.FAILED)
 
 
 @bp.get("/outbox")
@@ -42,7 +44,7 @@ def outbox():
         chosen=status,
         to=to,
         statuses=OUTBOX_STATUSES,
-        failed=OutboxMessage.select().where(OutboxMessage.status == OUTBOX_FAILED).count(),
+        failed=OutboxMessage.select().where(OutboxMessage.status == OutboxStatus.FAILED).count(),
         form=FlaskForm(),
     )
 
@@ -66,7 +68,7 @@ def outbox_retry(message_id: int):
         flash(_("L'e-mail sarà inviata di nuovo al prossimo giro di invio."), "info")
     else:
         flash(_("L'e-mail è già stata inviata: nulla da ritentare."), "error")
-    return redirect(url_for("operators.outbox_message", message_id=message.id), 303)
+    return redirect(url_for("operators.outbox.outbox_message", message_id=message.id), 303)
 
 
 @bp.post("/outbox/retry-failed")
@@ -77,14 +79,14 @@ def outbox_retry_failed():
         abort(400)
     retried = sum(
         delivery.retry(message)
-        for message in OutboxMessage.select().where(OutboxMessage.status == OUTBOX_FAILED)
+        for message in OutboxMessage.select().where(OutboxMessage.status == OutboxStatus.FAILED)
     )
     if retried:
         audit.record(
             actor(), "outbox.retried_failed", None, {"messages": retried}, ip=request.remote_addr
         )
     flash(_("E-mail rimesse in coda: %(n)d.", n=retried), "info")
-    return redirect(url_for("operators.outbox", status=OUTBOX_PENDING), 303)
+    return redirect(url_for("operators.outbox.outbox", status=OutboxStatus.PENDING), 303)
 
 
 @bp.get("/jobs/tomorrow")

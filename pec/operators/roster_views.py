@@ -9,7 +9,7 @@ import csv
 import io
 from pathlib import Path
 
-from flask import Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from pec.domain import clock, roster
@@ -17,12 +17,13 @@ from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import domicilio_query, paginate
 from pec.labels import STATUS_LABELS
 from pec.models import Mailbox
-from pec.operators.blueprint import bp
 from pec.operators.forms import UploadForm
 from pec.operators.messages import file_error_text, problem_text
 from pec.operators.session import actor, current_operator, operator_required
 from pec.operators.uploads import UploadStore
 from pec.rendering import render_page
+
+bp = Blueprint("roster", __name__)
 
 UPLOAD_LIFETIME_SECONDS = 24 * 3600
 _uploads = UploadStore(
@@ -43,7 +44,7 @@ def roster_upload():
         else:
             meta = {"filename": upload.filename[:200], "operator": current_operator().id}
             token = _uploads.save(data, meta)
-            return redirect(url_for("operators.roster_preview", token=token), 303)
+            return redirect(url_for("operators.roster.roster_preview", token=token), 303)
     status = 422 if error or form.errors else 200
     return render_page(
         "operators/roster.html", status=status, form=form, error=error, columns=roster.COLUMNS

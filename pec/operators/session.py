@@ -5,8 +5,9 @@ import functools
 
 from flask import abort, g, redirect, request, url_for
 
-from pec.models import ROLE_ADMIN, Operator
+from pec.models import Operator
 from pec.sessions import SessionSlot
+from pec.vocabulary import Role
 
 _slot = SessionSlot("operator")
 
@@ -59,7 +60,7 @@ def operator_required(role: str | None = None):
             if operator is None:
                 target = request.full_path.rstrip("?") if request.method == "GET" else ""
                 return redirect(url_for("operators.login", next=target or None), 303)
-            if role is not None and operator.role != role and operator.role != ROLE_ADMIN:
+            if role is not None and operator.role != role and operator.role != Role.ADMIN:
                 abort(403)
             return view(*args, **kwargs)
 

@@ -1,15 +1,17 @@
 """Convention settings and contract versions: admins only, every change audited."""
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from pec.domain import convention_settings as settings
 from pec.domain.money import format_rate, parse_eur
-from pec.models import ROLE_ADMIN, ContractDocument, Convention
-from pec.operators.blueprint import bp
+from pec.models import ContractDocument, Convention
 from pec.operators.forms import CONTRACT_LABELS, ContractForm, ConventionForm
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
+from pec.vocabulary import Role
+
+bp = Blueprint("settings", __name__)
 
 
 def _convention(convention_id: int) -> Convention:
@@ -17,11 +19,11 @@ def _convention(convention_id: int) -> Convention:
 
 
 @bp.get("/conventions")
-@operator_required(ROLE_ADMIN)
+@operator_required(Role.ADMIN)
 def conventions():
     items = list(Convention.select().order_by(Convention.code))
     if len(items) == 1:
-        return redirect(url_for("operators.convention", convention_id=items[0].id), 303)
+        return redirect(url_for("operators.settings.convention", convention_id=items[0].id), 303)
     return render_page("operators/conventions.html", conventions=items)
 
 
@@ -72,7 +74,7 @@ def _form_values(form: ConventionForm) -> dict:
 
 
 @bp.route("/conventions/<int:convention_id>", methods=["GET", "POST"])
-@operator_required(ROLE_ADMIN)
+@operator_required(Role.ADMIN)
 def convention(convention_id: int):
     item = _convention(convention_id)
     if request.method == "GET":
@@ -92,7 +94,7 @@ def convention(convention_id: int):
             flash(_("Impostazioni salvate: valgono per i nuovi ordini."), "info")
         else:
             flash(_("Nessuna modifica."), "info")
-        return redirect(url_for("operators.convention", convention_id=item.id), 303)
+        return redirect(url_for("operators.settings.convention", convention_id=item.id), 303)
     status = 422 if form.errors else 200
     return render_page(
         "operators/convention.html",
@@ -114,7 +116,7 @@ def _documents(item: Convention) -> list[ContractDocument]:
 
 
 @bp.route("/conventions/<int:convention_id>/contracts", methods=["GET", "POST"])
-@operator_required(ROLE_ADMIN)
+@operator_required(Role.ADMIN)
 def contract_version(convention_id: int):
     """A new version of a contract document (the old one stays as members accepted it)."""
     item = _convention(convention_id)
@@ -144,7 +146,7 @@ def contract_version(convention_id: int):
             ),
             "info",
         )
-        return redirect(url_for("operators.convention", convention_id=item.id), 303)
+        return redirect(url_for("operators.settings.convention", convention_id=item.id), 303)
     status = 422 if form.errors else 200
     return render_page(
         "operators/contract_form.html",

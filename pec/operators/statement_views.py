@@ -8,11 +8,12 @@ import and is removed after STATEMENT_LIFETIME_SECONDS.
 
 from pathlib import Path
 
-from flask import abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
+from pec.config import statement_columns
 from pec.domain import clock, statements
-from pec.operators.blueprint import bp
+from pec.member_mail import MemberMail
 from pec.operators.forms import MatchLineForm, StatementUploadForm
 from pec.operators.messages import (
     STATEMENT_REASONS,
@@ -24,13 +25,9 @@ from pec.operators.session import actor, current_operator, operator_required
 from pec.operators.uploads import UploadStore
 from pec.rendering import render_page
 
+bp = Blueprint("statements", __name__)
+
 STATEMENT_LIFETIME_SECONDS = 7 * 24 * 3600
-
-
-def statement_columns(config) -> dict:
-    """The CSV column settings (README "Bank statements"): lists of accepted headers."""
-    keys = ("date", "amount", "credit", "debit", "text", "reference", "currency")
-    return {key: config.get(f"PEC_STATEMENT_{key.upper()}_COLUMNS") or () for key in keys}
 
 
 def _statement_folder() -> Path:
@@ -63,7 +60,7 @@ def statements_upload():
                 "applied": False,
             }
             token = _uploads.save(data, meta)
-            return redirect(url_for("operators.statement", token=token), 303)
+            return redirect(url_for("operators.statements.statement", token=token), 303)
     status = 422 if error or form.errors else 200
     return render_page("operators/statements.html", status=status, form=form, error=error)
 
@@ -105,11 +102,12 @@ def statement_apply(token: str):
     try:
         parsed, meta = _parse(token)
     except statements.StatementFileError:
-        return redirect(url_for("operators.statement", token=token), 303)
+        return redirect(url_for("operators.statements.statement", token=token), 303)
     preview = statements.apply(
         parsed,
         today=clock.today(),
         actor=actor(),
+        notices=MemberMail(),
         filename=meta.get("filename", ""),
         ip=request.remote_addr or "",
     )
@@ -130,7 +128,7 @@ def statement_apply(token: str):
         ),
         "success",
     )
-    return redirect(url_for("operators.statement", token=token), 303)
+    return redirect(url_for("operators.statements.statement", token=token), 303)
 
 
 @bp.post("/statements/<token>/lines/<int:line>/match")
@@ -144,7 +142,7 @@ def statement_match(token: str, line: int):
     preview = statements.plan(parsed, clock.today())
     decision = preview.decision_for(line) or abort(404)
     form = MatchLineForm()
-    back = redirect(url_for("operators.statement", token=token) + f"#line-{line}", 303)
+    back = redirect(url_for("operators.statements.statement", token=token) + f"#line-{line}", 303)
     if decision.kind != statements.MANUAL:
         flash(_("Questo movimento non è da abbinare: nulla è cambiato."), "error")
         return back
@@ -163,6 +161,7 @@ def statement_match(token: str, line: int):
         order,
         today=clock.today(),
         actor=actor(),
+        notices=MemberMail(),
         filename=meta.get("filename", ""),
     )
     flash(outcome_text(outcome), "success" if outcome.applied else "error")

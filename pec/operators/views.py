@@ -1,12 +1,13 @@
-"""The operators' area (SPEC §3): login, dashboard, mailboxes and their history, audit.
+"""The operators' area under /operators: sign-in, the dashboard and the audit log.
 
-Other screens live beside this module (roster, documents, outbox, settings); importing
-them here registers their routes on the one blueprint.
+Each other screen family (documents, mailboxes, orders, outbox, roster, settings,
+statements) is a blueprint of its own, nested in this one below, so its endpoints read
+`operators.<family>.<view>` and the area's 403 page and template context reach them.
 """
 
 import datetime as dt
 
-from flask import flash, redirect, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pec.auth.views import LOGIN_LIMITS, PER_IDENTIFIER_LIMIT
@@ -14,9 +15,11 @@ from pec.domain import audit, clock
 from pec.domain.operators import authenticate, dashboard_counts, paginate
 from pec.extensions import limiter
 from pec.models import AuditEvent
-from pec.operators import (  # noqa: F401  (registers their routes)
+from pec.operators import (
     document_views,
+    labels,
     mailbox_views,
+    messages,
     order_views,
     outbox_views,
     roster_views,
@@ -24,12 +27,39 @@ from pec.operators import (  # noqa: F401  (registers their routes)
     statement_views,
 )
 from pec.operators import session as operator_session
-from pec.operators.blueprint import bp
 from pec.operators.forms import LoginForm
 from pec.operators.session import current_operator, operator_required
 from pec.rendering import render_page
 
-__all__ = ["bp"]
+bp = Blueprint("operators", __name__, url_prefix="/operators")
+for family in (
+    document_views,
+    mailbox_views,
+    order_views,
+    outbox_views,
+    roster_views,
+    settings_views,
+    statement_views,
+):
+    bp.register_blueprint(family.bp)
+
+
+@bp.errorhandler(403)
+def _forbidden(error):
+    return render_template("operators/forbidden.html"), 403
+
+
+@bp.context_processor
+def _context():
+    return {
+        "signed_operator": current_operator(),
+        "order_status_labels": labels.ORDER_STATUS_LABELS,
+        "payment_status_labels": labels.PAYMENT_STATUS_LABELS,
+        "outbox_status_labels": labels.OUTBOX_STATUS_LABELS,
+        "document_status_labels": labels.DOCUMENT_STATUS_LABELS,
+        "job_status_labels": labels.JOB_STATUS_LABELS,
+        "flag_reasons": messages.FLAG_REASONS,
+    }
 
 
 def _email_key() -> str:

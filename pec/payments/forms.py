@@ -11,8 +11,10 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from pec.domain import clock, money
-from pec.domain.payments import REPORTABLE_METHODS
+from pec.vocabulary import PaymentMethod
+from pec.web import format_date
 
+REPORTABLE = [m for m in PaymentMethod if m.is_reportable]
 REFERENCE_RE = re.compile(r"^[A-Z0-9]{5,35}$")
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
@@ -39,7 +41,7 @@ class ReportForm(FlaskForm):
         self.amount_cents: int | None = None
 
     def validate_method(self, field):
-        if field.data not in REPORTABLE_METHODS:
+        if field.data not in REPORTABLE:
             raise ValidationError(_l("Scegli come hai pagato."))
 
     def validate_paid_on(self, field):
@@ -61,7 +63,7 @@ class ReportForm(FlaskForm):
             raise ValidationError(
                 _l(
                     "La data è precedente all'ordine (%(date)s): controlla la ricevuta.",
-                    date=ordered_on.strftime("%d/%m/%Y"),
+                    date=format_date(ordered_on),
                 )
             )
         self.paid_on_date = day

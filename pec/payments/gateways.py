@@ -32,10 +32,10 @@ from pec.domain.payments import (
     EVENT_FAILED,
     EVENT_IGNORED,
     EVENT_SUCCEEDED,
-    ONLINE_METHODS,
     GatewayNotification,
 )
 from pec.models import Order, Payment
+from pec.vocabulary import PaymentMethod
 
 SIGNATURE_TOLERANCE_SECONDS = 300
 log = logging.getLogger(__name__)
@@ -67,6 +67,15 @@ class Gateway(Protocol):
         self, raw_body: bytes, headers: Mapping[str, str]
     ) -> GatewayNotification:
         """Verify and translate a notification; raise SignatureError if untrusted."""
+
+
+def _online_method(value) -> PaymentMethod:
+    """The online method named in a checkout's metadata (card if it names none)."""
+    try:
+        method = PaymentMethod(value)
+    except ValueError:
+        return PaymentMethod.CARD
+    return method if method.is_online else PaymentMethod.CARD
 
 
 def _day_of(timestamp: int) -> dt.date:
@@ -124,7 +133,7 @@ class DemoGateway:
                 "cancel_url": cancel_url,
             }
         )
-        return CheckoutSession(reference, url_for("payments.demo_gateway", token=token))
+        return CheckoutSession(reference, url_for("gateways.demo_gateway", token=token))
 
     def open_session(self, token: str) -> dict | None:
         """The hosted page's view of a session (None if forged or older than a day)."""
@@ -271,7 +280,7 @@ class StripeGateway:
             reference=str(session.get("id") or ""),
             order_id=int(order_id) if order_id.isdigit() else None,
             amount_cents=int(session.get("amount_total") or 0),
-            method=metadata.get("method") if metadata.get("method") in ONLINE_METHODS else "card",
+            method=_online_method(metadata.get("method")),
             paid_on=_day_of(body.get("created") or 0),
             payload=raw_body.decode(),
             reason=event_type if kind == EVENT_FAILED else "",

@@ -7,7 +7,7 @@ notification (webhooks.py) or by an operator.
 
 import logging
 
-from flask import abort, flash, redirect, request, url_for
+from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -17,23 +17,20 @@ from pec.auth.session import current_principal, member_required
 from pec.domain import clock
 from pec.domain import payments as domain
 from pec.models import (
-    ORDER_AWAITING_PAYMENT,
-    ORDER_DRAFT,
-    ORDER_PAID,
-    PAYMENT_FAILED,
-    PAYMENT_REGISTERED,
     Mailbox,
     Order,
     OrderLine,
     Payment,
 )
-from pec.payments import bp, webhooks  # noqa: F401  (webhooks adds the gateway routes)
 from pec.payments.forms import ReportForm
 from pec.payments.gateways import GatewayUnavailable, current_gateway
 from pec.payments.words import euro_in_words
 from pec.rendering import render_page
+from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 log = logging.getLogger(__name__)
+
+bp = Blueprint("payments", __name__, url_prefix="/payments")
 
 BILLING_LABELS = (
     ("company_name", _l("Ragione sociale")),
@@ -63,7 +60,11 @@ def is_visible(order: Order, principal) -> bool:
 
 def _order_or_404(order_id: int) -> Order:
     order = Order.get_or_none(Order.id == order_id)
-    if order is None or order.status == ORDER_DRAFT or not is_visible(order, current_principal()):
+    if (
+        order is None
+        or order.status == OrderStatus.DRAFT
+        or not is_visible(order, current_principal())
+    ):
         abort(404)
     return order
 
@@ -74,17 +75,23 @@ def _actor() -> str:
 
 def pay_url(order: Order) -> str:
     """The page where this order's chosen method is paid or reported."""
-    if order.payment_method in domain.ONLINE_METHODS:
-        return url_for("payments.checkout", order_id=order.id)
-    if order.payment_method == "prefilled_slip":
-        return url_for("payments.slip", order_id=order.id)
-    return url_for("payments.report", order_id=order.id)
+    return url_for(pay_endpoint(order.payment_method), order_id=order.id)
+
+
+def pay_endpoint(method: PaymentMethod) -> str:
+    """Where a method is paid: the gateway's checkout, the printable slip, or the
+    member's report of a payment made elsewhere."""
+    if method.is_online:
+        return "payments.checkout"
+    if method.has_printable_slip:
+        return "payments.slip"
+    return "payments.report"
 
 
 def _elsewhere(order: Order, ceased=()):
     """A paid order goes to its receipt; a cancelled one, or one renewing a ceased
     mailbox (R6), says it cannot be paid."""
-    if order.status == ORDER_PAID:
+    if order.status == OrderStatus.PAID:
         return redirect(url_for("payments.receipt", order_id=order.id), 303)
     return render_page("payments/not_payable.html", order=order, ceased=ceased, status=409)
 
@@ -114,9 +121,9 @@ def order_pay_url(order) -> str:
 def checkout(order_id: int):
     """Card / PayPal: start the gateway's hosted payment for the order."""
     order = _order_or_404(order_id)
-    if order.status != ORDER_AWAITING_PAYMENT:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
         return _elsewhere(order)
-    if order.payment_method not in domain.ONLINE_METHODS:
+    if not order.payment_method.is_online:
         return redirect(pay_url(order), 303)
     ceased = domain.ceased_on_order(order, clock.today())
     if ceased:
@@ -168,7 +175,7 @@ def returned(order_id: int):
     """Where the provider sends the browser back. It only shows what the verified
     notification did; the browser's return never registers anything (NOTES.md)."""
     order = _order_or_404(order_id)
-    if order.status == ORDER_PAID:
+    if order.status == OrderStatus.PAID:
         flash(_("Pagamento ricevuto: il rinnovo è stato applicato."), "info")
         return redirect(url_for("payments.receipt", order_id=order.id), 303)
     reference = request.args.get("session", "")
@@ -177,7 +184,7 @@ def returned(order_id: int):
         if reference
         else None
     )
-    if attempt is not None and attempt.status == PAYMENT_FAILED:
+    if attempt is not None and attempt.status == PaymentStatus.FAILED:
         flash(
             _(
                 "Il pagamento non è andato a buon fine e nessun importo è stato addebitato. "
@@ -186,7 +193,7 @@ def returned(order_id: int):
             "error",
         )
         return redirect(url_for("payments.checkout", order_id=order.id), 303)
-    flagged = attempt is not None and attempt.status == domain.PAYMENT_FLAGGED
+    flagged = attempt is not None and attempt.status == PaymentStatus.FLAGGED
     return render_page("payments/returned.html", order=order, flagged=flagged)
 
 
@@ -195,11 +202,11 @@ def returned(order_id: int):
 def report(order_id: int):
     """Pagamenti: the member reports a bank transfer or a blank slip (SPEC §2.10)."""
     order = _order_or_404(order_id)
-    if order.status != ORDER_AWAITING_PAYMENT:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
         return _elsewhere(order)
     waiting = domain.pending_report(order)
     form = ReportForm(order=order, today=clock.today())
-    if request.method == "GET" and order.payment_method in domain.REPORTABLE_METHODS:
+    if request.method == "GET" and order.payment_method.is_reportable:
         form.method.data = order.payment_method
     if waiting is None and form.validate_on_submit():
         outcome = domain.report_payment(
@@ -241,7 +248,7 @@ def report(order_id: int):
 def slip(order_id: int):
     """The printable prefilled postal slip (Bollettino precompilato)."""
     order = _order_or_404(order_id)
-    if order.status != ORDER_AWAITING_PAYMENT:
+    if order.status != OrderStatus.AWAITING_PAYMENT:
         return _elsewhere(order)
     billing = order.billing or {}
     payer = billing.get("company_name") or " ".join(
@@ -262,13 +269,13 @@ def slip(order_id: int):
 def receipt(order_id: int):
     """The printable receipt of a paid order (SPEC §2.11)."""
     order = _order_or_404(order_id)
-    if order.status == ORDER_AWAITING_PAYMENT:
+    if order.status == OrderStatus.AWAITING_PAYMENT:
         return redirect(pay_url(order), 303)
-    if order.status != ORDER_PAID:
+    if order.status != OrderStatus.PAID:
         return _elsewhere(order)
     payment = (
         Payment.select()
-        .where((Payment.order == order) & (Payment.status == PAYMENT_REGISTERED))
+        .where((Payment.order == order) & (Payment.status == PaymentStatus.REGISTERED))
         .order_by(Payment.id.desc())
         .first()
     )

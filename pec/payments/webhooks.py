@@ -1,20 +1,22 @@
-"""The gateways' side: webhook endpoints (no CSRF: they are authenticated by their
-signature) and the demo provider's hosted page (NOTES.md "Security")."""
+"""The gateways' side, under /payments: webhook endpoints (no CSRF: they are
+authenticated by their signature on the raw body) and the demo provider's hosted page."""
 
 import logging
 from collections.abc import Mapping
 
-from flask import abort, redirect, request
+from flask import Blueprint, abort, redirect, request
 from flask_wtf import FlaskForm
 
 from pec.domain import clock
 from pec.domain.payments import receive_notification
 from pec.extensions import csrf
-from pec.payments import bp
+from pec.member_mail import MemberMail
 from pec.payments.gateways import DemoGateway, Gateway, SignatureError, current_gateway
 from pec.rendering import render_page
 
 log = logging.getLogger(__name__)
+
+bp = Blueprint("gateways", __name__, url_prefix="/payments")
 
 
 def receive(gateway: Gateway, raw_body: bytes, headers: Mapping[str, str]):
@@ -26,7 +28,7 @@ def receive(gateway: Gateway, raw_body: bytes, headers: Mapping[str, str]):
             "rejected %s notification from %s: %s", gateway.name, request.remote_addr, error
         )
         return "invalid signature", 400
-    outcome = receive_notification(event, today=clock.today())
+    outcome = receive_notification(event, today=clock.today(), notices=MemberMail())
     log.info("%s event %s: %s", gateway.name, event.event_id, outcome)
     return outcome, 200
 

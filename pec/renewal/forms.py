@@ -7,6 +7,7 @@ from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from pec.domain import billing
+from pec.vocabulary import PersonType
 
 ACCEPT, REFUSE = "yes", "no"
 
@@ -90,11 +91,11 @@ class BillingForm(FlaskForm):
     person_type = RadioField(
         _l("Tipo di cliente"),
         choices=[
-            SelectChoice(billing.PERSON, _l("Persona fisica")),
-            SelectChoice(billing.PROFESSIONAL, _l("Libero professionista")),
-            SelectChoice(billing.COMPANY, _l("Azienda")),
+            SelectChoice(PersonType.PERSON, _l("Persona fisica")),
+            SelectChoice(PersonType.PROFESSIONAL, _l("Libero professionista")),
+            SelectChoice(PersonType.COMPANY, _l("Azienda")),
         ],
-        default=billing.PERSON,
+        default=PersonType.PERSON,
         validate_choice=False,
     )
     fiscal_code = StringField(_l("Codice Fiscale"))

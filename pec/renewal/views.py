@@ -16,9 +16,10 @@ from pec.domain import billing as billing_rules
 from pec.domain import clock
 from pec.domain import renewal as wizard
 from pec.labels import PAYMENT_METHOD_LABELS
+from pec.member_mail import MemberMail
 from pec.models import ContractDocument, Mailbox
 from pec.rendering import render_page, wants_fragment
-from pec.renewal import forms, notify
+from pec.renewal import forms
 from pec.renewal.labels import ERRORS, METHOD_DETAILS, STEP_LABELS
 
 bp = Blueprint("renewal", __name__, url_prefix="/renewals")
@@ -69,6 +70,15 @@ def _guard(order, step: str):
     if wizard.reachable(order, step, current):
         return None
     return _go(order, current)
+
+
+def _actor() -> str:
+    return f"member:{current_principal().key}"
+
+
+def _acting() -> dict:
+    """What a verb that may tell the member and is audited needs from this request."""
+    return dict(now=clock.now(), notices=MemberMail(), actor=_actor(), ip=request.remote_addr or "")
 
 
 def _next(step: str) -> str:
@@ -217,7 +227,6 @@ def _payment(order, form=None, status=200, **context):
         status,
         form=form,
         method_details=METHOD_DETAILS,
-        slow_methods=wizard.SLOW_METHODS,
         expiry_warning=wizard.slow_method_warning(lines, clock.today()),
         **context,
     )
@@ -236,7 +245,7 @@ def payment(order_id: int):
     if not form.validate():
         return _payment(order, form, 422)
     try:
-        wizard.choose_payment_method(order, form.method.data, now=clock.now())
+        wizard.choose_payment_method(order, form.method.data, **_acting())
     except wizard.RenewalError as error:
         return _after_error(order, error, "payment")
     return _go(order, _next("payment"))
@@ -264,7 +273,7 @@ def confirm(order_id: int):
         return _confirm(order)
     if not FlaskForm().validate_on_submit():
         abort(400)
-    outcome = wizard.confirm_order(order, now=clock.now(), on_confirmed=notify.on_confirmed)
+    outcome = wizard.confirm_order(order, **_acting())
     if outcome.code == "prices_changed":
         return _confirm(outcome.order, notice=ERRORS["prices_changed"])
     return _go(outcome.order, wizard.current_step(outcome.order))
@@ -307,9 +316,7 @@ def switch_method(order_id: int):
     if not form.validate():
         return _done(order, 422, method_form=form)
     try:
-        outcome = wizard.choose_payment_method(
-            order, form.method.data, now=clock.now(), on_switched=notify.on_method_switched
-        )
+        outcome = wizard.choose_payment_method(order, form.method.data, **_acting())
     except wizard.RenewalError as error:
         return _after_error(order, error, "done")
     if outcome == "chosen":  # still a draft: it was the wizard's payment step
@@ -326,11 +333,11 @@ def cancel(order_id: int):
     if not FlaskForm().validate_on_submit():
         abort(400)
     try:
-        wizard.cancel_order(order, now=clock.now(), on_cancelled=notify.on_cancelled)
+        wizard.cancel_order(order, now=clock.now(), actor=_actor(), ip=request.remote_addr or "")
     except wizard.RenewalError as error:
         flash(ERRORS[error.code], "error")
         return redirect(url_for("renewal.resume", order_id=order.id), 303)
-    flash(ORDER_CANCELLED, "info")
+    flash(ORDER_CANCELLED_NOTICE, "info")
     return redirect(url_for("mailboxes.index"), 303)
 
 
@@ -398,4 +405,4 @@ VIEWS = {
 }
 
 PAYMENT_SWITCHED = _l("Modalità di pagamento aggiornata: ti abbiamo inviato le nuove istruzioni.")
-ORDER_CANCELLED = _l("Ordine annullato. Puoi avviare un nuovo rinnovo quando vuoi.")
+ORDER_CANCELLED_NOTICE = _l("Ordine annullato. Puoi avviare un nuovo rinnovo quando vuoi.")

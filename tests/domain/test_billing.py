@@ -129,7 +129,7 @@ def test_the_province_list_has_every_current_sigla_and_no_abolished_one():
 
 
 def test_billing_prefill_comes_from_the_holders_account(ctx):
-    from pec.extensions import db
+    from pec.database import db
     from tests.factories import make_account
 
     with db.connection_context():

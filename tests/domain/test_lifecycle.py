@@ -5,9 +5,9 @@ import datetime as dt
 import pytest
 from playhouse.test_utils import count_queries
 
+from pec.database import db
 from pec.domain import lifecycle
-from pec.extensions import db
-from pec.jobs import EmailNotices
+from pec.member_mail import MemberMail
 from pec.models import (
     AuditEvent,
     JobRun,
@@ -39,7 +39,7 @@ def offsets_sent(box):
 
 
 def run_reminders(day):
-    return lifecycle.send_due_reminders(day, EmailNotices())
+    return lifecycle.send_due_reminders(day, MemberMail())
 
 
 def reload(box):
@@ -162,7 +162,7 @@ def test_conventions_own_offsets(ctx, today):
 
 
 def deactivate(day):
-    return lifecycle.deactivate_overdue(day, EmailNotices())
+    return lifecycle.deactivate_overdue(day, MemberMail())
 
 
 def notices(kind, box):
@@ -229,31 +229,35 @@ def test_awaiting_order_without_declared_payment_is_deactivated(ctx, today):
     assert deactivate(today).counts["deactivated"] == 1
 
 
-def test_payment_declared_between_plan_and_write_prevents_deactivation(ctx, today):
+def test_payment_declared_between_plan_and_write_prevents_deactivation(ctx, today, monkeypatch):
     box = make_mailbox(expires_in=-1)
     order = make_order([box], method="bank_transfer")
     assert len(lifecycle.plan_deactivations(today)) == 1
 
-    class DeclaresWhileComposing(EmailNotices):
-        def compose(self, item):
-            Payment.create(order=order, method="bank_transfer", provider="member", amount_cents=488)
-            return super().compose(item)
+    def declares_after_planning(day):
+        plan = planned(day)
+        Payment.create(order=order, method="bank_transfer", provider="member", amount_cents=488)
+        return plan
 
-    assert lifecycle.deactivate_overdue(today, DeclaresWhileComposing()).counts["unchanged"] == 1
+    planned = lifecycle.plan_deactivations
+    monkeypatch.setattr(lifecycle, "plan_deactivations", declares_after_planning)
+    assert lifecycle.deactivate_overdue(today, MemberMail()).counts["unchanged"] == 1
     assert reload(box).deactivated_on is None
     assert notices("deactivated", box) == []
 
 
-def test_renewal_paid_between_plan_and_write_prevents_deactivation(ctx, today):
+def test_renewal_paid_between_plan_and_write_prevents_deactivation(ctx, today, monkeypatch):
     box = make_mailbox(expires_in=-1)
     order = make_order([box], method="card")
 
-    class PaysWhileComposing(EmailNotices):
-        def compose(self, item):
-            pay(order)
-            return super().compose(item)
+    def pays_after_planning(day):
+        plan = planned(day)
+        pay(order)
+        return plan
 
-    assert lifecycle.deactivate_overdue(today, PaysWhileComposing()).counts["unchanged"] == 1
+    planned = lifecycle.plan_deactivations
+    monkeypatch.setattr(lifecycle, "plan_deactivations", pays_after_planning)
+    assert lifecycle.deactivate_overdue(today, MemberMail()).counts["unchanged"] == 1
     assert reload(box).deactivated_on is None
 
 
@@ -261,7 +265,7 @@ def test_renewal_paid_between_plan_and_write_prevents_deactivation(ctx, today):
 
 
 def cease(day):
-    return lifecycle.cease_lapsed(day, EmailNotices())
+    return lifecycle.cease_lapsed(day, MemberMail())
 
 
 def test_ceased_after_the_restore_window_with_a_notice(ctx, today):
@@ -368,7 +372,7 @@ def test_preview_matches_what_the_jobs_then_do(ctx, today):
     make_mailbox(expires_in=30)
     make_mailbox(expires_in=-1)
     planned = {(d.kind, d.mailbox.id) for d in lifecycle.preview(today)}
-    lifecycle.run_daily_jobs(today, EmailNotices())
+    lifecycle.run_daily_jobs(today, MemberMail())
     kinds = {"reminder": "reminder", "deactivated": "deactivation"}
     done = {(kinds[m.kind], m.mailbox_id) for m in OutboxMessage.select()}
     assert planned == done
@@ -377,7 +381,7 @@ def test_preview_matches_what_the_jobs_then_do(ctx, today):
 
 def test_every_run_is_recorded_with_counts(ctx, today):
     make_mailbox(expires_in=30)
-    runs = lifecycle.run_daily_jobs(today, EmailNotices())
+    runs = lifecycle.run_daily_jobs(today, MemberMail())
     assert [r.job for r in runs] == ["cease", "deactivate", "reminders", "cleanup"]
     stored = {r.job: r for r in JobRun.select()}
     assert stored["reminders"].status == "ok" and stored["reminders"].counts == {"sent": 1}
@@ -385,15 +389,15 @@ def test_every_run_is_recorded_with_counts(ctx, today):
     assert {r.job for r in lifecycle.latest_runs()} == set(lifecycle.DAILY_JOBS)
 
 
-class FailsFor(EmailNotices):
+class FailsFor(MemberMail):
     def __init__(self, address):
         super().__init__()
         self.address = address
 
-    def compose(self, due):
+    def reminder(self, due):
         if due.mailbox.address == self.address:
             raise RuntimeError("template exploded")
-        return super().compose(due)
+        return super().reminder(due)
 
 
 def test_a_failing_mailbox_does_not_stop_the_rest_of_the_job(ctx, today):
@@ -405,7 +409,7 @@ def test_a_failing_mailbox_does_not_stop_the_rest_of_the_job(ctx, today):
     assert f"mailbox {bad.id}" in run.error and "template exploded" in run.error
     assert len(reminders(good)) == 1 and reminders(bad) == []
     # the failed one is still due: the next run sends it
-    lifecycle.run_daily_jobs(today, EmailNotices(), only=["reminders"])
+    lifecycle.run_daily_jobs(today, MemberMail(), only=["reminders"])
     assert len(reminders(bad)) == 1
 
 
@@ -469,9 +473,9 @@ def test_job_queries_do_not_grow_with_mailboxes_that_are_not_due(ctx, today):
         OutboxMessage.delete().execute()
         Mailbox.update(deactivated_on=None).execute()
         with count_queries() as counter:
-            lifecycle.send_due_reminders(today, EmailNotices())
-            lifecycle.deactivate_overdue(today, EmailNotices())
-            lifecycle.cease_lapsed(today, EmailNotices())
+            lifecycle.send_due_reminders(today, MemberMail())
+            lifecycle.deactivate_overdue(today, MemberMail())
+            lifecycle.cease_lapsed(today, MemberMail())
         return counter.count
 
     few = queries_of_a_run()

@@ -5,8 +5,8 @@ import datetime as dt
 import pytest
 from peewee import IntegrityError
 
+from pec.database import db
 from pec.domain.outbox import Email, enqueue
-from pec.extensions import db
 from pec.models import (
     Order,
     OrderLine,

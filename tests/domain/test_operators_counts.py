@@ -14,8 +14,12 @@ from pec.domain.operators import (
     search_mailboxes,
     statuses_condition,
 )
-from pec.domain.status import Status
-from pec.models import Account, Mailbox, Payment
+from pec.models import (
+    Account,
+    Mailbox,
+    Payment,
+)
+from pec.vocabulary import MailboxStatus
 from tests.factories import make_account, make_convention, make_mailbox, make_order
 
 OFFSETS = (-200, -91, -90, -89, -30, -16, -15, -6, -5, -4, -1, 0, 1, 7, 15, 29, 30, 31, 200)
@@ -51,7 +55,7 @@ def _mixed(today):
         Mailbox.update(ceased_on=today, deactivated_on=today).where(Mailbox.id == box.id).execute()
 
 
-def _python_statuses(today) -> dict[int, Status]:
+def _python_statuses(today) -> dict[int, MailboxStatus]:
     return {v.mailbox.id: v.status for v in mailbox_views(Mailbox.select(), today)}
 
 
@@ -60,9 +64,9 @@ def test_counts_and_filters_match_mailbox_status_on_mixed_data(app, today, shift
     _mixed(today)
     day = today + dt.timedelta(days=shift)
     expected = _python_statuses(day)
-    assert set(expected.values()) == set(Status)  # the data set covers every status
+    assert set(expected.values()) == set(MailboxStatus)  # the data set covers every status
     counts = dashboard_counts(day)
-    for status in Status:
+    for status in MailboxStatus:
         ids = {
             box.id
             for box in Mailbox.select().join(Account).where(statuses_condition([status], day))
@@ -74,11 +78,11 @@ def test_counts_and_filters_match_mailbox_status_on_mixed_data(app, today, shift
 def test_counts_match_the_demo_data(app, demo):
     counts = dashboard_counts(demo)
     assert counts == {
-        Status.ACTIVE: 1,  # studio.rossi, 200 days
-        Status.EXPIRING: 2,  # mario.rossi 20 days, anna.bianchi 5 days
-        Status.AWAITING_PAYMENT: 0,
-        Status.DEACTIVATED: 1,  # m.rossi, expired 3 days ago
-        Status.CEASED: 0,
+        MailboxStatus.ACTIVE: 1,  # studio.rossi, 200 days
+        MailboxStatus.EXPIRING: 2,  # mario.rossi 20 days, anna.bianchi 5 days
+        MailboxStatus.AWAITING_PAYMENT: 0,
+        MailboxStatus.DEACTIVATED: 1,  # m.rossi, expired 3 days ago
+        MailboxStatus.CEASED: 0,
     }
     assert sum(counts.values()) == Mailbox.select().count()
 
@@ -88,7 +92,7 @@ def test_dashboard_counts_use_a_fixed_number_of_queries(app, today):
     with count_queries() as counter:
         dashboard_counts(today)
     # One to list the conventions, then one COUNT per status and convention.
-    assert counter.count == 1 + 2 * len(Status)
+    assert counter.count == 1 + 2 * len(MailboxStatus)
 
 
 def test_domicilio_list_is_deactivated_ceased_and_expiring_without_an_order(app, today):
@@ -96,7 +100,7 @@ def test_domicilio_list_is_deactivated_ceased_and_expiring_without_an_order(app,
     expected = {
         i
         for i, s in _python_statuses(today).items()
-        if s in (Status.EXPIRING, Status.DEACTIVATED, Status.CEASED)
+        if s in (MailboxStatus.EXPIRING, MailboxStatus.DEACTIVATED, MailboxStatus.CEASED)
     }
     assert {box.id for box in domicilio_query(today)} == expected
     awaiting = make_mailbox(make_account(), expires_in=5, today=today)
@@ -108,7 +112,7 @@ def test_search_filters_by_status_and_expiry_window(app, today):
     _mixed(today)
     found = search_mailboxes(
         Filters(
-            status=Status.EXPIRING,
+            status=MailboxStatus.EXPIRING,
             expires_from=today + dt.timedelta(days=7),
             expires_to=today + dt.timedelta(days=15),
         ),
@@ -116,4 +120,4 @@ def test_search_filters_by_status_and_expiry_window(app, today):
     )
     offsets = sorted({(box.expires_on - today).days for box in found})
     assert offsets == [7, 15]
-    assert all(_python_statuses(today)[box.id] == Status.EXPIRING for box in found)
+    assert all(_python_statuses(today)[box.id] == MailboxStatus.EXPIRING for box in found)

@@ -5,10 +5,18 @@ import threading
 
 import pytest
 
+from pec.database import db
 from pec.domain import payments
 from pec.domain.mailboxes import orders_with_declared_payment
-from pec.extensions import db
-from pec.models import AuditEvent, Mailbox, Order, OrderLine, OutboxMessage, Payment
+from pec.member_mail import MemberMail
+from pec.models import (
+    AuditEvent,
+    Mailbox,
+    Order,
+    OrderLine,
+    OutboxMessage,
+    Payment,
+)
 from tests.factories import make_convention, make_mailbox, make_order
 
 
@@ -21,6 +29,7 @@ def pay(order, today, amount=None, reference="ref-1", provider="demo", **kwargs)
         reference=reference,
         today=today,
         actor="test",
+        notices=kwargs.pop("notices", None) or MemberMail(),
         **kwargs,
     )
 
@@ -115,7 +124,7 @@ def test_m_rossi_paid_after_the_window_is_refused_and_nothing_changes(ctx, demo)
     assert fresh(box).expires_on == box.expires_on
     assert fresh(box).deactivated_on == box.deactivated_on
     assert fresh(order).status == "awaiting_payment"
-    assert outcome.payment.status == payments.PAYMENT_FLAGGED
+    assert outcome.payment.status == payments.PaymentStatus.FLAGGED
     assert outcome.payment.rejection_reason == "window_closed"
     assert AuditEvent.get(AuditEvent.action == "payment.window_closed").details["ceased"] == [
         "m.rossi@pec.demo.it"

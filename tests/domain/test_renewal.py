@@ -23,6 +23,12 @@ from tests.factories import (
     make_mailbox,
     make_order,
 )
+from tests.notices import RecordingNotices
+
+
+def acting(notices=None):
+    """What a verb that tells the member and is audited needs: who, and the port."""
+    return dict(now=clock.now(), notices=notices or RecordingNotices(), actor="member:test")
 
 
 def start(*mailboxes, started_by=None):
@@ -43,7 +49,7 @@ def accept(order):
 def ready_to_confirm(order, method="bank_transfer"):
     accept(order)
     renewal.save_billing(order, normalise(VALID_BILLING), now=clock.now())
-    renewal.choose_payment_method(order, method, now=clock.now())
+    renewal.choose_payment_method(order, method, **acting())
     return order
 
 
@@ -61,9 +67,9 @@ def test_the_step_follows_what_the_order_holds(box):
     assert renewal.current_step(order) == "billing"
     renewal.save_billing(order, normalise(VALID_BILLING), now=clock.now())
     assert renewal.current_step(order) == "payment"
-    renewal.choose_payment_method(order, "card", now=clock.now())
+    renewal.choose_payment_method(order, "card", **acting())
     assert renewal.current_step(order) == "confirm"
-    renewal.confirm_order(order, now=clock.now())
+    renewal.confirm_order(order, **acting())
     assert renewal.current_step(Order.get_by_id(order.id)) == "done"
 
 
@@ -89,7 +95,7 @@ def test_earlier_steps_are_reachable_later_ones_are_not(box):
 
 def test_a_confirmed_order_only_has_its_final_page(box):
     order = ready_to_confirm(start(box).order)
-    order = renewal.confirm_order(order, now=clock.now()).order
+    order = renewal.confirm_order(order, **acting()).order
     assert [s for s in renewal.STEPS if renewal.reachable(order, s)] == ["done"]
 
 
@@ -179,7 +185,7 @@ def test_acceptance_of_a_version_no_longer_current_is_refused(box):
 
 def test_confirmation_gives_a_number_and_freezes_prices_and_billing(box):
     order = ready_to_confirm(start(box).order)
-    outcome = renewal.confirm_order(order, now=clock.now())
+    outcome = renewal.confirm_order(order, **acting())
     confirmed = outcome.order
     assert outcome.code == "confirmed" and confirmed.status == "awaiting_payment"
     assert renewal.is_order_number(confirmed.number)
@@ -191,27 +197,28 @@ def test_confirmation_gives_a_number_and_freezes_prices_and_billing(box):
 def test_confirmation_changes_no_date(box):
     before = box.expires_on
     order = ready_to_confirm(start(box).order)
-    renewal.confirm_order(order, now=clock.now())
+    renewal.confirm_order(order, **acting())
     assert Mailbox.get_by_id(box.id).expires_on == before  # R3
 
 
 def test_a_second_confirmation_returns_the_same_order(box):
     order = ready_to_confirm(start(box).order)
-    first = renewal.confirm_order(order, now=clock.now())
-    calls = []
-    second = renewal.confirm_order(order, now=clock.now(), on_confirmed=calls.append)
+    first = renewal.confirm_order(order, **acting())
+    told = RecordingNotices()
+    second = renewal.confirm_order(order, **acting(told))
     assert second.code == "already_confirmed" and second.order.number == first.order.number
-    assert calls == []
+    assert told.sent == []
 
 
-def test_confirmation_runs_its_callback_inside_the_transaction(box):
+def test_confirmation_tells_the_member_inside_the_transaction(box):
     order = ready_to_confirm(start(box).order)
 
-    def fail(order):
-        raise RuntimeError("outbox down")
+    class OutboxDown(RecordingNotices):
+        def order_confirmed(self, order):
+            raise RuntimeError("outbox down")
 
     with pytest.raises(RuntimeError):
-        renewal.confirm_order(order, now=clock.now(), on_confirmed=fail)
+        renewal.confirm_order(order, **acting(OutboxDown()))
     unchanged = Order.get_by_id(order.id)
     assert unchanged.status == "draft" and unchanged.number is None
 
@@ -221,24 +228,24 @@ def test_a_price_change_before_confirmation_is_shown_not_charged(box):
     convention = box.account.convention
     convention.price_cents = 500
     convention.save()
-    outcome = renewal.confirm_order(order, now=clock.now())
+    outcome = renewal.confirm_order(order, **acting())
     assert outcome.code == "prices_changed" and outcome.order.status == "draft"
     assert Order.get_by_id(order.id).gross_cents == 610
-    assert renewal.confirm_order(order, now=clock.now()).code == "confirmed"
+    assert renewal.confirm_order(order, **acting()).code == "confirmed"
 
 
 def test_an_incomplete_draft_is_not_confirmed(box):
     order = start(box).order
-    assert renewal.confirm_order(order, now=clock.now()).code == "not_ready"
+    assert renewal.confirm_order(order, **acting()).code == "not_ready"
 
 
 def test_switching_the_method_keeps_the_number(box):
     order = make_order([box], method="bank_transfer")
-    sent = []
-    code = renewal.choose_payment_method(order, "card", now=clock.now(), on_switched=sent.append)
+    told = RecordingNotices()
+    code = renewal.choose_payment_method(order, "card", **acting(told))
     reloaded = Order.get_by_id(order.id)
     assert code == "switched" and reloaded.payment_method == "card"
-    assert reloaded.number == order.number and len(sent) == 1
+    assert reloaded.number == order.number and told.kinds() == ["payment_method_switched"]
 
 
 def test_a_method_the_convention_does_not_offer_is_refused(app, today):
@@ -246,13 +253,13 @@ def test_a_method_the_convention_does_not_offer_is_refused(app, today):
     box = make_mailbox(make_account(convention))
     order = start(box).order
     with pytest.raises(renewal.RenewalError) as error:
-        renewal.choose_payment_method(order, "blank_slip", now=clock.now())
+        renewal.choose_payment_method(order, "blank_slip", **acting())
     assert error.value.code == "method"
 
 
 def test_cancelling_frees_the_mailbox_and_keeps_the_number(box):
     order = make_order([box])
-    cancelled = renewal.cancel_order(order, now=clock.now())
+    cancelled = renewal.cancel_order(order, now=clock.now(), actor="member:test")
     assert cancelled.status == "cancelled" and cancelled.number == order.number
     assert OrderLine.get(OrderLine.order == order).open_mailbox_id is None
     assert start(box).code == "started"
@@ -262,7 +269,7 @@ def test_an_order_with_a_reported_payment_cannot_be_cancelled(box):
     order = make_order([box])
     Payment.create(order=order, method="bank_transfer", provider="member", amount_cents=488)
     with pytest.raises(renewal.RenewalError) as error:
-        renewal.cancel_order(order, now=clock.now())
+        renewal.cancel_order(order, now=clock.now(), actor="member:test")
     assert error.value.code == "payment_reported"
 
 

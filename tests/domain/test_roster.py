@@ -10,7 +10,11 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from pec.domain import roster
-from pec.models import Account, AuditEvent, Mailbox
+from pec.models import (
+    Account,
+    AuditEvent,
+    Mailbox,
+)
 from tests.factories import make_account, make_convention, make_mailbox, make_order
 
 HEADER = list(roster.COLUMNS)

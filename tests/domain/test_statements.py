@@ -7,8 +7,14 @@ from pathlib import Path
 import pytest
 
 from pec.domain import statements
-from pec.models import AuditEvent, Mailbox, Order, Payment
+from pec.models import (
+    AuditEvent,
+    Mailbox,
+    Order,
+    Payment,
+)
 from tests.factories import make_order
+from tests.notices import RecordingNotices
 
 DATA = Path(__file__).parent.parent / "data"
 RIGHT, WRONG_AMOUNT, NOBODYS = "K7M4Q9X2", "R2D2C3PV", "Z9Y8X7WY"
@@ -44,8 +50,12 @@ def registered() -> list[Payment]:
 
 
 def import_twice(data: bytes, today: dt.date):
-    first = statements.apply(statements.parse(data), today=today, actor="test", filename="f")
-    second = statements.apply(statements.parse(data), today=today, actor="test", filename="f")
+    first = statements.apply(
+        statements.parse(data), today=today, actor="test", notices=RecordingNotices(), filename="f"
+    )
+    second = statements.apply(
+        statements.parse(data), today=today, actor="test", notices=RecordingNotices(), filename="f"
+    )
     return first, second
 
 
@@ -229,13 +239,15 @@ def test_a_line_matched_by_hand_is_registered_under_its_entry_reference(orders, 
     preview = statements.plan(statements.parse(data), today)
     [decision] = preview.decisions
     assert (decision.kind, decision.reason) == ("manual", "no_order_number")
-    outcome = statements.register_entry(decision.entry, mario, today=today, actor="operator:1")
+    outcome = statements.register_entry(
+        decision.entry, mario, today=today, actor="operator:1", notices=RecordingNotices()
+    )
     assert outcome.code == "applied" and outcome.payment.reference == "HAND-1"
     again = statements.plan(statements.parse(data), today)
     assert again.decisions[0].reason == "already_registered"
-    assert statements.register_entry(decision.entry, mario, today=today, actor="x").code == (
-        "already_applied"
-    )
+    assert statements.register_entry(
+        decision.entry, mario, today=today, actor="x", notices=RecordingNotices()
+    ).code == ("already_applied")
 
 
 def test_money_registered_by_hand_is_recognised_in_the_statement_not_flagged(orders, today):
@@ -250,6 +262,7 @@ def test_money_registered_by_hand_is_recognised_in_the_statement_not_flagged(ord
         amount_cents=488,
         method="bank_transfer",
         provider="operator",
+        notices=RecordingNotices(),
         reference="CRO123",
         today=today,
         actor="operator:1",
@@ -273,6 +286,8 @@ def test_money_registered_by_hand_is_recognised_in_the_statement_not_flagged(ord
         "Data operazione,Entrate,Uscite,Descrizione operazione,Riferimento\r\n"
         f'12/03/2026,"4,88",,Secondo bonifico ordine {RIGHT},BANK-2\r\n'
     ).encode()
-    twice = statements.apply(statements.parse(again), today=today, actor="test", filename="g")
+    twice = statements.apply(
+        statements.parse(again), today=today, actor="test", notices=RecordingNotices(), filename="g"
+    )
     assert [(d.kind, d.outcome) for d in twice.decisions] == [("flagged", "not_payable")]
     assert len(registered()) == 1  # one renewal, one registered payment

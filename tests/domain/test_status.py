@@ -2,7 +2,8 @@ import datetime as dt
 
 import pytest
 
-from pec.domain.status import Policy, Status, is_renewable, mailbox_status
+from pec.domain.status import Policy, mailbox_status
+from pec.vocabulary import MailboxStatus
 
 EXPIRY = dt.date(2026, 5, 31)
 POLICY = Policy(restore_window_days=90, declared_payment_hold_days=5, expiring_window_days=30)
@@ -13,24 +14,27 @@ def status(today, **kw):
 
 
 def test_mailbox_is_active_through_its_expiry_day_inclusive():
-    assert status(EXPIRY) == Status.EXPIRING
-    assert status(EXPIRY + dt.timedelta(days=1)) == Status.DEACTIVATED
+    assert status(EXPIRY) == MailboxStatus.EXPIRING
+    assert status(EXPIRY + dt.timedelta(days=1)) == MailboxStatus.DEACTIVATED
 
 
 def test_expiring_within_the_window_and_active_before_it():
-    assert status(EXPIRY - dt.timedelta(days=30)) == Status.EXPIRING
-    assert status(EXPIRY - dt.timedelta(days=31)) == Status.ACTIVE
+    assert status(EXPIRY - dt.timedelta(days=30)) == MailboxStatus.EXPIRING
+    assert status(EXPIRY - dt.timedelta(days=31)) == MailboxStatus.ACTIVE
 
 
 def test_awaiting_payment_shows_until_expiry():
-    assert status(EXPIRY - dt.timedelta(days=100), awaiting_payment=True) == Status.AWAITING_PAYMENT
-    assert status(EXPIRY + dt.timedelta(days=1), awaiting_payment=True) == Status.DEACTIVATED
+    assert (
+        status(EXPIRY - dt.timedelta(days=100), awaiting_payment=True)
+        == MailboxStatus.AWAITING_PAYMENT
+    )
+    assert status(EXPIRY + dt.timedelta(days=1), awaiting_payment=True) == MailboxStatus.DEACTIVATED
 
 
 def test_declared_payment_holds_the_mailbox_for_the_hold_days():
     held = dict(awaiting_payment=True, has_declared_payment=True)
-    assert status(EXPIRY + dt.timedelta(days=5), **held) == Status.AWAITING_PAYMENT
-    assert status(EXPIRY + dt.timedelta(days=6), **held) == Status.DEACTIVATED
+    assert status(EXPIRY + dt.timedelta(days=5), **held) == MailboxStatus.AWAITING_PAYMENT
+    assert status(EXPIRY + dt.timedelta(days=6), **held) == MailboxStatus.DEACTIVATED
 
 
 def test_zero_hold_means_no_hold():
@@ -38,30 +42,31 @@ def test_zero_hold_means_no_hold():
     day_after = EXPIRY + dt.timedelta(days=1)
     assert (
         mailbox_status(EXPIRY, day_after, policy, awaiting_payment=True, has_declared_payment=True)
-        == Status.DEACTIVATED
+        == MailboxStatus.DEACTIVATED
     )
 
 
 def test_ceased_after_the_restore_window():
-    assert status(EXPIRY + dt.timedelta(days=90)) == Status.DEACTIVATED
-    assert status(EXPIRY + dt.timedelta(days=91)) == Status.CEASED
+    assert status(EXPIRY + dt.timedelta(days=90)) == MailboxStatus.DEACTIVATED
+    assert status(EXPIRY + dt.timedelta(days=91)) == MailboxStatus.CEASED
 
 
 @pytest.mark.parametrize(
     "value,renewable",
     [
-        (Status.ACTIVE, True),
-        (Status.EXPIRING, True),
-        (Status.DEACTIVATED, True),
-        (Status.CEASED, False),
+        (MailboxStatus.ACTIVE, True),
+        (MailboxStatus.EXPIRING, True),
+        (MailboxStatus.DEACTIVATED, True),
+        (MailboxStatus.CEASED, False),
+        (MailboxStatus.AWAITING_PAYMENT, False),
     ],
 )
 def test_only_ceased_mailboxes_cannot_be_renewed_online(value, renewable):
-    assert is_renewable(value) is renewable
+    assert value.is_renewable is renewable
 
 
 def test_a_mailbox_the_job_ceased_stays_ceased_when_the_window_is_widened():
     wide = Policy(restore_window_days=365, declared_payment_hold_days=5, expiring_window_days=30)
     day = EXPIRY + dt.timedelta(days=20)
-    assert mailbox_status(EXPIRY, day, wide) == Status.DEACTIVATED
-    assert mailbox_status(EXPIRY, day, wide, is_ceased=True) == Status.CEASED
+    assert mailbox_status(EXPIRY, day, wide) == MailboxStatus.DEACTIVATED
+    assert mailbox_status(EXPIRY, day, wide, is_ceased=True) == MailboxStatus.CEASED

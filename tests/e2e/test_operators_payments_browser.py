@@ -3,9 +3,13 @@
 
 import pytest
 
+from pec.database import db
 from pec.domain import clock
-from pec.extensions import db
-from pec.models import Mailbox, Order, Payment
+from pec.models import (
+    Mailbox,
+    Order,
+    Payment,
+)
 from tests.conftest import axe_violations
 from tests.factories import make_order
 

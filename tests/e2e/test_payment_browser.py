@@ -4,9 +4,13 @@ import re
 
 import pytest
 
+from pec.database import db
 from pec.domain import clock
-from pec.extensions import db
-from pec.models import Mailbox, Order, OutboxMessage
+from pec.models import (
+    Mailbox,
+    Order,
+    OutboxMessage,
+)
 from tests.conftest import axe_violations
 from tests.factories import make_order
 

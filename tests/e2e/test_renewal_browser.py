@@ -7,7 +7,11 @@ import re
 import pytest
 from playwright.sync_api import expect
 
-from pec.models import Mailbox, Order, OutboxMessage
+from pec.models import (
+    Mailbox,
+    Order,
+    OutboxMessage,
+)
 from tests.conftest import axe_violations
 
 pytestmark = pytest.mark.browser

@@ -1,16 +1,21 @@
-"""The database: one connection per request, pragmas for SQLite, migrations (NOTES.md)."""
+"""The database: the peewee proxy every model is bound to, how a URL is opened (SQLite
+with its pragmas, or PostgreSQL), the one way to open a write transaction, and schema
+migrations. No Flask here: the web app binds it in `init_app`, tests and scripts with
+`db.initialize(open_database(url))`.
+"""
 
 from pathlib import Path
 
-from flask import Flask
-from peewee import PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
 
-from pec.extensions import db
+db = DatabaseProxy()
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
 
+# WAL lets readers run beside the one writer; foreign keys are off by default in SQLite;
+# FULL sync survives a power cut at our write rate; writers queue up to 5 s for the lock.
 SQLITE_PRAGMAS = {
     "journal_mode": "wal",
     "foreign_keys": 1,
@@ -40,6 +45,18 @@ def is_postgres() -> bool:
     return isinstance(db.obj, PostgresqlDatabase)
 
 
+def write_transaction():
+    """The one way to open a write transaction: short, with no network call inside.
+
+    On SQLite it takes the write lock at BEGIN (IMMEDIATE): a deferred transaction that
+    reads and then writes cannot upgrade its read lock while another writer holds the
+    database, and fails at once with "database is locked" instead of waiting for the busy
+    timeout. Nested, it is a savepoint."""
+    if is_sqlite():
+        return db.atomic("IMMEDIATE")
+    return db.atomic()
+
+
 def migrate() -> list[str]:
     """Apply pending schema migrations; returns the names applied."""
     with db.connection_context():
@@ -51,7 +68,8 @@ def pending_migrations() -> list[str]:
         return [m.name for m in Runner(db.obj, MIGRATIONS_DIR).status() if not m.applied]
 
 
-def init_app(app: Flask) -> None:
+def init_app(app) -> None:
+    """Bind the proxy to the configured database; one connection per request."""
     db.initialize(open_database(app.config["PEC_DATABASE_URL"]))
 
     @app.before_request

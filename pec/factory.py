@@ -1,0 +1,48 @@
+"""The application factory: configuration, extensions, blueprints and commands, wired
+explicitly in that order and nothing else."""
+
+import os
+
+from flask import Flask
+
+from pec import config, database, extensions, web
+from pec.auth.views import bp as auth_bp
+from pec.mailboxes.views import bp as mailboxes_bp
+from pec.operators.views import bp as operators_bp
+from pec.payments import gateways
+from pec.payments.views import bp as payments_bp
+from pec.payments.webhooks import bp as gateways_bp
+from pec.renewal.views import bp as renewal_bp
+
+BLUEPRINTS = (auth_bp, mailboxes_bp, renewal_bp, payments_bp, gateways_bp, operators_bp)
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(
+        "pec",
+        instance_relative_config=True,
+        template_folder="../templates",
+        static_folder="../static",
+    )
+    os.makedirs(app.instance_path, exist_ok=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    gateways.check_config(app.config)  # refuse to start with a half-configured gateway
+
+    database.init_app(app)
+    extensions.csrf.init_app(app)
+    extensions.mail.init_app(app)
+    extensions.htmx.init_app(app)
+    extensions.limiter.init_app(app)
+    extensions.compress.init_app(app)
+    extensions.babel.init_app(app, locale_selector=extensions.select_locale)
+    web.init_app(app)
+    for blueprint in BLUEPRINTS:
+        app.register_blueprint(blueprint)
+
+    from pec import cli, scheduler  # commands and jobs need the app's blueprints built
+
+    cli.init_app(app)
+    scheduler.init_app(app)  # in one process only, see pec/scheduler.py
+    return app

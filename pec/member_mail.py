@@ -1,0 +1,216 @@
+"""Every e-mail to a member, written in one place: the web layer's implementation of the
+domain's `Notices` port (pec.domain.notices).
+
+Each method renders emails/<kind>.txt and .html in the member's language and queues the
+message in the outbox, inside the caller's transaction (the domain verb's). Delivery is
+pec.delivery's job. Templates for e-mails are rendered here and nowhere else.
+"""
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+
+from pec.domain import accounts, lifecycle
+from pec.domain.notices import RenewedMailbox
+from pec.domain.outbox import Email, enqueue
+from pec.domain.renewal import lines_of
+from pec.links import external_url, login_link, pay_endpoint
+from pec.web import format_date
+
+LIFECYCLE_TEMPLATES = {
+    lifecycle.REMINDER: "reminder",
+    lifecycle.DEACTIVATION: "deactivated",
+    lifecycle.CEASING: "ceased",
+}
+
+
+def render_email(kind: str, *, to: str, language: str, subject, **context) -> Email:
+    """Render emails/<kind>.txt and .html in the member's language."""
+    with force_locale(language):
+        context.update(language=language)
+        return Email(
+            kind=kind,
+            to_address=to,
+            subject=str(subject),
+            body_text=render_template(f"emails/{kind}.txt", **context),
+            body_html=render_template(f"emails/{kind}.html", **context),
+            language=language,
+        )
+
+
+class MemberMail:
+    """The `Notices` port as e-mails in the outbox."""
+
+    def __init__(self):
+        sender = current_app.config["MAIL_DEFAULT_SENDER"]
+        self.sender_domain = sender.rpartition("@")[2].strip(">") or "localhost"
+
+    # --- writing ---------------------------------------------------------------------
+
+    def _queue(self, kind, *, to, language, subject, dedupe_key=None, links=None, **context):
+        """Render and queue; `links` ties the message to account/mailbox/order rows so
+        operators see it in their history. A `dedupe_key` already queued adds nothing."""
+        email = render_email(kind, to=to, language=language, subject=subject, **context)
+        return enqueue(
+            email, sender_domain=self.sender_domain, dedupe_key=dedupe_key, **(links or {})
+        )
+
+    def _about_order(self, kind, order, *, subject, dedupe_key=None, **context):
+        """An e-mail about `order` to its holder's reference address, in the order's
+        language, tied to the order and its account."""
+        account = order.account
+        context.setdefault("name", account.display_name)
+        return self._queue(
+            kind,
+            to=account.reference_email,
+            language=order.language or account.language,
+            subject=subject,
+            dedupe_key=dedupe_key,
+            links={"account": account, "order": order},
+            order=order,
+            **context,
+        )
+
+    def _order_receipt(self, order, *, switched: bool, subject, dedupe_key=None):
+        acceptances = sorted(order.acceptances, key=lambda a: a.document_id)
+        return self._about_order(
+            "order_confirmed",
+            order,
+            subject=subject,
+            dedupe_key=dedupe_key,
+            switched=switched,
+            convention=order.convention,
+            account=order.account,
+            lines=lines_of(order),
+            documents=[a.document for a in acceptances],
+            acceptances=acceptances,
+        )
+
+    # --- the order -------------------------------------------------------------------
+
+    def order_confirmed(self, order) -> None:
+        """ "La presente a conferma dell'ordine di rinnovo N° …": number, amount, how to
+        pay, next expiry and the accepted conditions (the order receipt e-commerce law
+        asks for)."""
+        self._order_receipt(
+            order,
+            switched=False,
+            subject=_l("Conferma dell'ordine di rinnovo PEC N° %(number)s", number=order.number),
+            dedupe_key=f"order-confirmed:{order.id}",
+        )
+
+    def payment_method_switched(self, order) -> None:
+        self._order_receipt(
+            order,
+            switched=True,
+            subject=_l(
+                "Nuove istruzioni di pagamento per l'ordine PEC N° %(number)s",
+                number=order.number,
+            ),
+        )
+
+    def order_cancelled(self, order, reason: str) -> None:
+        self._about_order(
+            "order_cancelled",
+            order,
+            subject=_l("Ordine di rinnovo PEC N° %(number)s annullato", number=order.number),
+            dedupe_key=f"order_cancelled:{order.id}",
+            reason=reason,
+            addresses=[line.mailbox.address for line in order.lines],
+            login_url=external_url("auth.login", login=order.account.login),
+        )
+
+    # --- money -----------------------------------------------------------------------
+
+    def renewal_applied(self, order, mailboxes: list[RenewedMailbox]) -> None:
+        self._about_order(
+            "renewal_applied",
+            order,
+            subject=_l("Rinnovo PEC completato – ordine N° %(number)s", number=order.number),
+            dedupe_key=f"renewal_applied:{order.id}",
+            mailboxes=mailboxes,
+            receipt_url=external_url("payments.receipt", order_id=order.id),
+        )
+
+    def payment_rejected(self, payment) -> None:
+        order = payment.order
+        self._about_order(
+            "payment_rejected",
+            order,
+            subject=_l(
+                "Pagamento non riconosciuto per l'ordine PEC N° %(number)s", number=order.number
+            ),
+            dedupe_key=f"payment_rejected:{payment.id}",
+            payment=payment,
+            reason=payment.rejection_reason,
+            pay_url=external_url(pay_endpoint(order.payment_method), order_id=order.id),
+        )
+
+    # --- the account -----------------------------------------------------------------
+
+    def document_rejected(self, document) -> None:
+        account = document.account
+        self._queue(
+            "document_rejected",
+            to=account.reference_email,
+            language=account.language,
+            subject=_l("Documento d'identità da ricaricare"),
+            links={"account": account},
+            name=account.display_name,
+            reason=document.rejection_reason,
+            upload_url=external_url("auth.login", login=account.login),
+        )
+
+    def password_reset(self, account, mailbox, token: str) -> None:
+        self._queue(
+            "password_reset",
+            to=account.reference_email,
+            language=account.language,
+            subject=_l("Recupero dati di accesso"),
+            links={"account": account, "mailbox": mailbox},
+            name=account.display_name,
+            login=mailbox.address if mailbox is not None else account.login,
+            reset_url=external_url("auth.reset", token=token),
+            hours=int(accounts.RESET_TOKEN_LIFETIME.total_seconds() // 3600),
+        )
+
+    # --- the daily jobs --------------------------------------------------------------
+
+    def reminder(self, due) -> None:
+        self._lifecycle(
+            due, _l("La casella PEC %(address)s scade il %(date)s", **self._values(due))
+        )
+
+    def deactivated(self, due) -> None:
+        self._lifecycle(
+            due, _l("La casella PEC %(address)s è stata disattivata", **self._values(due))
+        )
+
+    def ceased(self, due) -> None:
+        self._lifecycle(due, _l("La casella PEC %(address)s è cessata", **self._values(due)))
+
+    @staticmethod
+    def _values(due) -> dict:
+        return dict(address=due.mailbox.address, date=format_date(due.expires_on))
+
+    def _lifecycle(self, due, subject) -> None:
+        account = due.mailbox.account
+        self._queue(
+            LIFECYCLE_TEMPLATES[due.kind],
+            to=due.to_address,
+            language=account.language,
+            subject=subject,
+            dedupe_key=due.dedupe_key,
+            links={
+                "account": due.mailbox.account_id,
+                "mailbox": due.mailbox.id,
+                "order": due.order.id if due.order else None,
+            },
+            due=due,
+            name=account.display_name,
+            address=due.mailbox.address,
+            expires_on=due.expires_on,
+            order=due.order,
+            convention=account.convention,
+            renewal_url=login_link(due.mailbox.address),
+        )

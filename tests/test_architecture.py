@@ -1,0 +1,29 @@
+"""The domain's boundary: the rules and the models load without Flask."""
+
+import subprocess
+import sys
+
+PROBE = """
+import importlib, pkgutil, sys
+import pec.domain, pec.models, pec.database, pec.vocabulary
+for module in pkgutil.iter_modules(pec.domain.__path__):
+    importlib.import_module("pec.domain." + module.name)
+web = ("flask", "werkzeug", "jinja2", "wtforms", "itsdangerous")
+print(sorted({name.split(".")[0] for name in sys.modules if name.startswith(web)}))
+"""
+
+
+def test_importing_the_domain_and_the_models_loads_no_flask():
+    # A fresh interpreter: this test process has Flask loaded already.
+    result = subprocess.run(
+        [sys.executable, "-c", PROBE], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
+
+
+def test_the_status_rule_imports_alone_without_flask():
+    probe = (
+        "import pec.domain.status, sys; print([m for m in sys.modules if m.startswith('flask')])"
+    )
+    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr

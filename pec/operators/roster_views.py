@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, current_app, flash, redirect, requ
 from flask_babel import gettext as _
 
 from pec.domain import clock, roster
+from pec.domain.csv_files import guard_cell
 from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import domicilio_query, paginate
 from pec.labels import STATUS_LABELS
@@ -145,7 +146,7 @@ def domicilio_export():
     for view in views:
         account = view.mailbox.account
         writer.writerow(
-            roster.guard_cell(cell)
+            guard_cell(cell)
             for cell in [
                 view.mailbox.address,
                 str(STATUS_LABELS[view.status]),

@@ -13,7 +13,7 @@ from flask.cli import AppGroup
 
 from pec import database
 from pec.database import db
-from pec.domain import clock, lifecycle, passwords
+from pec.domain import clock, job_runs, lifecycle, passwords
 from pec.models import Operator
 from pec.vocabulary import Role
 
@@ -96,7 +96,7 @@ def _report(runs) -> bool:
 @click.option(
     "--only",
     multiple=True,
-    type=click.Choice(lifecycle.DAILY_JOBS),
+    type=click.Choice(job_runs.DAILY_JOBS),
     help="Run only this job (repeatable); all of them by default.",
 )
 def jobs_run(as_of, only):
@@ -105,7 +105,7 @@ def jobs_run(as_of, only):
 
     day = as_of.date() if as_of else clock.today()
     with clock.frozen(day) if as_of else contextlib.nullcontext(), db.connection_context():
-        ok = _report(scheduled.run_daily(day, only or lifecycle.DAILY_JOBS))
+        ok = _report(scheduled.run_daily(day, only or job_runs.DAILY_JOBS))
     if not ok:
         raise SystemExit(1)
 

@@ -1,5 +1,5 @@
-"""What operators see (SPEC §3): their login, the dashboard counts, mailbox search, the
-domicilio-digitale list and the health of the scheduled jobs.
+"""What operators see (SPEC §3): their login, the dashboard counts, mailbox search and the
+domicilio-digitale list (the health of the scheduled jobs is in pec.domain.job_runs).
 
 Statuses are counted and filtered in SQL with conditions that mirror
 pec.domain.status.mailbox_status date for date (range conditions on the indexed
@@ -20,7 +20,6 @@ from pec.domain.status import Policy
 from pec.models import (
     Account,
     Convention,
-    JobRun,
     Mailbox,
     Operator,
     Order,
@@ -30,8 +29,6 @@ from pec.models import (
 from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus
 
 PAGE_SIZE = 50
-# A daily job that has not started for this long is shown as late (SPEC §3).
-JOB_SILENCE = dt.timedelta(hours=26)
 
 
 def authenticate(email: str, password: str) -> Operator | None:
@@ -191,40 +188,3 @@ def domicilio_query(today: dt.date):
         .where(statuses_condition(DOMICILIO_STATUSES, today))
         .order_by(Mailbox.expires_on, Mailbox.address)
     )
-
-
-# --- Scheduled jobs ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobHealth:
-    job: str
-    runs: list  # the latest runs, newest first
-    is_silent: bool  # no run started within JOB_SILENCE
-    has_failed: bool  # the latest run failed
-
-    @property
-    def last(self):
-        return self.runs[0] if self.runs else None
-
-
-def job_health(now: dt.datetime, per_job: int = 10) -> list[JobHealth]:
-    """Each job that ever ran, with its latest runs, flagged when silent or failing."""
-    names = [r.job for r in JobRun.select(JobRun.job).distinct().order_by(JobRun.job)]
-    health = []
-    for name in names:
-        runs = list(
-            JobRun.select()
-            .where(JobRun.job == name)
-            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
-            .limit(per_job)
-        )
-        health.append(
-            JobHealth(
-                job=name,
-                runs=runs,
-                is_silent=runs[0].started_at < now - JOB_SILENCE,
-                has_failed=runs[0].status == "failed",
-            )
-        )
-    return health

@@ -13,7 +13,8 @@ from flask_wtf import FlaskForm
 
 from pec import delivery
 from pec.domain import audit, clock, lifecycle
-from pec.domain.operators import JOB_SILENCE, job_health, paginate
+from pec.domain.job_runs import JOB_SILENCE, job_health
+from pec.domain.operators import paginate
 from pec.models import OutboxMessage
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page

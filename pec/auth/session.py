@@ -5,6 +5,7 @@ import functools
 
 from flask import g, redirect, request, session, url_for
 
+from pec.domain import accounts
 from pec.domain.accounts import Principal
 from pec.sessions import SessionSlot
 
@@ -24,9 +25,7 @@ def end() -> None:
     """Log out: bump the epoch so every copy of this cookie stops working."""
     principal = current_principal()
     if principal is not None:
-        record = principal.record()
-        model = type(record)
-        model.update(session_epoch=model.session_epoch + 1).where(model.id == record.id).execute()
+        accounts.end_sessions(principal)
     _slot.clear()
     g.pop("principal", None)
 

@@ -1,4 +1,4 @@
-"""What operators see (SPEC §3): their login, the dashboard counts, mailbox search and the
+"""Operators (SPEC §3): their accounts and logins, and what they see: the dashboard counts, mailbox search and the
 domicilio-digitale list (the health of the scheduled jobs is in pec.domain.job_runs).
 
 Statuses are counted and filtered in SQL with conditions that mirror
@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 from peewee import SQL, fn
 
-from pec.domain import passwords
+from pec.database import write_transaction
+from pec.domain import audit, passwords
 from pec.domain.status import Policy
 from pec.models import (
     Account,
@@ -26,7 +27,7 @@ from pec.models import (
     OrderLine,
     Payment,
 )
-from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus
+from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus, Role
 
 PAGE_SIZE = 50
 
@@ -38,6 +39,35 @@ def authenticate(email: str, password: str) -> Operator | None:
         passwords.burn_time(password)
         return None
     return found if passwords.verify_password(found.password_hash, password) else None
+
+
+class OperatorExists(Exception):
+    """An operator with this e-mail exists already."""
+
+
+def create_operator(email: str, password: str, role: Role = Role.OPERATOR) -> Operator:
+    """A new operator who signs in with `email` and `password`; OperatorExists if taken."""
+    email = email.strip().lower()
+    password_hash = passwords.hash_password(password)  # slow: outside the write lock
+    with write_transaction():
+        if Operator.get_or_none(Operator.email == email) is not None:
+            raise OperatorExists(email)
+        return Operator.create(email=email, password_hash=password_hash, role=role)
+
+
+def record_login(operator: Operator, *, ip: str = "") -> None:
+    """Audit that `operator` signed in."""
+    with write_transaction():
+        audit.record(f"operator:{operator.id}", "operator.login", operator, ip=ip)
+
+
+def log_out(operator: Operator, *, ip: str = "") -> None:
+    """Log out everywhere, audited: a new session epoch ends every earlier session."""
+    with write_transaction():
+        audit.record(f"operator:{operator.id}", "operator.logout", operator, ip=ip)
+        Operator.update(session_epoch=Operator.session_epoch + 1).where(
+            Operator.id == operator.id
+        ).execute()
 
 
 # --- MailboxStatus in SQL -------------------------------------------------------------------------

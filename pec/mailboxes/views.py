@@ -5,8 +5,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
-from pec.database import db
-from pec.domain import audit, clock
+from pec.domain import clock
 from pec.domain.documents import DocumentError, document_path, store_document
 from pec.domain.mailboxes import mailbox_views
 from pec.models import IdentityDocument
@@ -61,13 +60,15 @@ def upload_document():
     principal = current_principal()
     account = principal.account()
     try:
-        with db.atomic():
-            document = store_document(
-                account, upload.filename, data, current_app.config["PEC_DOCUMENTS_DIR"], limit
-            )
-            audit.record(
-                f"member:{principal.key}", "document.uploaded", document, ip=request.remote_addr
-            )
+        store_document(
+            account,
+            upload.filename,
+            data,
+            current_app.config["PEC_DOCUMENTS_DIR"],
+            limit,
+            actor=f"member:{principal.key}",
+            ip=request.remote_addr or "",
+        )
     except DocumentError as error:
         return _page(422, _document_errors()[error.code])
     flash(_("Documento caricato. Grazie!"), "info")

@@ -6,8 +6,8 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from pec.database import db
-from pec.domain import audit, clock
+from pec.domain import clock
+from pec.domain.accounts import update_holder
 from pec.domain.holders import HOLDER_FIELDS, check_holder
 from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import Filters, paginate, search_mailboxes
@@ -124,18 +124,8 @@ def edit_account(account_id: int):
             name, message = HOLDER_ERRORS[code]
             getattr(form, name).errors.append(message)
         if not problems:
-            changes = {k: v for k, v in clean.items() if getattr(account, k) != v}
+            changes = update_holder(account, clean, actor=actor(), ip=request.remote_addr or "")
             if changes:
-                with db.atomic():
-                    before = {k: getattr(account, k) for k in changes}
-                    Account.update(**changes).where(Account.id == account.id).execute()
-                    audit.record(
-                        actor(),
-                        "account.updated",
-                        account,
-                        {"before": before, "after": changes},
-                        ip=request.remote_addr,
-                    )
                 flash(_("Dati del titolare aggiornati."), "info")
             else:
                 flash(_("Nessuna modifica."), "info")

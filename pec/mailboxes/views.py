@@ -6,8 +6,10 @@ from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
 from pec.domain import clock
+from pec.domain.access import visible_order_ids
 from pec.domain.documents import DocumentError, document_path, store_document
 from pec.domain.mailboxes import mailbox_views
+from pec.domain.payments import paid_orders_by_mailbox
 from pec.models import IdentityDocument
 from pec.rendering import render_page
 
@@ -27,13 +29,21 @@ def _document_errors():
 def _page(status=200, document_error=None):
     principal = current_principal()
     account = principal.account()
+    views = mailbox_views(principal.mailboxes(), clock.today())
+    paid = paid_orders_by_mailbox([v.mailbox.id for v in views])
+    open_orders = [v.open_order for v in views if v.open_order is not None]
+    # Links to an order only where this login may open it (a PEC-address login does
+    # not see an order that also renews another mailbox of the account).
+    visible = visible_order_ids(principal, [*open_orders, *paid.values()])
     return render_page(
         "mailboxes/index.html",
         block="mailboxes",
         status=status,
         principal=principal,
         account=account,
-        views=mailbox_views(principal.mailboxes(), clock.today()),
+        views=views,
+        visible_orders=visible,
+        receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
         document=IdentityDocument.latest_for(account),
         upload_form=FlaskForm(),
         document_error=document_error,

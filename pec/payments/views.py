@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
-from pec.domain import clock
+from pec.domain import access, clock
 from pec.domain import payments as domain
 from pec.models import (
     Mailbox,
@@ -48,23 +48,10 @@ BILLING_LABELS = (
 )
 
 
-def is_visible(order: Order, principal) -> bool:
-    """An order is the member's if it is their account's, or if every mailbox it renews
-    is one this login may see (a PEC-address login sees its own mailbox's orders)."""
-    if principal.kind == "account" and order.account_id == principal.id:
-        return True
-    boxes = {line.mailbox_id for line in order.lines}
-    allowed = {m.id for m in principal.mailboxes().where(Mailbox.id.in_(list(boxes)))}
-    return bool(boxes) and boxes <= allowed
-
-
 def _order_or_404(order_id: int) -> Order:
-    order = Order.get_or_none(Order.id == order_id)
-    if (
-        order is None
-        or order.status == OrderStatus.DRAFT
-        or not is_visible(order, current_principal())
-    ):
+    """An order this login may see, once confirmed (a draft is still the wizard's)."""
+    order = access.visible_order(current_principal(), order_id)
+    if order is None or order.status == OrderStatus.DRAFT:
         abort(404)
     return order
 
@@ -103,12 +90,6 @@ def _lines(order: Order):
         .where(OrderLine.order == order)
         .order_by(Mailbox.address)
     )
-
-
-@bp.app_template_global()
-def paid_orders_for(views) -> dict:
-    """For "Gestione PEC": mailbox id → the last paid order (its receipt link)."""
-    return domain.paid_orders_by_mailbox([v.mailbox.id for v in views])
 
 
 @bp.app_template_global()

@@ -12,8 +12,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
+from pec.domain import access, clock
 from pec.domain import billing as billing_rules
-from pec.domain import clock
 from pec.domain import renewal as wizard
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
@@ -28,7 +28,7 @@ PANEL = "panel"
 
 
 def _order(order_id: int):
-    order = wizard.visible_order(current_principal(), order_id)
+    order = access.visible_order(current_principal(), order_id)
     if order is None:
         abort(404)
     return order
@@ -120,7 +120,7 @@ def start():
         return redirect(url_for("mailboxes.index"), 303)
     order = outcome.order
     if outcome.code == "awaiting_payment":
-        if wizard.visible_order(principal, order.id) is None:
+        if not access.may_see(principal, order):
             flash(ERRORS["not_open"], "error")
             return redirect(url_for("mailboxes.index"), 303)
         return redirect(url_for("renewal.done", order_id=order.id), 303)

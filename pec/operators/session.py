@@ -19,7 +19,7 @@ def begin(operator: Operator) -> None:
 
 
 def end() -> None:
-    """Log out: bump the epoch so every copy of this cookie stops working."""
+    """Log out (audited): bump the epoch so every copy of this cookie stops working."""
     operator = current_operator()
     if operator is not None:
         operators.log_out(operator, ip=request.remote_addr or "")

@@ -23,6 +23,7 @@ from peewee import Case
 
 from pec.database import write_transaction
 from pec.domain import clock
+from pec.domain.billing import COMPANY_CF, HOLDER_FIELDS, REQUIRED, check_holder, normal_email
 from pec.domain.csv_files import (
     UnreadableText,
     decode,
@@ -33,7 +34,6 @@ from pec.domain.csv_files import (
     sniff_delimiter,
     unguard_cell,
 )
-from pec.domain.holders import HOLDER_FIELDS, check_holder, normal_email
 from pec.models import (
     Account,
     AuditEvent,
@@ -184,10 +184,9 @@ def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
         expires_on = parse_date(values["expires_on"])
         if expires_on is None:
             problems.append(Problem(line, "expires_on_invalid", values["expires_on"]))
-    holder, codes = check_holder({k: v for k, v in values.items() if k in HOLDER_FIELDS})
-    for code in codes:
-        column = code.rsplit("_", 1)[0]
-        problems.append(Problem(line, code, values.get(column, "")))
+    holder, errors = check_holder({k: v for k, v in values.items() if k in HOLDER_FIELDS})
+    quoted = {_holder_problem(name, code): values.get(name, "") for name, code in errors.items()}
+    problems += [Problem(line, code, value) for code, value in quoted.items()]
     # An empty optional cell keeps what the portal has (the import never blanks data).
     holder = {k: v for k, v in holder.items() if v}
     if not values.get("person_type"):
@@ -198,6 +197,15 @@ def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
         line, convention_code, address, expires_on, values.get("account_login", "").lower(), holder
     )
     return row, problems
+
+
+def _holder_problem(column: str, code: str) -> str:
+    """A line's problem code for an error of a holder column (one for a missing name)."""
+    if code == REQUIRED:
+        return "name_missing" if column in ("first_name", "last_name") else f"{column}_missing"
+    if code == COMPANY_CF:
+        return "fiscal_code_company"
+    return f"{column}_invalid"
 
 
 # --- Planning against the database ------------------------------------------------------

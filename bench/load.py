@@ -26,6 +26,7 @@ import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
@@ -208,7 +209,8 @@ class Gunicorn:
                 if Visitor(self.port).get(self.ready_path).status < 500:
                     return self
             except OSError:
-                time.sleep(0.2)
+                pass
+            time.sleep(0.2)
         self.__exit__()
         log = self.log.read_text() if self.log.exists() else ""
         raise SystemExit(f"gunicorn ({self.name}) did not start:\n{log[-3000:]}")
@@ -368,7 +370,7 @@ def parse_wrk(output: str) -> dict:
     }
 
 
-def wrk(url: str, headers: dict, seconds: float, connections: int, threads: int) -> dict:
+def wrk(url: str, headers: dict, seconds: int, connections: int, threads: int) -> dict:
     command = [
         "wrk",
         f"--threads={threads}",
@@ -520,8 +522,6 @@ def main(settings: dict) -> dict:
     """Set up, measure every target `rounds` times, print the table, write the JSON."""
     if shutil.which("wrk") is None:
         raise SystemExit("the load benchmark needs wrk: apt-get install -y wrk")
-    import tempfile
-
     from bench.baselines.flaskr_page import create_database
 
     started = dt.datetime.now().astimezone()

@@ -195,11 +195,14 @@ def test_a_valid_step_gives_htmx_the_next_panel_and_its_url(mario, wizard, step)
     assert STEP_H1[following] in page and "<html" not in page
 
 
-def test_service_prosegui_is_a_link_to_contracts_that_htmx_pushes(mario, wizard):
+def test_service_prosegui_is_a_plain_link_to_contracts_in_the_boosted_panel(mario, wizard):
     order_id = wizard.start(box())
     page = text(mario.client.get(f"/renewals/{order_id}/service"))
-    assert f'href="/renewals/{order_id}/contracts" hx-get="/renewals/{order_id}/contracts"' in page
-    assert 'hx-push-url="true"' in page
+    panel = page[page.index('<div id="panel"') :]
+    assert panel.startswith('<div id="panel" class="card wizard" hx-boost="true"')
+    assert f'<a class="button primary" href="/renewals/{order_id}/contracts">Prosegui</a>' in panel
+    swapped = mario.client.get(f"/renewals/{order_id}/contracts", headers=HTMX_PANEL)
+    assert "<html" not in text(swapped) and "HX-Push-Url" not in swapped.headers
 
 
 # --- State on the server: resume, back, later steps ------------------------------------

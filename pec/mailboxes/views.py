@@ -30,7 +30,6 @@ def _page(status=200, document_error=None):
     account = principal.account()
     return render_page(
         "mailboxes/index.html",
-        block="mailboxes",
         status=status,
         principal=principal,
         account=account,

@@ -412,6 +412,19 @@ def test_cancelling_keeps_the_number_and_frees_the_mailbox(mario, wizard):
     assert wizard.start(box()) != order_id
 
 
+def test_confirming_or_cancelling_without_the_csrf_token_changes_nothing(mario, wizard):
+    order_id = order_at(wizard, "confirm")
+    refused = mario.client.post(f"/renewals/{order_id}/confirm", data={})
+    assert refused.status_code == 400 and "La pagina è scaduta" in text(refused)
+    assert Order.get_by_id(order_id).status == "draft" and OutboxMessage.select().count() == 0
+    wizard.confirm(order_id)
+    refused = mario.client.post(f"/renewals/{order_id}/cancel", data={})
+    assert refused.status_code == 400 and "La pagina è scaduta" in text(refused)
+    assert Order.get_by_id(order_id).status == "awaiting_payment"
+    refused = mario.client.post("/renewals/start", data={"only": str(box().id)})
+    assert refused.status_code == 400 and Order.select().count() == 1
+
+
 # --- Other people's orders ---------------------------------------------------------------
 
 

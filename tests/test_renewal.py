@@ -1,5 +1,6 @@
 """The renewal wizard over HTTP, plain and htmx (SPEC §2.4–2.9, R2–R4, R9, R10)."""
 
+import datetime as dt
 import gzip
 import html
 import re
@@ -8,7 +9,8 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from pec.database import db
-from pec.domain import renewal
+from pec.domain import clock, payments, renewal
+from pec.member_mail import MemberMail
 from pec.models import (
     Account,
     ContractAcceptance,
@@ -423,6 +425,50 @@ def test_confirming_or_cancelling_without_the_csrf_token_changes_nothing(mario, 
     assert Order.get_by_id(order_id).status == "awaiting_payment"
     refused = mario.client.post("/renewals/start", data={"only": str(box().id)})
     assert refused.status_code == 400 and Order.select().count() == 1
+
+
+def test_an_order_confirmed_at_half_past_midnight_in_rome_is_dated_that_day_everywhere(
+    app, mario, wizard
+):
+    """In March Rome is UTC+1: 00:30 on 11 March is still 10 March in UTC. The done page,
+    the receipt and the confirmation e-mail all say 11/03/2026."""
+    order_id = order_at(wizard, "confirm")
+    half_past_midnight = dt.datetime(2026, 3, 11, 0, 30, tzinfo=clock.ROME)
+    with clock.frozen(half_past_midnight):
+        assert wizard.confirm(order_id).status_code == 303
+        done = visible_text(mario.client.get(f"/renewals/{order_id}/done"))
+        order = Order.get_by_id(order_id)
+        with app.app_context():  # an operator registers the transfer the same night
+            outcome = payments.register_payment(
+                order,
+                amount_cents=order.gross_cents,
+                method=order.payment_method,
+                provider="operator",
+                reference="CRO0001",
+                today=clock.today(),
+                actor="operator:1",
+                notices=MemberMail(),
+            )
+        assert outcome.code == "applied"
+        receipt = visible_text(mario.client.get(f"/payments/{order_id}/receipt"))
+    assert Order.get_by_id(order_id).confirmed_at.date() == dt.date(2026, 3, 10)  # UTC
+    assert "Data dell'ordine: 11/03/2026" in done
+    assert "Data dell'ordine 11/03/2026" in receipt
+    email = OutboxMessage.get(
+        (OutboxMessage.order == order_id) & (OutboxMessage.kind == "order_confirmed")
+    )
+    assert "effettuato in data 11/03/2026." in email.body_text.replace(NBSP, " ")
+    assert "effettuato in data 11/03/2026." in visible_text_of(email.body_html)
+
+
+def visible_text_of(markup: str) -> str:
+    """Markup as a person reads it: tags become spaces, whitespace collapses."""
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", markup)).replace(NBSP, " ")
+    return re.sub(r"\s+", " ", plain)
+
+
+def visible_text(response) -> str:
+    return visible_text_of(response.get_data(as_text=True))
 
 
 # --- Other people's orders ---------------------------------------------------------------

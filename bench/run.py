@@ -118,11 +118,9 @@ def speed(app, n: int) -> None:
         ("baseline: bare Flask route", "/__bench_baseline"),
         ("login page (GET)", "/login"),
         ("Gestione PEC (3 mailboxes)", "/mailboxes/"),
-        ("Gestione PEC, htmx fragment", "/mailboxes/"),
     ]
     for label, path in rows:
-        headers = {"HX-Request": "true", "HX-Target": "mailboxes"} if "fragment" in label else {}
-        median, p95 = timed(client, path, n, headers=headers)
+        median, p95 = timed(client, path, n)
         print(f"{label:34s} {median:6.2f} / {p95:6.2f}")
     try:
         from bench import wizard

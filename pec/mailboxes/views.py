@@ -30,7 +30,6 @@ def _page(status=200, document_error=None):
     account = principal.account()
     return render_page(
         "mailboxes/index.html",
-        block="mailboxes",
         status=status,
         principal=principal,
         account=account,
@@ -50,9 +49,6 @@ def index():
 @bp.post("/document")
 @member_required
 def upload_document():
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
     upload = request.files.get("document")
     if upload is None or not upload.filename:
         return _page(422, _document_errors()["missing"])

@@ -61,8 +61,6 @@ def outbox_message(message_id: int):
 def outbox_retry(message_id: int):
     """Send a failed (or waiting) message again at the next delivery run."""
     message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     if delivery.retry(message):
         audit.record(actor(), "outbox.retried", message, ip=request.remote_addr or "")
         flash(_("L'e-mail sarà inviata di nuovo al prossimo giro di invio."), "info")
@@ -75,8 +73,6 @@ def outbox_retry(message_id: int):
 @operator_required()
 def outbox_retry_failed():
     """Every failed message back in the queue (after an SMTP outage was fixed)."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     retried = sum(
         delivery.retry(message)
         for message in OutboxMessage.select().where(OutboxMessage.status == OutboxStatus.FAILED)

@@ -61,20 +61,6 @@ def test_ceased_mailbox_has_no_renew_button(member, demo, today):
     assert "Cessato" in page["old@pec.demo.it"] and "RINNOVA" not in page["old@pec.demo.it"]
 
 
-def test_htmx_request_for_the_list_gets_the_fragment_only(member, demo):
-    member.login()
-    headers = {"HX-Request": "true", "HX-Target": "mailboxes"}
-    response = member.client.get("/mailboxes/", headers=headers)
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert body.lstrip().startswith('<section id="mailboxes"') and "<html" not in body
-    assert {"HX-Request", "HX-Target"} <= set(response.vary)
-    restore = member.client.get(
-        "/mailboxes/", headers={**headers, "HX-History-Restore-Request": "true"}
-    )
-    assert "<html" in restore.get_data(as_text=True)
-
-
 def test_renew_cannot_name_someone_elses_mailbox(member, demo):
     member.login()
     anna_box = Mailbox.get(Mailbox.address == "anna.bianchi@pec.demo.it")

@@ -37,7 +37,6 @@ def _page(status=200, document_error=None):
     visible = visible_order_ids(principal, [*open_orders, *paid.values()])
     return render_page(
         "mailboxes/index.html",
-        block="mailboxes",
         status=status,
         principal=principal,
         account=account,
@@ -59,9 +58,6 @@ def index():
 @bp.post("/document")
 @member_required
 def upload_document():
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
     upload = request.files.get("document")
     if upload is None or not upload.filename:
         return _page(422, _document_errors()["missing"])

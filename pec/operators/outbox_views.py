@@ -62,8 +62,6 @@ def outbox_message(message_id: int):
 def outbox_retry(message_id: int):
     """Send a failed (or waiting) message again at the next delivery run."""
     message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     if retry_by_operator(message, actor=actor(), ip=request.remote_addr or ""):
         flash(_("L'e-mail sarà inviata di nuovo al prossimo giro di invio."), "info")
     else:
@@ -75,8 +73,6 @@ def outbox_retry(message_id: int):
 @operator_required()
 def outbox_retry_failed():
     """Every failed message back in the queue (after an SMTP outage was fixed)."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     retried = retry_failed(actor=actor(), ip=request.remote_addr or "")
     flash(_("E-mail rimesse in coda: %(n)d.", n=retried), "info")
     return redirect(url_for("operators.outbox.outbox", status=OutboxStatus.PENDING), 303)

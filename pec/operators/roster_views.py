@@ -9,7 +9,7 @@ import csv
 import io
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from pec.domain import clock, roster
@@ -78,9 +78,6 @@ def roster_preview(token: str):
 @operator_required()
 def roster_apply(token: str):
     """Import the good lines; the bad ones are listed again, nothing valid is lost."""
-    form = UploadForm()
-    if not form.validate_on_submit():
-        abort(400)
     data, meta = _uploads.load(token)
     try:
         report = roster.apply(

@@ -16,10 +16,9 @@ from flask_wtf import FlaskForm
 from pec.auth.session import current_principal, member_required
 from pec.domain import access, clock
 from pec.domain import payments as domain
+from pec.domain.renewal import lines_of
 from pec.models import (
-    Mailbox,
     Order,
-    OrderLine,
     Payment,
 )
 from pec.payments.forms import ReportForm
@@ -83,15 +82,6 @@ def _elsewhere(order: Order, ceased=()):
     return render_page("payments/not_payable.html", order=order, ceased=ceased, status=409)
 
 
-def _lines(order: Order):
-    return list(
-        OrderLine.select(OrderLine, Mailbox)
-        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-        .where(OrderLine.order == order)
-        .order_by(Mailbox.address)
-    )
-
-
 @bp.app_template_global()
 def order_pay_url(order) -> str:
     return pay_url(order)
@@ -144,7 +134,7 @@ def _checkout_page(order, form, status=200, error_message=None):
         "payments/checkout.html",
         status=status,
         order=order,
-        lines=_lines(order),
+        lines=lines_of(order),
         form=form,
         error_message=error_message,
     )
@@ -154,7 +144,8 @@ def _checkout_page(order, form, status=200, error_message=None):
 @member_required
 def returned(order_id: int):
     """Where the provider sends the browser back. It only shows what the verified
-    notification did; the browser's return never registers anything (NOTES.md)."""
+    notification did; the browser's return never registers anything (anyone can open
+    this URL: only the gateway's signed notification registers money)."""
     order = _order_or_404(order_id)
     if order.status == OrderStatus.PAID:
         flash(_("Pagamento ricevuto: il rinnovo è stato applicato."), "info")
@@ -265,7 +256,7 @@ def receipt(order_id: int):
         "payments/receipt.html",
         order=order,
         convention=order.convention,
-        lines=_lines(order),
+        lines=lines_of(order),
         payment=payment,
         billing_rows=[(label, billing[key]) for key, label in BILLING_LABELS if billing.get(key)],
     )

@@ -1,4 +1,4 @@
-"""Password hashing with argon2id at OWASP's floor (t=2, m=19 MiB, p=1; NOTES.md)."""
+"""Password hashing with argon2id at OWASP's floor (t=2, m=19 MiB, p=1; docs/stack-notes.md)."""
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError

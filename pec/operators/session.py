@@ -4,8 +4,10 @@ revocable at logout through Operator.session_epoch, idle and absolute timeouts."
 import functools
 
 from flask import abort, g, redirect, request, url_for
+from flask_htmx import make_response as htmx_response
 
 from pec.domain import operators
+from pec.extensions import htmx
 from pec.models import Operator
 from pec.sessions import SessionSlot
 from pec.vocabulary import Role
@@ -58,7 +60,12 @@ def operator_required(role: str | None = None):
             operator = current_operator()
             if operator is None:
                 target = request.full_path.rstrip("?") if request.method == "GET" else ""
-                return redirect(url_for("operators.login", next=target or None), 303)
+                login = url_for("operators.login", next=target or None)
+                if htmx:
+                    # htmx would follow a 303 and swap the login page into the results
+                    # (or fail on a missing block): load the login as a whole page.
+                    return htmx_response(redirect=login)
+                return redirect(login, 303)
             if role is not None and operator.role != role and operator.role != Role.ADMIN:
                 abort(403)
             return view(*args, **kwargs)

@@ -5,6 +5,8 @@ each view loads the member's order (404 otherwise), redirects a step asked too e
 the current one, validates its form, calls one domain function and moves on — 303 for
 plain clients, the next panel with HX-Push-Url for htmx, 422 with the form for invalid
 input. The CSRF token of every POST is checked before any view runs (CSRFProtect).
+A step shown again after a new login comes back with what the member had typed on it
+when the session expired (pec.auth.session).
 """
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
@@ -12,8 +14,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from pec.auth.session import current_principal, member_required
-from pec.domain import access, clock
+from pec.auth.session import current_principal, member_required, take_typed_form
+from pec.domain import access, access_links, clock
 from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
 from pec.labels import PAYMENT_METHOD_LABELS
@@ -103,6 +105,12 @@ def start():
     mailboxes = list(principal.mailboxes().where(Mailbox.id.in_(list(ids))))
     if not mailboxes or len(mailboxes) != len(ids) or len(ids) != len(raw):
         abort(404)
+    return _start(principal, mailboxes)
+
+
+def _start(principal, mailboxes):
+    """The draft order for `mailboxes` (R4: or the open one that holds them), and the
+    redirect to where it stands."""
     started_by = principal.record() if principal.kind == "mailbox" else None
     try:
         outcome = wizard.start_renewal(
@@ -125,6 +133,14 @@ def start():
     if outcome.code == "resumed":
         return redirect(url_for("renewal.resume", order_id=order.id), 303)
     return redirect(url_for("renewal.service", order_id=order.id), 303)
+
+
+def open_renewal(principal, mailbox):
+    """Where a personal link lands (R11): the mailbox's open order or a new Riepilogo
+    servizio in its renewal season; Gestione PEC otherwise (just renewed, or ceased)."""
+    if not access_links.wants_renewal(mailbox, clock.today()):
+        return redirect(url_for("mailboxes.index"), 303)
+    return _start(principal, [mailbox])
 
 
 @bp.get("/<int:order_id>/")
@@ -152,6 +168,8 @@ def service(order_id: int):
 
 def _contracts(order, form=None, status=200, **context):
     documents = wizard.current_documents(order.convention_id)
+    if form is None and (typed := take_typed_form()) is not None:
+        form = forms.contracts_form(documents, formdata=typed)
     if form is None:
         accepted = {a.document_id for a in order.acceptances if a.accepted}
         form = forms.contracts_form(documents, accepted_ids=accepted, formdata=None)
@@ -185,6 +203,8 @@ def contracts(order_id: int):
 
 
 def _billing(order, form=None, status=200, **context):
+    if form is None and (typed := take_typed_form()) is not None:
+        form = forms.BillingForm(formdata=typed)
     if form is None:
         data = billing_rules.from_snapshot(order.billing) or billing_rules.from_account(
             order.account
@@ -214,6 +234,8 @@ def billing(order_id: int):
 
 def _payment(order, form=None, status=200, **context):
     methods = order.convention.methods
+    if form is None and (typed := take_typed_form()) is not None:
+        form = forms.payment_form(methods, PAYMENT_METHOD_LABELS, formdata=typed)
     if form is None:
         form = forms.payment_form(
             methods, PAYMENT_METHOD_LABELS, selected=order.payment_method, formdata=None

@@ -74,6 +74,8 @@ ROSTER_PROBLEMS = {
     ),
     "open_order": _l("la casella ha un ordine aperto: la scadenza non si cambia con l'import"),
     "holder_conflict": _l("dati del titolare %(value)s diversi da quelli della riga %(other)s"),
+    "login_is_address": _l("il login %(value)s è l'indirizzo PEC di un altro titolare"),
+    "address_is_login": _l("l'indirizzo PEC %(value)s è il login di un altro titolare"),
 }
 
 ROSTER_FILE_ERRORS = {

@@ -3,7 +3,7 @@ outside a request, for the daily jobs), members' personal access links (R11), an
 each payment method is paid."""
 
 import datetime as dt
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
 from itsdangerous import BadData, URLSafeSerializer
@@ -37,7 +37,8 @@ def renewal_link(mailbox, *, until: dt.date | None = None, next_path: str = "") 
     last_on = until or clock.today() + LINK_LIFETIME
     token = _serializer().dumps([mailbox.id, mailbox.account.access_epoch, last_on.toordinal()])
     url = external_url("auth.links.open", token=token)
-    return f"{url}?{urlencode({'next': next_path})}" if next_path else url
+    # The path stays readable in the e-mail ("/" needs no escaping in a query).
+    return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
 
 
 def read_renewal_link(token: str) -> tuple[int, int, dt.date] | None:

@@ -215,7 +215,7 @@ class MemberMail:
             language=account.language,
             subject=_l("Primo accesso al portale di rinnovo PEC")
             if first_access
-            else _l("I tuoi dati di accesso al portale di rinnovo PEC"),
+            else _l("Recupero dati di accesso"),
             links={"account": account, "mailbox": mailbox},
             name=account.display_name,
             first_access=first_access,

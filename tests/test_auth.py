@@ -333,3 +333,13 @@ def test_reset_links_for_one_account_are_capped_per_hour(member, demo):
         OutboxMessage.select().where(OutboxMessage.to_address == "mario.rossi@example.org").count()
         == 3
     )
+
+
+def test_recovery_answers_no_sooner_than_the_floor_found_or_not(app, member, demo):
+    import time
+
+    app.config["PEC_ACCESS_ANSWER_SECONDS"] = 0.3
+    for identifier in ("mario.rossi@example.org", "nobody@example.org"):
+        started = time.monotonic()
+        member.post("/first-access", {"identifier": identifier})
+        assert time.monotonic() - started >= 0.3, identifier

@@ -8,6 +8,7 @@ from pec.auth import session as member_session
 from pec.auth.forms import LoginForm, RecoverForm, ResetForm
 from pec.auth.link_views import bp as links_bp
 from pec.auth.safety import local_path, safe_next
+from pec.auth.timing import AnswerFloor
 from pec.domain import accounts, clock
 from pec.extensions import limiter
 from pec.member_mail import MemberMail
@@ -15,6 +16,8 @@ from pec.rendering import render_page
 
 bp = Blueprint("auth", __name__)
 bp.register_blueprint(links_bp)
+# Recovery and first access answer in the same time whether or not anyone was found.
+bp.record_once(lambda state: AnswerFloor.install(state.app, ("/recover", "/first-access")))
 
 # Per client address; per identifier typed; and per account, whichever of its logins
 # and PEC addresses is typed (one password cannot be guessed through each address).
@@ -86,7 +89,7 @@ def _access_limits(view):
 
 def _access_request(template: str):
     """Recovery and first access: the same request, the same answer whether or not the
-    identifier names anyone (no enumeration)."""
+    identifier names anyone (no enumeration), in the same time (pec.auth.timing)."""
     form = RecoverForm()
     if form.validate_on_submit():
         accounts.request_access(form.identifier.data, clock.now(), notices=MemberMail())

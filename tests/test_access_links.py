@@ -299,3 +299,16 @@ def test_the_reminder_link_lasts_until_the_end_of_the_restore_window(ctx, runner
     assert last_on == box().expires_on + dt.timedelta(days=90)
     assert "Vale fino al " + last_on.strftime("%d/%m/%Y") in body
     assert Account.get(Account.login == "mario.rossi@example.org").access_epoch == 0
+
+
+def test_a_link_never_replaces_the_account_holders_order_of_several_mailboxes(app, client, demo):
+    """A reminder's link opened (or fetched by a mail scanner) while the holder builds an
+    order of two mailboxes leaves that order alone."""
+    from tests.conftest import MemberActions, WizardActions
+
+    holder = MemberActions(app.test_client())
+    holder.login()
+    draft_id = WizardActions(holder).start(box(), box(STUDIO), only=False)
+    response = client.get(link_for(app))
+    assert response.location == "/mailboxes/"
+    assert Order.get_by_id(draft_id).status == "draft"

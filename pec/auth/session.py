@@ -151,10 +151,10 @@ def member_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_principal() is None:
-            if request.method == "POST":
-                flash(SESSION_EXPIRED_KEPT if keep_typed_form() else SESSION_EXPIRED, "info")
-            elif g.get("member_session_ended"):
-                flash(SESSION_EXPIRED, "info")
+            posted = request.method == "POST"
+            kept = keep_typed_form() if posted else STASH_KEY in session
+            if posted or kept or g.get("member_session_ended"):
+                flash(SESSION_EXPIRED_KEPT if kept else SESSION_EXPIRED, "info")
             login = login_url_for_this_request()
             if htmx:
                 # An htmx request would follow a 303 and swap the login page into the

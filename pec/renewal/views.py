@@ -20,7 +20,7 @@ from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
-from pec.models import ContractDocument, Mailbox
+from pec.models import ContractDocument, Mailbox, Order
 from pec.rendering import render_page, wants_fragment
 from pec.renewal import forms
 from pec.renewal.labels import ERRORS, METHOD_DETAILS, STEP_LABELS
@@ -137,8 +137,13 @@ def _start(principal, mailboxes):
 
 def open_renewal(principal, mailbox):
     """Where a personal link lands (R11): the mailbox's open order or a new Riepilogo
-    servizio in its renewal season; Gestione PEC otherwise (just renewed, or ceased)."""
+    servizio in its renewal season; Gestione PEC otherwise (just renewed, or ceased), and
+    when the open order also renews other mailboxes (the account holder's: a link never
+    replaces it)."""
     if not access_links.wants_renewal(mailbox, clock.today()):
+        return redirect(url_for("mailboxes.index"), 303)
+    open_order = Order.open_for(mailbox)
+    if open_order is not None and not access.may_see(principal, open_order):
         return redirect(url_for("mailboxes.index"), 303)
     return _start(principal, [mailbox])
 

@@ -81,11 +81,6 @@ def current_principal() -> Principal | None:
     return principal
 
 
-def is_via_link() -> bool:
-    """Whether this session was opened by a personal link (no password)."""
-    return current_principal() is not None and LINK_KEY in session
-
-
 # --- Keeping a form across a new login ----------------------------------------------------
 
 

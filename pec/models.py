@@ -108,6 +108,19 @@ class Convention(BaseModel):
     beneficiary = CharField(default="")
     postal_account = CharField(default="")
     enabled_methods = CharField(default=",".join(PaymentMethod))
+    # Who sells and who to call (Codice del Consumo art. 49, D.Lgs. 70/2003 art. 7, GDPR
+    # art. 13): shown in every page's footer and e-mail, named in the contract texts.
+    seller_name = CharField(default="")  # legal name (ragione sociale)
+    seller_address = CharField(default="")  # street and number
+    seller_postal_code = CharField(default="")
+    seller_city = CharField(default="")
+    seller_province = CharField(default="")
+    seller_country = CharField(default="IT")
+    seller_vat_number = CharField(default="")
+    seller_fiscal_code = CharField(default="")
+    seller_pec = CharField(default="")
+    contact_email = CharField(default="")
+    contact_phone = CharField(default="")
     # Who sells and invoices the renewal (R13); with the convention, its FatturaPA
     # regime (RF01 = ordinario). The seller's identity is in the fields below.
     seller = EnumField(Seller, default=Seller.PROVIDER)

@@ -87,8 +87,28 @@ def _tables(db):
     return Order, Payment, Settlement, InvoiceCounter, Invoice
 
 
+# The seller's identity an invoice needs. Issue 11's migration 0003 adds the same columns
+# (and more): until it is merged they are added here, and dropped from here after.
+SELLER_COLUMNS = (
+    "seller_name",
+    "seller_address",
+    "seller_postal_code",
+    "seller_city",
+    "seller_province",
+    "seller_vat_number",
+    "seller_fiscal_code",
+    "seller_pec",
+    "contact_email",
+    "contact_phone",
+)
+
+
 def up(migrator, db):
     Order, Payment, Settlement, InvoiceCounter, Invoice = _tables(db)
+    migrator.migrate(
+        *(migrator.add_column("convention", name, CharField(default="")) for name in SELLER_COLUMNS),
+        migrator.add_column("convention", "seller_country", CharField(default="IT")),
+    )
     migrator.migrate(
         migrator.add_column("order", "received_cents", IntegerField(default=0)),
         migrator.add_column("order", "settled_cents", IntegerField(default=0)),
@@ -113,4 +133,6 @@ def down(migrator, db):
         migrator.drop_column("convention", "seller"),
         migrator.drop_column("order", "settled_cents"),
         migrator.drop_column("order", "received_cents"),
+        migrator.drop_column("convention", "seller_country"),
+        *(migrator.drop_column("convention", name) for name in SELLER_COLUMNS),
     )

@@ -185,3 +185,35 @@ class MatchLineForm(PlainForm):
         _l("Numero d'ordine"),
         validators=[DataRequired(_l("Inserisci il numero d'ordine.")), Length(max=20)],
     )
+
+
+class RefundForm(PlainForm):
+    """Money paid back to the member (R12); the amount is parsed by parse_eur."""
+
+    refund_amount = StringField(
+        _l("Importo rimborsato (euro)"), validators=[DataRequired(_l("Inserisci l'importo."))]
+    )
+    refunded_on = DateField(
+        _l("Data del rimborso"),
+        validators=[InputRequired(_l("Inserisci la data del rimborso (GG/MM/AAAA)."))],
+    )
+    refund_reference = StringField(
+        _l("Riferimento del rimborso (CRO/TRN del bonifico)"),
+        validators=[DataRequired(_l("Inserisci il riferimento del rimborso.")), Length(max=100)],
+    )
+    refund_note = StringField(_l("Nota per l'iscritto (facoltativa)"), validators=[Length(max=500)])
+
+
+class AcceptMoneyForm(PlainForm):
+    """Money to refund that the convention keeps, with the reason (R12)."""
+
+    accept_amount = StringField(
+        _l("Importo trattenuto (euro)"), validators=[DataRequired(_l("Inserisci l'importo."))]
+    )
+    accept_reason = TextAreaField(
+        _l("Motivo"),
+        validators=[
+            DataRequired(_l("Scrivi il motivo (resta nel registro attività).")),
+            Length(max=1000),
+        ],
+    )

@@ -7,19 +7,28 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from pec.domain import clock, money, order_admin, renewal
+from pec.domain import clock, money, order_admin, refunds, renewal
 from pec.domain import payments as pay
+from pec.domain.balance import balance
 from pec.domain.operators import paginate
 from pec.member_mail import MemberMail
 from pec.models import (
     AuditEvent,
+    Invoice,
     Mailbox,
     Order,
     OrderLine,
     OutboxMessage,
     Payment,
+    Settlement,
 )
-from pec.operators.forms import CancelOrderForm, RegisterPaymentForm, RejectReportForm
+from pec.operators.forms import (
+    AcceptMoneyForm,
+    CancelOrderForm,
+    RefundForm,
+    RegisterPaymentForm,
+    RejectReportForm,
+)
 from pec.operators.messages import outcome_text
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
@@ -36,7 +45,8 @@ ORDER_STATUSES = (
 VIEW_LABELS = {
     order_admin.VIEW_AWAITING: _l("In attesa di pagamento"),
     order_admin.VIEW_REPORTED: _l("Con un pagamento segnalato"),
-    order_admin.VIEW_FLAGGED: _l("Con pagamenti da verificare"),
+    order_admin.VIEW_PARTIAL: _l("Pagati in parte"),
+    order_admin.VIEW_TO_REFUND: _l("Da rimborsare"),
 }
 
 
@@ -83,7 +93,14 @@ def _order(order_id: int) -> Order:
     return Order.get_or_none(Order.id == order_id) or abort(404)
 
 
-def _order_page(order: Order, status=200, register=None, reject=None, cancel=None):
+def _euros(cents: int) -> str:
+    """An amount as the forms propose it: 4,88."""
+    return money.format_eur(cents).replace("\xa0€", "").strip()
+
+
+def _order_page(
+    order: Order, status=200, register=None, reject=None, cancel=None, refund=None, accept=None
+):
     lines = list(
         OrderLine.select(OrderLine, Mailbox)
         .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
@@ -91,10 +108,11 @@ def _order_page(order: Order, status=200, register=None, reject=None, cancel=Non
         .order_by(Mailbox.address)
     )
     report = pay.pending_report(order)
+    funds = balance(order)
     if register is None:
         register = RegisterPaymentForm(
             formdata=None,
-            amount=money.format_eur(order.gross_cents).replace("\xa0€", "").strip(),
+            amount=_euros(funds.missing_cents or order.gross_cents),
             paid_on=report.paid_on if report and report.paid_on else clock.today(),
             method=order.payment_method if order.payment_method in tuple(PaymentMethod) else None,
             reference=order_admin.default_reference(order),
@@ -120,6 +138,19 @@ def _order_page(order: Order, status=200, register=None, reject=None, cancel=Non
         register=register,
         reject=reject or RejectReportForm(formdata=None),
         cancel=cancel or CancelOrderForm(formdata=None),
+        refund=refund
+        or RefundForm(
+            formdata=None, refund_amount=_euros(funds.to_refund_cents), refunded_on=clock.today()
+        ),
+        accept=accept
+        or AcceptMoneyForm(formdata=None, accept_amount=_euros(funds.to_refund_cents)),
+        money=funds,
+        settlements=list(
+            Settlement.select().where(Settlement.order == order).order_by(Settlement.id)
+        ),
+        invoices=list(
+            Invoice.select().where(Invoice.order == order).order_by(Invoice.year, Invoice.number)
+        ),
         is_payable=order.status == OrderStatus.AWAITING_PAYMENT,
         is_open=order.status in OrderStatus.open(),
     )
@@ -219,6 +250,7 @@ def cancel_order(order_id: int):
             ip=request.remote_addr or "",
             reason=(form.cancel_reason.data or "").strip(),
             notices=MemberMail() if form.notify.data else None,
+            money_to_refund=True,  # R12: money already received becomes to refund
         )
     except renewal.RenewalError as error:
         if error.code == "payment_reported":
@@ -231,4 +263,87 @@ def cancel_order(order_id: int):
         flash(message, "error")
         return _back(order)
     flash(_("Ordine annullato: le caselle possono essere rinnovate con un nuovo ordine."), "info")
+    return _back(order)
+
+
+REFUND_ERRORS = {
+    "amount": _l("Importo non valido: al massimo quanto l'ordine ha ricevuto e non è già chiuso."),
+    "reason": _l("Scrivi il motivo."),
+    "reference": _l("Inserisci il riferimento del rimborso."),
+    "changed": _l(
+        "Un altro operatore ha appena registrato un rimborso su questo ordine: ricontrolla."
+    ),
+}
+
+
+def _amount(field) -> int | None:
+    """The euro amount typed in `field`, or None with the error at the field."""
+    try:
+        cents = money.parse_eur(field.data or "")
+    except (ValueError, ArithmeticError):
+        field.errors.append(_("Importo non valido: scrivi euro e centesimi, per esempio 5,12."))
+        return None
+    if cents <= 0:
+        field.errors.append(_("L'importo deve essere maggiore di zero."))
+        return None
+    return cents
+
+
+@bp.post("/orders/<int:order_id>/refunds")
+@operator_required()
+def record_refund(order_id: int):
+    """Money to refund paid back (R12): the member is e-mailed; invoiced money gets a
+    credit note (R13)."""
+    order = _order(order_id)
+    form = RefundForm()
+    valid = form.validate()
+    cents = _amount(form.refund_amount) if valid else None
+    if valid and form.refunded_on.data > clock.today():
+        form.refunded_on.errors.append(_("La data del rimborso non può essere futura."))
+    if not valid or cents is None or any(f.errors for f in form):
+        return _order_page(order, status=422, refund=form)
+    try:
+        refunds.record_refund(
+            order,
+            amount_cents=cents,
+            refunded_on=form.refunded_on.data,
+            reference=form.refund_reference.data,
+            note=form.refund_note.data or "",
+            actor=actor(),
+            notices=MemberMail(),
+            today=clock.today(),
+            ip=request.remote_addr or "",
+        )
+    except refunds.RefundError as error:
+        field = form.refund_reference if error.code == "reference" else form.refund_amount
+        field.errors.append(REFUND_ERRORS[error.code])
+        return _order_page(order, status=422, refund=form)
+    flash(_("Rimborso registrato: l'iscritto riceve un'e-mail."), "success")
+    return _back(order)
+
+
+@bp.post("/orders/<int:order_id>/acceptances")
+@operator_required()
+def accept_money(order_id: int):
+    """Money to refund that the convention keeps, with the reason (R12), audited."""
+    order = _order(order_id)
+    form = AcceptMoneyForm()
+    valid = form.validate()
+    cents = _amount(form.accept_amount) if valid else None
+    if not valid or cents is None:
+        return _order_page(order, status=422, accept=form)
+    try:
+        refunds.accept_money(
+            order,
+            amount_cents=cents,
+            reason=form.accept_reason.data,
+            actor=actor(),
+            today=clock.today(),
+            ip=request.remote_addr or "",
+        )
+    except refunds.RefundError as error:
+        field = form.accept_reason if error.code == "reason" else form.accept_amount
+        field.errors.append(REFUND_ERRORS[error.code])
+        return _order_page(order, status=422, accept=form)
+    flash(_("Importo trattenuto: non è più da rimborsare."), "success")
     return _back(order)

@@ -18,8 +18,8 @@ import pytest
 import stripe
 
 from pec.database import db
-from pec.domain.balance import balance
 from pec.domain import clock
+from pec.domain.balance import balance
 from pec.models import (
     AuditEvent,
     GatewayEvent,

@@ -92,7 +92,7 @@ def test_upload_preview_confirm_then_match_the_rest_by_hand(app, operator, demo)
     )  # anna's 4,00 counts (R12)
     assert AuditEvent.get(AuditEvent.action == "statement.imported").details["outcomes"] == {
         "applied": 1,
-        "amount_mismatch": 1,
+        "partial": 1,
     }
 
 

@@ -18,7 +18,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
 
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
-from pec.vocabulary import PaymentMethod, PersonType
+from pec.vocabulary import PaymentMethod, PersonType, Seller
 
 CONTRACT_CODES = ("conditions", "unfair_terms", "privacy")
 CONTRACT_LABELS = {
@@ -116,6 +116,23 @@ class ConventionForm(FlaskForm):
         _l("Modalità di pagamento attive"),
         choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in tuple(PaymentMethod)],
         validators=[DataRequired(_l("Attiva almeno una modalità di pagamento."))],
+    )
+    seller = SelectField(
+        _l("Chi vende e fattura il rinnovo"),
+        choices=[
+            SelectChoice(Seller.PROVIDER, _l("Il gestore PEC (esportate gli ordini pagati)")),
+            SelectChoice(
+                Seller.CONVENTION, _l("La convenzione (fatture elettroniche dal portale)")
+            ),
+        ],
+    )
+    tax_regime = SelectField(
+        _l("Regime fiscale della convenzione (fatture)"),
+        choices=[
+            SelectChoice("RF01", _l("RF01 – ordinario")),
+            SelectChoice("RF02", _l("RF02 – contribuenti minimi")),
+            SelectChoice("RF19", _l("RF19 – forfettario")),
+        ],
     )
 
 

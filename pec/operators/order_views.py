@@ -7,7 +7,7 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from pec.domain import clock, money, order_admin, refunds, renewal
+from pec.domain import clock, money, order_admin, renewal
 from pec.domain import payments as pay
 from pec.domain.balance import balance
 from pec.domain.operators import paginate
@@ -263,87 +263,4 @@ def cancel_order(order_id: int):
         flash(message, "error")
         return _back(order)
     flash(_("Ordine annullato: le caselle possono essere rinnovate con un nuovo ordine."), "info")
-    return _back(order)
-
-
-REFUND_ERRORS = {
-    "amount": _l("Importo non valido: al massimo quanto l'ordine ha ricevuto e non è già chiuso."),
-    "reason": _l("Scrivi il motivo."),
-    "reference": _l("Inserisci il riferimento del rimborso."),
-    "changed": _l(
-        "Un altro operatore ha appena registrato un rimborso su questo ordine: ricontrolla."
-    ),
-}
-
-
-def _amount(field) -> int | None:
-    """The euro amount typed in `field`, or None with the error at the field."""
-    try:
-        cents = money.parse_eur(field.data or "")
-    except (ValueError, ArithmeticError):
-        field.errors.append(_("Importo non valido: scrivi euro e centesimi, per esempio 5,12."))
-        return None
-    if cents <= 0:
-        field.errors.append(_("L'importo deve essere maggiore di zero."))
-        return None
-    return cents
-
-
-@bp.post("/orders/<int:order_id>/refunds")
-@operator_required()
-def record_refund(order_id: int):
-    """Money to refund paid back (R12): the member is e-mailed; invoiced money gets a
-    credit note (R13)."""
-    order = _order(order_id)
-    form = RefundForm()
-    valid = form.validate()
-    cents = _amount(form.refund_amount) if valid else None
-    if valid and form.refunded_on.data > clock.today():
-        form.refunded_on.errors.append(_("La data del rimborso non può essere futura."))
-    if not valid or cents is None or any(f.errors for f in form):
-        return _order_page(order, status=422, refund=form)
-    try:
-        refunds.record_refund(
-            order,
-            amount_cents=cents,
-            refunded_on=form.refunded_on.data,
-            reference=form.refund_reference.data,
-            note=form.refund_note.data or "",
-            actor=actor(),
-            notices=MemberMail(),
-            today=clock.today(),
-            ip=request.remote_addr or "",
-        )
-    except refunds.RefundError as error:
-        field = form.refund_reference if error.code == "reference" else form.refund_amount
-        field.errors.append(REFUND_ERRORS[error.code])
-        return _order_page(order, status=422, refund=form)
-    flash(_("Rimborso registrato: l'iscritto riceve un'e-mail."), "success")
-    return _back(order)
-
-
-@bp.post("/orders/<int:order_id>/acceptances")
-@operator_required()
-def accept_money(order_id: int):
-    """Money to refund that the convention keeps, with the reason (R12), audited."""
-    order = _order(order_id)
-    form = AcceptMoneyForm()
-    valid = form.validate()
-    cents = _amount(form.accept_amount) if valid else None
-    if not valid or cents is None:
-        return _order_page(order, status=422, accept=form)
-    try:
-        refunds.accept_money(
-            order,
-            amount_cents=cents,
-            reason=form.accept_reason.data,
-            actor=actor(),
-            today=clock.today(),
-            ip=request.remote_addr or "",
-        )
-    except refunds.RefundError as error:
-        field = form.accept_reason if error.code == "reason" else form.accept_amount
-        field.errors.append(REFUND_ERRORS[error.code])
-        return _order_page(order, status=422, accept=form)
-    flash(_("Importo trattenuto: non è più da rimborsare."), "success")
     return _back(order)

@@ -153,7 +153,7 @@ def test_every_wizard_step_can_cancel_the_draft(member, wizard, demo, step):
     assert Order.get_by_id(order_id).status == "cancelled"
     page = member.client.get("/mailboxes/").get_data(as_text=True)
     assert "Rinnovo annullato" in page
-    assert 'value="%d"' % box("studio.rossi@pec.demo.it").id in page  # RINNOVA again
+    assert f'value="{box("studio.rossi@pec.demo.it").id}"' in page  # RINNOVA again
 
 
 def test_ticking_a_mailbox_on_my_draft_into_a_combined_order_replaces_the_draft(

@@ -125,6 +125,7 @@ class ConventionForm(FlaskForm):
                 Seller.CONVENTION, _l("La convenzione (fatture elettroniche dal portale)")
             ),
         ],
+        validate_choice=False,  # a form sent without it keeps the saved value (the view)
     )
     tax_regime = SelectField(
         _l("Regime fiscale della convenzione (fatture)"),
@@ -133,6 +134,7 @@ class ConventionForm(FlaskForm):
             SelectChoice("RF02", _l("RF02 – contribuenti minimi")),
             SelectChoice("RF19", _l("RF19 – forfettario")),
         ],
+        validate_choice=False,
     )
 
 

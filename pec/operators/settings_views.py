@@ -68,8 +68,10 @@ def _form_values(form: ConventionForm, item: Convention) -> dict:
         values[name] = getattr(form, name).data
     values["beneficiary"] = (form.beneficiary.data or "").strip()
     values["enabled_methods"] = settings.methods_value(form.enabled_methods.data)
-    values["seller"] = form.seller.data
-    values["tax_regime"] = form.tax_regime.data
+    # Who invoices: a value not offered keeps what is saved.
+    values["seller"] = form.seller.data if form.seller.data in tuple(Seller) else item.seller
+    regime = form.tax_regime.data
+    values["tax_regime"] = regime if regime in settings.TAX_REGIMES else item.tax_regime
     if form.errors:
         return {}
     if values["seller"] == Seller.CONVENTION:

@@ -237,6 +237,7 @@ def test_every_mailbox_email_carries_a_personal_link_and_no_login(ctx, demo):
     )
     mail.payment_rejected(payment)
     mail.renewal_applied(order, [RenewedMailbox(MARIO, demo, False)])
+    mail.payment_received(order, payment)
     mail.order_cancelled(order, "doppio")
     document = IdentityDocument.create(
         account=box().account_id,
@@ -263,7 +264,7 @@ def test_every_mailbox_email_carries_a_personal_link_and_no_login(ctx, demo):
             mail, {"reminder": "reminder", "deactivation": "deactivated", "ceasing": "ceased"}[kind]
         )(due)
     kinds = [m.kind for m in OutboxMessage.select()]
-    assert len(kinds) == 10
+    assert len(kinds) == 11
     for message in OutboxMessage.select():
         for body in (message.body_text, message.body_html):
             assert LINK_RE.search(body), (message.kind, body)

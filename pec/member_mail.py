@@ -273,6 +273,7 @@ class MemberMail:
             name=account.display_name,
             reason=document.rejection_reason,
             upload_url=upload_url,
+            renewal_until=links.get("renewal_until"),
         )
 
     def password_reset(self, account, mailbox, token: str) -> None:

@@ -54,8 +54,9 @@ extract-messages: $(VENV)/.runtime
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -o pec/translations/messages.pot --no-location --sort-output .
 	$(BIN)/pybabel update -i pec/translations/messages.pot -d pec/translations -D messages --no-fuzzy-matching
 
+## Load (gunicorn + wrk, ~10 min), then bytes, in-process times and jobs; BENCH_ARGS="--only load"
 bench: $(VENV)/.dev translations
-	$(BIN)/python bench/run.py
+	$(BIN)/python bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) node_modules $(CATALOG).mo

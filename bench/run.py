@@ -1,10 +1,20 @@
 """Benchmarks for the budgets of SPEC §7, each printed beside a baseline measured in the
-same run on the same machine. Run with `make bench` (add `--mailboxes 1000000` for the
-full-size jobs run). Prints figures; asserts nothing (tests check sizes and query counts).
+same run on the same machine. Run with `make bench`. Prints figures; asserts nothing
+(tests check sizes and query counts). The parts, run in this order:
 
+  load     req/s under gunicorn (2 workers × 4 threads) loaded by wrk: the login page, the
+           mailbox list (3 and 300 mailboxes) and each wizard step (page and htmx
+           fragment), beside Flask's hello world and a flaskr-style page served the same
+           way; medians of interleaved rounds and their ratios, also written as JSON under
+           bench/results/ (needs wrk: apt-get install -y wrk). About 10 minutes.
   weight   gzipped bytes: login page + assets, each wizard step fragment, the whole renewal
   speed    server time per request, in-process (WSGI), against a bare Flask route
   jobs     daily jobs at N mailboxes against the same jobs at N/100 mailboxes
+
+Examples:
+  bench/run.py --only load                      the load table alone
+  bench/run.py --only load --duration 3 --rounds 1     a quick look (figures are noisy)
+  bench/run.py --skip load --mailboxes 1000000  the other parts, jobs at full size
 """
 
 import argparse
@@ -108,11 +118,9 @@ def speed(app, n: int) -> None:
         ("baseline: bare Flask route", "/__bench_baseline"),
         ("login page (GET)", "/login"),
         ("Gestione PEC (3 mailboxes)", "/mailboxes/"),
-        ("Gestione PEC, htmx fragment", "/mailboxes/"),
     ]
     for label, path in rows:
-        headers = {"HX-Request": "true", "HX-Target": "mailboxes"} if "fragment" in label else {}
-        median, p95 = timed(client, path, n, headers=headers)
+        median, p95 = timed(client, path, n)
         print(f"{label:34s} {median:6.2f} / {p95:6.2f}")
     try:
         from bench import wizard
@@ -208,23 +216,60 @@ def jobs_bench(count: int) -> None:
         )
 
 
+PARTS = ("load", "weight", "speed", "jobs")
+
+
+def parts_to_run(args) -> list[str]:
+    chosen = args.only or list(PARTS)
+    if args.jobs_only:
+        chosen = ["jobs"]
+    skipped = set(args.skip or []) | ({"jobs"} if args.skip_jobs else set())
+    return [part for part in PARTS if part in chosen and part not in skipped]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--requests", type=int, default=300)
-    parser.add_argument("--mailboxes", type=int, default=100_000)
-    parser.add_argument("--skip-jobs", action="store_true")
-    parser.add_argument("--jobs-only", action="store_true", help="only the daily-jobs figures")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run this part (repeatable); default all"
+    )
+    parser.add_argument("--skip", action="append", choices=PARTS, help="skip this part")
+    load = parser.add_argument_group("load")
+    load.add_argument("--rounds", type=int, default=3, help="interleaved rounds (default 3)")
+    load.add_argument("--duration", type=int, default=10, help="seconds per wrk run (10)")
+    load.add_argument("--warmup", type=int, default=2, help="seconds of warm-up before it (2)")
+    load.add_argument("--connections", type=int, default=8, help="wrk connections (8)")
+    load.add_argument("--threads", type=int, default=2, help="wrk threads (2)")
+    other = parser.add_argument_group("speed and jobs")
+    other.add_argument("--requests", type=int, default=300, help="requests per page (speed)")
+    other.add_argument("--mailboxes", type=int, default=100_000, help="N for the jobs part")
+    other.add_argument("--skip-jobs", action="store_true", help="same as --skip jobs")
+    other.add_argument("--jobs-only", action="store_true", help="same as --only jobs")
     args = parser.parse_args()
-    if not args.jobs_only:
+    parts = parts_to_run(args)
+    if "load" in parts:
+        from bench import load as load_bench
+
+        load_bench.main(
+            {
+                "rounds": args.rounds,
+                "duration": args.duration,
+                "warmup": args.warmup,
+                "connections": args.connections,
+                "threads": args.threads,
+            }
+        )
+    if "weight" in parts or "speed" in parts:
         with tempfile.TemporaryDirectory() as folder:
             app = make_app(Path(folder))
             with app.app_context(), db.connection_context():
                 load_demo(clock.today())
-            weight(app)
-            speed(app, args.requests)
-    if not args.skip_jobs:
+            if "weight" in parts:
+                weight(app)
+            if "speed" in parts:
+                speed(app, args.requests)
+    if "jobs" in parts:
         jobs_bench(args.mailboxes)
 
 

@@ -13,8 +13,7 @@ from flask.cli import AppGroup
 
 from pec import database
 from pec.database import db
-from pec.domain import clock, lifecycle, passwords
-from pec.models import Operator
+from pec.domain import clock, job_runs, lifecycle, operators
 from pec.vocabulary import Role
 
 pec = AppGroup("pec", help="PEC renewal portal commands.")
@@ -50,11 +49,10 @@ def demo():
 def create_operator(email, role, password):
     """Create an operator (or admin) who signs in to the operators' area."""
     with db.connection_context():
-        if Operator.get_or_none(Operator.email == email.lower()):
-            raise click.ClickException(f"{email} already exists.")
-        Operator.create(
-            email=email.lower(), password_hash=passwords.hash_password(password), role=role
-        )
+        try:
+            operators.create_operator(email, password, role)
+        except operators.OperatorExists:
+            raise click.ClickException(f"{email} already exists.") from None
     click.echo(f"Operator {email} created ({role}).")
 
 
@@ -96,7 +94,7 @@ def _report(runs) -> bool:
 @click.option(
     "--only",
     multiple=True,
-    type=click.Choice(lifecycle.DAILY_JOBS),
+    type=click.Choice(job_runs.DAILY_JOBS),
     help="Run only this job (repeatable); all of them by default.",
 )
 def jobs_run(as_of, only):
@@ -105,7 +103,7 @@ def jobs_run(as_of, only):
 
     day = as_of.date() if as_of else clock.today()
     with clock.frozen(day) if as_of else contextlib.nullcontext(), db.connection_context():
-        ok = _report(scheduled.run_daily(day, only or lifecycle.DAILY_JOBS))
+        ok = _report(scheduled.run_daily(day, only or job_runs.DAILY_JOBS))
     if not ok:
         raise SystemExit(1)
 

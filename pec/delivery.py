@@ -21,6 +21,7 @@ from collections import Counter
 import flask_mail
 from flask import current_app
 
+from pec.database import write_transaction
 from pec.models import OutboxMessage
 from pec.vocabulary import OutboxStatus
 
@@ -123,43 +124,56 @@ def due_messages(now: dt.datetime, limit: int = BATCH_SIZE):
     )
 
 
+def _update(query) -> int:
+    """One compare-and-set update of outbox rows, in its own short write transaction
+    (never around an SMTP exchange)."""
+    with write_transaction():
+        return query.execute()
+
+
 def _claim(row: OutboxMessage, now: dt.datetime) -> bool:
-    claimed = (
-        OutboxMessage.update(attempts=OutboxMessage.attempts + 1, next_attempt_at=now + CLAIM)
-        .where(
+    claimed = _update(
+        OutboxMessage.update(
+            attempts=OutboxMessage.attempts + 1, next_attempt_at=now + CLAIM
+        ).where(
             (OutboxMessage.id == row.id)
             & (OutboxMessage.status == OutboxStatus.PENDING)
             & (OutboxMessage.next_attempt_at <= now)
         )
-        .execute()
     )
     row.attempts += 1
     return claimed == 1
 
 
 def _mark_sent(row: OutboxMessage) -> None:
-    OutboxMessage.update(status=OutboxStatus.SENT, sent_at=wall_clock(), last_error="").where(
-        (OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)
-    ).execute()
+    _update(
+        OutboxMessage.update(status=OutboxStatus.SENT, sent_at=wall_clock(), last_error="").where(
+            (OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)
+        )
+    )
 
 
 def _mark_failed(row: OutboxMessage, error: BaseException, now: dt.datetime) -> str:
     max_attempts = int(current_app.config.get("PEC_OUTBOX_MAX_ATTEMPTS", 10))
     gave_up = row.attempts >= max_attempts
-    OutboxMessage.update(
-        status=OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
-        next_attempt_at=now + backoff(row.attempts),
-        last_error=f"{type(error).__name__}: {error}"[:2000],
-    ).where((OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)).execute()
+    _update(
+        OutboxMessage.update(
+            status=OutboxStatus.FAILED if gave_up else OutboxStatus.PENDING,
+            next_attempt_at=now + backoff(row.attempts),
+            last_error=f"{type(error).__name__}: {error}"[:2000],
+        ).where((OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING))
+    )
     return "failed" if gave_up else "retry_later"
 
 
 def _release(rows: list[OutboxMessage], now: dt.datetime) -> None:
     """Give back claimed messages that were not attempted (the connection broke)."""
     for row in rows:
-        OutboxMessage.update(attempts=OutboxMessage.attempts - 1, next_attempt_at=now).where(
-            (OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)
-        ).execute()
+        _update(
+            OutboxMessage.update(attempts=OutboxMessage.attempts - 1, next_attempt_at=now).where(
+                (OutboxMessage.id == row.id) & (OutboxMessage.status == OutboxStatus.PENDING)
+            )
+        )
 
 
 def deliver_due(now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> Counter:
@@ -210,17 +224,3 @@ def deliver_all(now: dt.datetime | None = None, batch: int = BATCH_SIZE) -> Coun
         attempted = counts["sent"] + counts["retry_later"] + counts["failed"]
         if "waiting" in counts or attempted < batch:
             return total
-
-
-def retry(message: OutboxMessage, now: dt.datetime | None = None) -> bool:
-    """Operators: send a pending or failed message again at the next delivery. A failed
-    one gets one more attempt; if that fails too it is failed again."""
-    changed = (
-        OutboxMessage.update(status=OutboxStatus.PENDING, next_attempt_at=now or wall_clock())
-        .where(
-            (OutboxMessage.id == message.id)
-            & OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED))
-        )
-        .execute()
-    )
-    return changed == 1

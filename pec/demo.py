@@ -3,7 +3,7 @@
 import datetime as dt
 
 from pec.contracts import seed_documents
-from pec.database import db
+from pec.database import write_transaction
 from pec.domain import passwords
 from pec.models import (
     Account,
@@ -32,25 +32,22 @@ def _convention() -> Convention:
     return convention
 
 
-def _account(convention, login, password, **holder) -> Account:
+def _account(convention, login, password_hash, **holder) -> Account:
     account = Account.get_or_none(Account.login == login)
     if account is None:
         account = Account.create(
-            convention=convention,
-            login=login,
-            password_hash=passwords.hash_password(password) if password else None,
-            **holder,
+            convention=convention, login=login, password_hash=password_hash, **holder
         )
     return account
 
 
-def _mailbox(account, address, expires_on, password=None, deactivated_on=None) -> Mailbox:
+def _mailbox(account, address, expires_on, password_hash=None, deactivated_on=None) -> Mailbox:
     mailbox = Mailbox.get_or_none(Mailbox.address == address)
     if mailbox is None:
         mailbox = Mailbox.create(
             account=account,
             address=address,
-            password_hash=passwords.hash_password(password) if password else None,
+            password_hash=password_hash,
             expires_on=expires_on,
             deactivated_on=deactivated_on,
         )
@@ -60,19 +57,19 @@ def _mailbox(account, address, expires_on, password=None, deactivated_on=None) -
 def load_demo(today: dt.date) -> None:
     """Create the demo convention, operator, holders and mailboxes where missing."""
     days = dt.timedelta
-    with db.atomic():
+    # Hashing is slow on purpose: done before the write lock is taken.
+    admin_hash = passwords.hash_password("admin-password")
+    mario_hash = passwords.hash_password(DEMO_PASSWORD)
+    anna_box_hash = passwords.hash_password(DEMO_PASSWORD)
+    with write_transaction():
         convention = _convention()
         seed_documents(convention)
         if Operator.get_or_none(Operator.email == "admin@example.org") is None:
-            Operator.create(
-                email="admin@example.org",
-                password_hash=passwords.hash_password("admin-password"),
-                role=Role.ADMIN,
-            )
+            Operator.create(email="admin@example.org", password_hash=admin_hash, role=Role.ADMIN)
         mario = _account(
             convention,
             "mario.rossi@example.org",
-            DEMO_PASSWORD,
+            mario_hash,
             person_type="person",
             first_name="Mario",
             last_name="Rossi",
@@ -105,4 +102,4 @@ def load_demo(today: dt.date) -> None:
             phone="+39 02 7654321",
             reference_email="anna.bianchi@example.org",
         )
-        _mailbox(anna, "anna.bianchi@pec.demo.it", today + days(5), password=DEMO_PASSWORD)
+        _mailbox(anna, "anna.bianchi@pec.demo.it", today + days(5), password_hash=anna_box_hash)

@@ -1,6 +1,13 @@
-"""The single page-or-fragment rule (STYLE.md, NOTES.md "htmx")."""
+"""The single page-or-fragment rule.
 
-from flask import make_response, render_template
+A page template may name a block that htmx swaps on its own (the wizard's `panel`). The
+same URL then answers two ways: the full page to a plain request, and only that block to
+an htmx request aimed at it. A history restore is answered with the full page even when
+it comes from htmx (htmx puts the answer in place of the whole body), and every answer
+says it varies on the two headers that decide, so no cache mixes them up.
+"""
+
+from flask import make_response, render_template, request
 from jinja2_fragments.flask import render_block
 
 from pec.extensions import htmx
@@ -11,13 +18,21 @@ def wants_fragment(block: str) -> bool:
     return bool(htmx) and not htmx.history_restore_request and htmx.target == block
 
 
-def render_page(template: str, block: str = "panel", status: int = 200, **context):
-    """The full page for plain requests, only `block` for an htmx swap of that block."""
-    if wants_fragment(block):
+def render_page(template: str, block: str | None = None, status: int = 200, **context):
+    """The full page, or only `block` for an htmx swap of that block.
+
+    A fragment answering a POST is the same step again (a refused form, a notice): it
+    keeps the address bar as it is, or a boosted form would push its own URL a second
+    time. A view that moves on sets HX-Push-Url to the next step itself.
+    """
+    fragment = block is not None and wants_fragment(block)
+    if fragment:
         body = render_block(template, block, **context)
     else:
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")
     response.vary.add("HX-Target")
+    if fragment and request.method == "POST":
+        response.headers["HX-Push-Url"] = "false"
     return response

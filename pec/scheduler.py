@@ -31,7 +31,7 @@ from flask import Flask
 from werkzeug.serving import is_running_from_reloader
 
 from pec.database import db
-from pec.domain import clock, leases, lifecycle
+from pec.domain import clock, job_runs, leases
 
 log = logging.getLogger(__name__)
 
@@ -49,9 +49,9 @@ JOB_DEFAULTS = {
 
 # (scheduler job id, daily jobs it runs, cron fields in Europe/Rome)
 DAILY_SCHEDULE = (
-    ("lapsing", (lifecycle.JOB_CEASE, lifecycle.JOB_DEACTIVATE), {"hour": 0, "minute": 5}),
-    ("cleanup", (lifecycle.JOB_CLEANUP,), {"hour": 3, "minute": 30}),
-    ("reminders", (lifecycle.JOB_REMINDERS,), {"hour": 8, "minute": 0}),
+    ("lapsing", (job_runs.JOB_CEASE, job_runs.JOB_DEACTIVATE), {"hour": 0, "minute": 5}),
+    ("cleanup", (job_runs.JOB_CLEANUP,), {"hour": 3, "minute": 30}),
+    ("reminders", (job_runs.JOB_REMINDERS,), {"hour": 8, "minute": 0}),
 )
 
 
@@ -155,7 +155,7 @@ class SingleRunner:
         # Catch up on whatever was missed while no process held the lease.
         self.scheduler.add_job(
             self.run_daily,
-            args=[lifecycle.DAILY_JOBS],
+            args=[job_runs.DAILY_JOBS],
             id="catch-up",
             next_run_time=dt.datetime.now(clock.ROME),
             replace_existing=True,

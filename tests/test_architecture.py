@@ -1,7 +1,11 @@
-"""The domain's boundary: the rules and the models load without Flask."""
+"""The domain's boundary: the rules and the models load without Flask, and every write
+opens its transaction the one way."""
 
 import subprocess
 import sys
+from pathlib import Path
+
+import pec
 
 PROBE = """
 import importlib, pkgutil, sys
@@ -27,3 +31,19 @@ def test_the_status_rule_imports_alone_without_flask():
     )
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_every_write_opens_its_transaction_through_write_transaction():
+    # A plain db.atomic() starts a deferred transaction on SQLite, which fails at once
+    # with "database is locked" when it reads and then writes beside another writer;
+    # pec.database.write_transaction() takes the write lock at BEGIN (a savepoint when
+    # nested). So .atomic( belongs to pec/database.py alone.
+    package = Path(pec.__file__).parent
+    offenders = [
+        f"{path.relative_to(package.parent)}:{number}"
+        for path in sorted(package.rglob("*.py"))
+        if path != package / "database.py"
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if ".atomic(" in line
+    ]
+    assert offenders == []

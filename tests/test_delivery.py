@@ -13,7 +13,7 @@ from aiosmtpd.controller import Controller
 
 from pec import delivery
 from pec.database import db
-from pec.domain import lifecycle
+from pec.domain import lifecycle, outbox
 from pec.member_mail import MemberMail
 from pec.models import OutboxMessage
 from tests.conftest import make_app
@@ -205,7 +205,7 @@ def test_gives_up_after_max_attempts_and_an_operator_can_retry(tmp_path, close_d
         row = OutboxMessage.get_by_id(row.id)
         assert row.status == "failed" and row.attempts == 2 and row.last_error
         assert not delivery.deliver_due(now + 5 * LATER)  # failed is not retried by itself
-        assert delivery.retry(row)
+        assert outbox.retry(row)
         server.start()
         try:
             assert delivery.deliver_due()["sent"] == 1
@@ -213,7 +213,7 @@ def test_gives_up_after_max_attempts_and_an_operator_can_retry(tmp_path, close_d
             server.stop()
         row = OutboxMessage.get_by_id(row.id)
         assert row.status == "sent" and row.last_error == ""
-        assert not delivery.retry(row)  # a sent message is never sent again
+        assert not outbox.retry(row)  # a sent message is never sent again
     assert len(server.handler.envelopes) == 1
 
 

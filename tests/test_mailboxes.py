@@ -7,6 +7,8 @@ from pec.models import (
     Account,
     IdentityDocument,
     Mailbox,
+    Order,
+    OrderLine,
 )
 from tests.factories import make_account, make_mailbox
 
@@ -57,20 +59,6 @@ def test_ceased_mailbox_has_no_renew_button(member, demo, today):
     member.login()
     page = rows(member.client.get("/mailboxes/").get_data(as_text=True))
     assert "Cessato" in page["old@pec.demo.it"] and "RINNOVA" not in page["old@pec.demo.it"]
-
-
-def test_htmx_request_for_the_list_gets_the_fragment_only(member, demo):
-    member.login()
-    headers = {"HX-Request": "true", "HX-Target": "mailboxes"}
-    response = member.client.get("/mailboxes/", headers=headers)
-    body = response.get_data(as_text=True)
-    assert response.status_code == 200
-    assert body.lstrip().startswith('<section id="mailboxes"') and "<html" not in body
-    assert {"HX-Request", "HX-Target"} <= set(response.vary)
-    restore = member.client.get(
-        "/mailboxes/", headers={**headers, "HX-History-Restore-Request": "true"}
-    )
-    assert "<html" in restore.get_data(as_text=True)
 
 
 def test_renew_cannot_name_someone_elses_mailbox(member, demo):
@@ -178,3 +166,30 @@ def test_a_ceased_mailbox_cannot_be_renewed_after_the_window_is_widened(member, 
     from pec.models import OrderLine
 
     assert not OrderLine.select().where(OrderLine.mailbox == box.id).exists()
+
+
+def test_a_mailbox_login_gets_no_links_to_an_order_of_two_mailboxes(member, demo):
+    from pec.domain import passwords
+    from tests.factories import make_order
+
+    mario = Mailbox.get(Mailbox.address == "mario.rossi@pec.demo.it")
+    studio = Mailbox.get(Mailbox.address == "studio.rossi@pec.demo.it")
+    Mailbox.update(password_hash=passwords.hash_password("box-password")).where(
+        Mailbox.id == mario.id
+    ).execute()
+    paid = make_order([mario, studio], status="paid")
+    member.login("mario.rossi@pec.demo.it", "box-password")
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert f"/payments/{paid.id}/receipt" not in page  # it would answer 404
+    assert member.client.get(f"/payments/{paid.id}/receipt").status_code == 404
+    awaiting = make_order([mario, studio], method="card")
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert f"Ordine N° {awaiting.number} in attesa di pagamento" in page
+    assert f"/payments/{awaiting.id}/checkout" not in page
+    member.logout()
+    member.login()  # Mario's account sees and pays both
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert f"/payments/{awaiting.id}/checkout" in page
+    Order.update(status="cancelled").where(Order.id == awaiting.id).execute()
+    OrderLine.update(open_mailbox=None).where(OrderLine.order == awaiting.id).execute()
+    assert f"/payments/{paid.id}/receipt" in member.client.get("/mailboxes/").get_data(as_text=True)

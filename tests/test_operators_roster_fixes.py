@@ -6,7 +6,7 @@ import datetime as dt
 import io
 from pathlib import Path
 
-from pec.domain import clock, roster
+from pec.domain import clock, csv_files, roster
 from pec.domain.documents import store_document
 from pec.models import (
     Account,
@@ -83,7 +83,7 @@ def test_exports_guard_formula_cells_and_the_roster_imports_back_unchanged(app, 
     text = exported.decode("utf-8-sig")
     assert "'=HYPERLINK" in text and "'+39 06 1234567" in text and "'@Roma" in text
     for row in csv.reader(io.StringIO(text), delimiter=";"):
-        assert not any(cell.startswith(roster.FORMULA_STARTS) for cell in row)
+        assert not any(cell.startswith(csv_files.FORMULA_STARTS) for cell in row)
     before = list(Account.select().dicts())
     report = roster.apply(exported, actor="t")
     assert report.problems == [] and report.changes == 0
@@ -94,9 +94,9 @@ def test_exports_guard_formula_cells_and_the_roster_imports_back_unchanged(app, 
 
 def test_guard_and_unguard_are_inverse_and_leave_plain_text_alone():
     for value in ("=1+2", "+39 06", "-5", "@SUM(A1)", "\tx", "\rx", "Rossi", "", "'quoted"):
-        assert roster.unguard_cell(roster.guard_cell(value)) == value
-    assert roster.guard_cell("Rossi") == "Rossi" and roster.guard_cell("-5") == "'-5"
-    assert roster.unguard_cell("'Rossi") == "'Rossi"  # only a guard is taken off
+        assert csv_files.unguard_cell(csv_files.guard_cell(value)) == value
+    assert csv_files.guard_cell("Rossi") == "Rossi" and csv_files.guard_cell("-5") == "'-5"
+    assert csv_files.unguard_cell("'Rossi") == "'Rossi"  # only a guard is taken off
 
 
 def test_the_domicilio_list_guards_formula_cells(operator, demo):
@@ -107,7 +107,7 @@ def test_the_domicilio_list_guards_formula_cells(operator, demo):
     text = operator.client.get("/operators/domicilio.csv").get_data(as_text=True)
     assert "'=cmd|" in text
     for row in csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"):
-        assert not any(cell.startswith(roster.FORMULA_STARTS) for cell in row)
+        assert not any(cell.startswith(csv_files.FORMULA_STARTS) for cell in row)
 
 
 def test_jobs_run_purges_identity_documents_past_retention(app, runner, demo):

@@ -1,5 +1,6 @@
 """The renewal wizard over HTTP, plain and htmx (SPEC §2.4–2.9, R2–R4, R9, R10)."""
 
+import datetime as dt
 import gzip
 import html
 import re
@@ -8,7 +9,8 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from pec.database import db
-from pec.domain import renewal
+from pec.domain import clock, payments, renewal
+from pec.member_mail import MemberMail
 from pec.models import (
     Account,
     ContractAcceptance,
@@ -195,11 +197,14 @@ def test_a_valid_step_gives_htmx_the_next_panel_and_its_url(mario, wizard, step)
     assert STEP_H1[following] in page and "<html" not in page
 
 
-def test_service_prosegui_is_a_link_to_contracts_that_htmx_pushes(mario, wizard):
+def test_service_prosegui_is_a_plain_link_to_contracts_in_the_boosted_panel(mario, wizard):
     order_id = wizard.start(box())
     page = text(mario.client.get(f"/renewals/{order_id}/service"))
-    assert f'href="/renewals/{order_id}/contracts" hx-get="/renewals/{order_id}/contracts"' in page
-    assert 'hx-push-url="true"' in page
+    panel = page[page.index('<div id="panel"') :]
+    assert panel.startswith('<div id="panel" class="card wizard" hx-boost="true"')
+    assert f'<a class="button primary" href="/renewals/{order_id}/contracts">Prosegui</a>' in panel
+    swapped = mario.client.get(f"/renewals/{order_id}/contracts", headers=HTMX_PANEL)
+    assert "<html" not in text(swapped) and "HX-Push-Url" not in swapped.headers
 
 
 # --- State on the server: resume, back, later steps ------------------------------------
@@ -407,6 +412,63 @@ def test_cancelling_keeps_the_number_and_frees_the_mailbox(mario, wizard):
     assert order.status == "cancelled" and order.number == number
     assert OrderLine.get(OrderLine.order == order_id).open_mailbox_id is None
     assert wizard.start(box()) != order_id
+
+
+def test_confirming_or_cancelling_without_the_csrf_token_changes_nothing(mario, wizard):
+    order_id = order_at(wizard, "confirm")
+    refused = mario.client.post(f"/renewals/{order_id}/confirm", data={})
+    assert refused.status_code == 400 and "La pagina è scaduta" in text(refused)
+    assert Order.get_by_id(order_id).status == "draft" and OutboxMessage.select().count() == 0
+    wizard.confirm(order_id)
+    refused = mario.client.post(f"/renewals/{order_id}/cancel", data={})
+    assert refused.status_code == 400 and "La pagina è scaduta" in text(refused)
+    assert Order.get_by_id(order_id).status == "awaiting_payment"
+    refused = mario.client.post("/renewals/start", data={"only": str(box().id)})
+    assert refused.status_code == 400 and Order.select().count() == 1
+
+
+def test_an_order_confirmed_at_half_past_midnight_in_rome_is_dated_that_day_everywhere(
+    app, mario, wizard
+):
+    """In March Rome is UTC+1: 00:30 on 11 March is still 10 March in UTC. The done page,
+    the receipt and the confirmation e-mail all say 11/03/2026."""
+    order_id = order_at(wizard, "confirm")
+    half_past_midnight = dt.datetime(2026, 3, 11, 0, 30, tzinfo=clock.ROME)
+    with clock.frozen(half_past_midnight):
+        assert wizard.confirm(order_id).status_code == 303
+        done = visible_text(mario.client.get(f"/renewals/{order_id}/done"))
+        order = Order.get_by_id(order_id)
+        with app.app_context():  # an operator registers the transfer the same night
+            outcome = payments.register_payment(
+                order,
+                amount_cents=order.gross_cents,
+                method=order.payment_method,
+                provider="operator",
+                reference="CRO0001",
+                today=clock.today(),
+                actor="operator:1",
+                notices=MemberMail(),
+            )
+        assert outcome.code == "applied"
+        receipt = visible_text(mario.client.get(f"/payments/{order_id}/receipt"))
+    assert Order.get_by_id(order_id).confirmed_at.date() == dt.date(2026, 3, 10)  # UTC
+    assert "Data dell'ordine: 11/03/2026" in done
+    assert "Data dell'ordine 11/03/2026" in receipt
+    email = OutboxMessage.get(
+        (OutboxMessage.order == order_id) & (OutboxMessage.kind == "order_confirmed")
+    )
+    assert "effettuato in data 11/03/2026." in email.body_text.replace(NBSP, " ")
+    assert "effettuato in data 11/03/2026." in visible_text_of(email.body_html)
+
+
+def visible_text_of(markup: str) -> str:
+    """Markup as a person reads it: tags become spaces, whitespace collapses."""
+    plain = html.unescape(re.sub(r"<[^>]+>", " ", markup)).replace(NBSP, " ")
+    return re.sub(r"\s+", " ", plain)
+
+
+def visible_text(response) -> str:
+    return visible_text_of(response.get_data(as_text=True))
 
 
 # --- Other people's orders ---------------------------------------------------------------

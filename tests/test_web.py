@@ -62,3 +62,27 @@ def test_render_page_adds_vary_to_full_pages_too(app):
     with app.test_request_context("/"):
         response = render_page("errors/error.html", status=404)
     assert {"HX-Request", "HX-Target"} <= set(response.vary)
+
+
+# Endpoints authenticated by a signature on the raw body instead of a CSRF token.
+CSRF_EXEMPT = {"gateways.demo_webhook", "gateways.stripe_webhook"}
+
+
+def test_every_post_without_a_csrf_token_gets_the_friendly_page_before_its_view(app, client):
+    """CSRFProtect refuses a POST without a valid token before any view (or login check)
+    runs, so views need no token check of their own."""
+    from flask import url_for
+
+    checked = []
+    for rule in app.url_map.iter_rules():
+        if "POST" not in rule.methods or rule.endpoint in CSRF_EXEMPT:
+            continue
+        with app.test_request_context():
+            url = url_for(rule.endpoint, **{name: 1 for name in rule.arguments})
+        response = client.post(url, data={"csrf_token": "forged"})
+        assert response.status_code == 400, url
+        assert "La pagina è scaduta" in response.get_data(as_text=True), url
+        checked.append(rule.endpoint)
+    assert {"renewal.confirm", "renewal.cancel", "operators.outbox.outbox_retry"} <= set(checked)
+    webhooks = {r.endpoint for r in app.url_map.iter_rules() if "/webhooks/" in r.rule}
+    assert webhooks == CSRF_EXEMPT

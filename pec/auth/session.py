@@ -4,8 +4,11 @@ with idle and absolute timeouts (NOTES.md "Security")."""
 import functools
 
 from flask import g, redirect, request, session, url_for
+from flask_htmx import make_response as htmx_response
 
+from pec.domain import accounts
 from pec.domain.accounts import Principal
+from pec.extensions import htmx
 from pec.sessions import SessionSlot
 
 _slot = SessionSlot("member")
@@ -24,9 +27,7 @@ def end() -> None:
     """Log out: bump the epoch so every copy of this cookie stops working."""
     principal = current_principal()
     if principal is not None:
-        record = principal.record()
-        model = type(record)
-        model.update(session_epoch=model.session_epoch + 1).where(model.id == record.id).execute()
+        accounts.end_sessions(principal)
     _slot.clear()
     g.pop("principal", None)
 
@@ -52,7 +53,12 @@ def member_required(view):
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_principal() is None:
-            return redirect(url_for("auth.login", next=request.full_path.rstrip("?")), 303)
+            login = url_for("auth.login", next=request.full_path.rstrip("?"))
+            if htmx:
+                # An htmx request would follow a 303 and swap the login page into the
+                # wizard's panel: tell htmx to load it as a whole page instead.
+                return htmx_response(redirect=login)
+            return redirect(login, 303)
         return view(*args, **kwargs)
 
     return wrapped

@@ -101,10 +101,9 @@ def reset(token: str):
 def language():
     """Choose the interface language; it sticks (session, and the account if logged in)."""
     chosen = request.form.get("lang", "it")
-    if chosen in ("it", "en"):
+    if chosen in accounts.LANGUAGES:
         session["lang"] = chosen
         principal = member_session.current_principal()
         if principal is not None:
-            account = principal.account()
-            type(account).update(language=chosen).where(type(account).id == account.id).execute()
+            accounts.choose_language(principal.account(), chosen)
     return redirect(safe_next("auth.home"), 303)

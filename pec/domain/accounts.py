@@ -1,4 +1,5 @@
-"""Member identities: the two logins of SPEC §2.2 and password recovery."""
+"""Member accounts: the two logins of SPEC §2.2, password recovery, and the changes
+to an account's own data (its language, an operator's edit of the holder's data)."""
 
 import datetime as dt
 import hashlib
@@ -6,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 
 from pec.database import write_transaction
-from pec.domain import passwords
+from pec.domain import audit, passwords
 from pec.domain.notices import Notices
 from pec.models import (
     Account,
@@ -15,6 +16,7 @@ from pec.models import (
 )
 
 RESET_TOKEN_LIFETIME = dt.timedelta(hours=1)
+LANGUAGES = ("it", "en")
 
 
 @dataclass(frozen=True)
@@ -97,13 +99,14 @@ def create_reset_token(identifier: str, now: dt.datetime):
     if target is None:
         return None
     raw = secrets.token_urlsafe(32)
-    ResetToken.create(
-        token_hash=_token_hash(raw),
-        account=target if isinstance(target, Account) else None,
-        mailbox=target if isinstance(target, Mailbox) else None,
-        created_at=now,
-        expires_at=now + RESET_TOKEN_LIFETIME,
-    )
+    with write_transaction():
+        ResetToken.create(
+            token_hash=_token_hash(raw),
+            account=target if isinstance(target, Account) else None,
+            mailbox=target if isinstance(target, Mailbox) else None,
+            created_at=now,
+            expires_at=now + RESET_TOKEN_LIFETIME,
+        )
     return raw, target
 
 
@@ -157,4 +160,39 @@ def reset_password(raw: str, new_password: str, now: dt.datetime) -> bool:
 def delete_stale_reset_tokens(now: dt.datetime) -> int:
     """Clean-up job: drop tokens that expired or were used more than a day ago."""
     cutoff = now - dt.timedelta(days=1)
-    return ResetToken.delete().where(ResetToken.expires_at < cutoff).execute()
+    with write_transaction():
+        return ResetToken.delete().where(ResetToken.expires_at < cutoff).execute()
+
+
+def end_sessions(principal: Principal) -> None:
+    """Log out everywhere: a new session epoch makes every earlier session of this login
+    (an account's or a mailbox's) stop working."""
+    model = Account if principal.kind == "account" else Mailbox
+    with write_transaction():
+        model.update(session_epoch=model.session_epoch + 1).where(
+            model.id == principal.id
+        ).execute()
+
+
+def choose_language(account: Account, language: str) -> None:
+    """Remember the account's interface language (its e-mails follow it too)."""
+    if language not in LANGUAGES:
+        raise ValueError(f"unknown language {language!r}")
+    with write_transaction():
+        Account.update(language=language).where(Account.id == account.id).execute()
+    account.language = language
+
+
+def update_holder(account: Account, values: dict, *, actor: str, ip: str = "") -> dict:
+    """Save the holder's data that changed (`values` already checked and normalised)
+    and audit it with before and after; returns the changes (empty: nothing to do)."""
+    changes = {k: v for k, v in values.items() if getattr(account, k) != v}
+    if not changes:
+        return changes
+    before = {k: getattr(account, k) for k in changes}
+    with write_transaction():
+        Account.update(**changes).where(Account.id == account.id).execute()
+        audit.record(actor, "account.updated", account, {"before": before, "after": changes}, ip=ip)
+    for key, value in changes.items():
+        setattr(account, key, value)
+    return changes

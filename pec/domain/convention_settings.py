@@ -11,7 +11,7 @@ from decimal import Decimal, InvalidOperation
 from peewee import fn
 from stdnum import iban as iban_numbers
 
-from pec.database import db
+from pec.database import write_transaction
 from pec.domain import audit
 from pec.models import ContractDocument, Convention
 from pec.vocabulary import PaymentMethod
@@ -93,7 +93,7 @@ def update_convention(convention: Convention, values: dict, *, actor: str, ip: s
         if k in values and getattr(convention, k) != values[k]
     }
     if changes:
-        with db.atomic():
+        with write_transaction():
             Convention.update({k: after for k, (_before, after) in changes.items()}).where(
                 Convention.id == convention.id
             ).execute()
@@ -116,7 +116,7 @@ def add_contract_version(
     convention: Convention, code: str, title: str, body: str, *, actor: str, ip: str = ""
 ) -> ContractDocument:
     """A new current version of document `code`; earlier versions stay as accepted."""
-    with db.atomic():
+    with write_transaction():
         latest = (
             ContractDocument.select(fn.MAX(ContractDocument.version))
             .where((ContractDocument.convention == convention) & (ContractDocument.code == code))

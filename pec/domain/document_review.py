@@ -98,12 +98,15 @@ def purge_documents(today: dt.date, directory: str, *, actor: str = "system:purg
         )
         for document in due:
             (Path(directory) / document.stored_name).unlink(missing_ok=True)
-            stamped = (
-                IdentityDocument.update(purged_at=now)
-                .where((IdentityDocument.id == document.id) & IdentityDocument.purged_at.is_null())
-                .execute()
-            )
-            if stamped:
-                audit.record(actor, "document.purged", document)
-                purged += 1
+            with write_transaction():
+                stamped = (
+                    IdentityDocument.update(purged_at=now)
+                    .where(
+                        (IdentityDocument.id == document.id) & IdentityDocument.purged_at.is_null()
+                    )
+                    .execute()
+                )
+                if stamped:
+                    audit.record(actor, "document.purged", document)
+            purged += stamped
     return PurgeResult(purged)

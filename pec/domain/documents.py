@@ -4,6 +4,8 @@ import hashlib
 import secrets
 from pathlib import Path
 
+from pec.database import write_transaction
+from pec.domain import audit
 from pec.models import Account, IdentityDocument
 
 # Magic bytes, not extensions (ASVS 5.2.2): a renamed .exe is refused.
@@ -31,9 +33,20 @@ def sniff(data: bytes) -> tuple[str, str] | None:
 
 
 def store_document(
-    account: Account, original_name: str, data: bytes, directory: str, max_bytes: int
+    account: Account,
+    original_name: str,
+    data: bytes,
+    directory: str,
+    max_bytes: int,
+    *,
+    actor: str | None = None,
+    ip: str = "",
 ) -> IdentityDocument:
-    """Check and keep an uploaded document; raises DocumentError("empty"|"too_large"|"type")."""
+    """Check and keep an uploaded document; raises DocumentError("empty"|"too_large"|"type").
+
+    The file is written before the write transaction (no slow work under the write
+    lock) and removed again if its row cannot be saved. With `actor` (the member who
+    uploads it) the upload is audited in the row's transaction."""
     if not data:
         raise DocumentError("empty")
     if len(data) > max_bytes:
@@ -48,17 +61,21 @@ def store_document(
     path = folder / stored_name
     path.write_bytes(data)
     try:
-        return IdentityDocument.create(
-            account=account,
-            stored_name=stored_name,
-            original_name=(original_name or "documento")[:200],
-            content_type=content_type,
-            size_bytes=len(data),
-            sha256=hashlib.sha256(data).hexdigest(),
-        )
+        with write_transaction():
+            document = IdentityDocument.create(
+                account=account,
+                stored_name=stored_name,
+                original_name=(original_name or "documento")[:200],
+                content_type=content_type,
+                size_bytes=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+            )
+            if actor is not None:
+                audit.record(actor, "document.uploaded", document, ip=ip)
     except Exception:
         path.unlink(missing_ok=True)
         raise
+    return document
 
 
 def document_path(document: IdentityDocument, directory: str) -> Path:

@@ -30,7 +30,8 @@ def acquire(name: str, holder: str, now: dt.datetime, ttl: dt.timedelta) -> bool
 
 def release(name: str, holder: str) -> bool:
     """Give the lease up at once (clean shutdown), if `holder` still has it."""
-    return Lease.delete().where((Lease.name == name) & (Lease.holder == holder)).execute() == 1
+    with write_transaction():
+        return Lease.delete().where((Lease.name == name) & (Lease.holder == holder)).execute() == 1
 
 
 def holder_of(name: str, now: dt.datetime) -> str | None:

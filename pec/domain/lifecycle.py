@@ -13,23 +13,22 @@ that decides the change, so the e-mail exists if and only if the change does.
 
 import datetime as dt
 import logging
-import traceback
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from peewee import IntegrityError, fn
 
 from pec.database import write_transaction
 from pec.domain import audit, clock, money
 from pec.domain.accounts import delete_stale_reset_tokens
+from pec.domain.document_review import purge_documents
+from pec.domain.job_runs import JobResult
 from pec.domain.mailboxes import open_orders_by_mailbox, orders_with_declared_payment, status_of
 from pec.domain.notices import Notices
 from pec.domain.status import Policy, deletion_date, is_held
 from pec.models import (
     Account,
     Convention,
-    JobRun,
     Mailbox,
     Order,
     OrderLine,
@@ -46,16 +45,7 @@ CEASING = "ceasing"
 DRAFT_CANCELLATION = "draft_cancellation"
 
 STALE_DRAFT_DAYS = 30
-JOB_RUN_RETENTION_DAYS = 400
-OUTBOX_RUN_RETENTION_DAYS = 7
 _CHUNK = 500  # ids per IN (...) query, well under every database's parameter limit
-
-JOB_CEASE = "cease"
-JOB_DEACTIVATE = "deactivate"
-JOB_REMINDERS = "reminders"
-JOB_CLEANUP = "cleanup"
-JOB_SEND_OUTBOX = "send_outbox"
-DAILY_JOBS = (JOB_CEASE, JOB_DEACTIVATE, JOB_REMINDERS, JOB_CLEANUP)
 
 
 @dataclass(frozen=True)
@@ -85,14 +75,6 @@ class Due:
         if self.kind == DRAFT_CANCELLATION:
             return f"{self.kind}:{self.order.id}"
         return f"{self.kind}:{self.mailbox.id}:{self.expires_on}"
-
-
-@dataclass
-class JobResult:
-    """What a job did: counts by outcome, and one line per item that failed."""
-
-    counts: Counter = field(default_factory=Counter)
-    errors: list[str] = field(default_factory=list)
 
 
 # --- Reading what is due (no writes) ---------------------------------------------------
@@ -437,85 +419,14 @@ def cancel_stale_drafts(today: dt.date) -> JobResult:
 
 
 def clean_up(today: dt.date, documents_dir: str | None = None) -> JobResult:
-    """Daily clean-up: stale drafts, expired reset tokens, old job-run records, and the
-    identity documents past retention (when given their directory)."""
+    """Daily clean-up: stale drafts, expired reset tokens, and the identity documents
+    past retention (when given their directory). Old job runs are forgotten by the
+    cleanup job too (pec.domain.daily_jobs)."""
     result = cancel_stale_drafts(today)
     if documents_dir:
-        from pec.domain.document_review import purge_documents
-
         result.counts["documents_purged"] += purge_documents(today, documents_dir).purged
-    # JobRun stamps are real time (see run_job), so their age is measured in real time.
-    wall = dt.datetime.now(dt.UTC)
-    outbox_cutoff = wall - dt.timedelta(days=OUTBOX_RUN_RETENTION_DAYS)
-    runs_cutoff = wall - dt.timedelta(days=JOB_RUN_RETENTION_DAYS)
     with write_transaction():
         result.counts["reset_tokens_deleted"] += delete_stale_reset_tokens(
             clock.start_of_day(today)
         )
-        result.counts["job_runs_deleted"] += (
-            JobRun.delete()
-            .where(
-                ((JobRun.job == JOB_SEND_OUTBOX) & (JobRun.started_at < outbox_cutoff))
-                | (JobRun.started_at < runs_cutoff)
-            )
-            .execute()
-        )
     return result
-
-
-# --- Running and recording jobs --------------------------------------------------------
-
-
-def run_job(job: str, today: dt.date, work: Callable[[], JobResult]) -> JobRun:
-    """Run one job and record it in JobRun: ok, or failed with the error. Never raises,
-    so a failing job does not stop the others."""
-    # Real time stamps (not the clock, which `jobs run --today` moves): operators read
-    # them to see that the scheduler is alive.
-    run = JobRun.create(job=job, as_of=today, started_at=dt.datetime.now(dt.UTC))
-    try:
-        result = work()
-    except Exception:
-        log.exception("job %s failed", job)
-        run.status, run.error = "failed", traceback.format_exc()[-4000:]
-    else:
-        run.counts = dict(result.counts)
-        run.status = "failed" if result.errors else "ok"
-        run.error = "\n".join(result.errors)[-4000:]
-    run.finished_at = dt.datetime.now(dt.UTC)
-    run.save()
-    return run
-
-
-def run_daily_jobs(
-    today: dt.date,
-    notices: Notices,
-    only: Iterable[str] = DAILY_JOBS,
-    documents_dir: str | None = None,
-) -> list[JobRun]:
-    """The daily jobs (all, or `only` these) once as of `today`, in DAILY_JOBS order.
-    Idempotent: safe to run again, late, or in two processes at once."""
-    work = {
-        JOB_CEASE: lambda: cease_lapsed(today, notices),
-        JOB_DEACTIVATE: lambda: deactivate_overdue(today, notices),
-        JOB_REMINDERS: lambda: send_due_reminders(today, notices),
-        JOB_CLEANUP: lambda: clean_up(today, documents_dir),
-    }
-    chosen = set(only)
-    return [run_job(job, today, work[job]) for job in DAILY_JOBS if job in chosen]
-
-
-def latest_runs() -> list[JobRun]:
-    """The last run of each job, for "is the scheduler alive?" (SPEC §3)."""
-    latest = (
-        JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id")).group_by(JobRun.job).objects()
-    )
-    ids = [row.last_id for row in latest]
-    return list(JobRun.select().where(JobRun.id.in_(ids)).order_by(JobRun.job)) if ids else []
-
-
-def recent_runs(limit: int = 50, job: str | None = None):
-    """The most recent job runs, newest first (optionally of one job)."""
-    query = JobRun.select().order_by(JobRun.started_at.desc(), JobRun.id.desc())
-    if job:
-        query = query.where(JobRun.job == job)
-    return query.limit(limit)

@@ -1,5 +1,5 @@
-"""What operators see (SPEC §3): their login, the dashboard counts, mailbox search, the
-domicilio-digitale list and the health of the scheduled jobs.
+"""Operators (SPEC §3): their accounts and logins, and what they see: the dashboard counts, mailbox search and the
+domicilio-digitale list (the health of the scheduled jobs is in pec.domain.job_runs).
 
 Statuses are counted and filtered in SQL with conditions that mirror
 pec.domain.status.mailbox_status date for date (range conditions on the indexed
@@ -15,23 +15,21 @@ from dataclasses import dataclass
 
 from peewee import SQL, fn
 
-from pec.domain import passwords
+from pec.database import write_transaction
+from pec.domain import audit, passwords
 from pec.domain.status import Policy
 from pec.models import (
     Account,
     Convention,
-    JobRun,
     Mailbox,
     Operator,
     Order,
     OrderLine,
     Payment,
 )
-from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus
+from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus, Role
 
 PAGE_SIZE = 50
-# A daily job that has not started for this long is shown as late (SPEC §3).
-JOB_SILENCE = dt.timedelta(hours=26)
 
 
 def authenticate(email: str, password: str) -> Operator | None:
@@ -41,6 +39,35 @@ def authenticate(email: str, password: str) -> Operator | None:
         passwords.burn_time(password)
         return None
     return found if passwords.verify_password(found.password_hash, password) else None
+
+
+class OperatorExists(Exception):
+    """An operator with this e-mail exists already."""
+
+
+def create_operator(email: str, password: str, role: Role = Role.OPERATOR) -> Operator:
+    """A new operator who signs in with `email` and `password`; OperatorExists if taken."""
+    email = email.strip().lower()
+    password_hash = passwords.hash_password(password)  # slow: outside the write lock
+    with write_transaction():
+        if Operator.get_or_none(Operator.email == email) is not None:
+            raise OperatorExists(email)
+        return Operator.create(email=email, password_hash=password_hash, role=role)
+
+
+def record_login(operator: Operator, *, ip: str = "") -> None:
+    """Audit that `operator` signed in."""
+    with write_transaction():
+        audit.record(f"operator:{operator.id}", "operator.login", operator, ip=ip)
+
+
+def log_out(operator: Operator, *, ip: str = "") -> None:
+    """Log out everywhere, audited: a new session epoch ends every earlier session."""
+    with write_transaction():
+        audit.record(f"operator:{operator.id}", "operator.logout", operator, ip=ip)
+        Operator.update(session_epoch=Operator.session_epoch + 1).where(
+            Operator.id == operator.id
+        ).execute()
 
 
 # --- MailboxStatus in SQL -------------------------------------------------------------------------
@@ -191,40 +218,3 @@ def domicilio_query(today: dt.date):
         .where(statuses_condition(DOMICILIO_STATUSES, today))
         .order_by(Mailbox.expires_on, Mailbox.address)
     )
-
-
-# --- Scheduled jobs ---------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class JobHealth:
-    job: str
-    runs: list  # the latest runs, newest first
-    is_silent: bool  # no run started within JOB_SILENCE
-    has_failed: bool  # the latest run failed
-
-    @property
-    def last(self):
-        return self.runs[0] if self.runs else None
-
-
-def job_health(now: dt.datetime, per_job: int = 10) -> list[JobHealth]:
-    """Each job that ever ran, with its latest runs, flagged when silent or failing."""
-    names = [r.job for r in JobRun.select(JobRun.job).distinct().order_by(JobRun.job)]
-    health = []
-    for name in names:
-        runs = list(
-            JobRun.select()
-            .where(JobRun.job == name)
-            .order_by(JobRun.started_at.desc(), JobRun.id.desc())
-            .limit(per_job)
-        )
-        health.append(
-            JobHealth(
-                job=name,
-                runs=runs,
-                is_silent=runs[0].started_at < now - JOB_SILENCE,
-                has_failed=runs[0].status == "failed",
-            )
-        )
-    return health

@@ -1,12 +1,16 @@
-"""The outbox (SPEC §5): e-mails are rows written in the caller's transaction."""
+"""The outbox (SPEC §5): e-mails are rows written in the caller's transaction, sent
+later by pec.delivery; operators may queue a message again."""
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from pec.database import db
+from pec.database import write_transaction
+from pec.domain import audit
 from pec.models import OutboxMessage
+from pec.vocabulary import OutboxStatus
 
 
 @dataclass(frozen=True)
@@ -25,7 +29,7 @@ def enqueue(email: Email, *, sender_domain: str, dedupe_key: str | None = None, 
     """Queue `email` (links: account=, mailbox=, order=). With a `dedupe_key` already
     queued, nothing is added and None is returned: each event mails at most once."""
     try:
-        with db.atomic():
+        with write_transaction():  # a savepoint inside the caller's transaction
             return OutboxMessage.create(
                 kind=email.kind,
                 dedupe_key=dedupe_key,
@@ -41,3 +45,40 @@ def enqueue(email: Email, *, sender_domain: str, dedupe_key: str | None = None, 
         if dedupe_key and OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key):
             return None
         raise
+
+
+def retry(message: OutboxMessage, now: dt.datetime | None = None) -> bool:
+    """Send a pending or failed message again at the next delivery. A failed one gets
+    one more attempt; if that fails too it is failed again. False once it was sent."""
+    # Real time, like delivery's own retry stamps (the business clock may be frozen).
+    now = now or dt.datetime.now(dt.UTC)
+    with write_transaction():
+        changed = (
+            OutboxMessage.update(status=OutboxStatus.PENDING, next_attempt_at=now)
+            .where(
+                (OutboxMessage.id == message.id)
+                & OutboxMessage.status.in_((OutboxStatus.PENDING, OutboxStatus.FAILED))
+            )
+            .execute()
+        )
+    return changed == 1
+
+
+def retry_by_operator(message: OutboxMessage, *, actor: str, ip: str = "") -> bool:
+    """An operator queues one message again (audited); False if it was already sent."""
+    with write_transaction():
+        retried = retry(message)
+        if retried:
+            audit.record(actor, "outbox.retried", message, ip=ip)
+    return retried
+
+
+def retry_failed(*, actor: str, ip: str = "") -> int:
+    """An operator queues every failed message again (after an SMTP outage was fixed);
+    returns how many, audited as one action."""
+    with write_transaction():
+        failed = OutboxMessage.select().where(OutboxMessage.status == OutboxStatus.FAILED)
+        retried = sum(retry(message) for message in failed)
+        if retried:
+            audit.record(actor, "outbox.retried_failed", None, {"messages": retried}, ip=ip)
+    return retried

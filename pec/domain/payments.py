@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from peewee import IntegrityError
 
-from pec.database import db, write_transaction
+from pec.database import write_transaction
 from pec.domain import audit, clock
 from pec.domain.notices import Notices, RenewedMailbox
 from pec.domain.status import Policy, deletion_date
@@ -375,7 +375,7 @@ def receive_notification(event: GatewayNotification, *, today: dt.date, notices:
     with write_transaction():
         order = Order.get_or_none(Order.id == event.order_id) if event.order_id else None
         try:
-            with db.atomic():
+            with write_transaction():  # a savepoint: a repeated event id only ends here
                 row = GatewayEvent.create(
                     provider=event.provider,
                     event_id=event.event_id,

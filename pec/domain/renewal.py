@@ -107,18 +107,6 @@ def reachable(order: Order, step: str, current: str | None = None) -> bool:
     return STEPS.index(step) <= STEPS.index(current)
 
 
-def visible_order(principal, order_id: int) -> Order | None:
-    """The order if this login may see it: an account sees its orders, a PEC-address
-    login the orders of that mailbox alone (R4); anything else is None (→ 404)."""
-    order = Order.get_or_none(Order.id == order_id)
-    if order is None:
-        return None
-    if principal.kind == "account":
-        return order if order.account_id == principal.id else None
-    mailbox_ids = {line.mailbox_id for line in order.lines}
-    return order if mailbox_ids == {principal.id} else None
-
-
 def days_to_expiry(lines: list[OrderLine], today: dt.date) -> int:
     """Days until the first of the order's mailboxes expires (negative once expired)."""
     return min((line.old_expires_on - today).days for line in lines)

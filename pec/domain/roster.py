@@ -16,14 +16,24 @@ import codecs
 import csv
 import datetime as dt
 import io
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peewee import Case, SqliteDatabase
+from peewee import Case
 
-from pec.database import db
-from pec.domain.holders import HOLDER_FIELDS, check_holder, normal_email
+from pec.database import write_transaction
+from pec.domain import clock
+from pec.domain.billing import COMPANY_CF, HOLDER_FIELDS, REQUIRED, check_holder, normal_email
+from pec.domain.csv_files import (
+    UnreadableText,
+    decode,
+    guard_cell,
+    is_blank,
+    numbered_rows,
+    parse_date,
+    sniff_delimiter,
+    unguard_cell,
+)
 from pec.models import (
     Account,
     AuditEvent,
@@ -44,9 +54,6 @@ REQUIRED_COLUMNS = (
 )
 # Rows per INSERT / IN (...): far below SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
-
-_DATE_IT = re.compile(r"^(\d{1,2})[/.-](\d{1,2})[/.-](\d{4})$")
-_DATE_ISO = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 
 
 class RosterFileError(Exception):
@@ -109,57 +116,6 @@ class Report:
 # --- Reading the file ------------------------------------------------------------------
 
 
-def decode(data: bytes) -> str:
-    """UTF-8 with or without BOM, else Windows-1252 (Excel's "CSV (separato da ;)")."""
-    if data.startswith(codecs.BOM_UTF8):
-        data = data[len(codecs.BOM_UTF8) :]
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            return data.decode("cp1252")
-        except UnicodeDecodeError:
-            raise RosterFileError("encoding") from None
-
-
-def sniff_delimiter(header: str) -> str:
-    return ";" if header.count(";") >= header.count(",") else ","
-
-
-def parse_date(value: str) -> dt.date | None:
-    """GG/MM/AAAA (also with - or .), or AAAA-MM-GG; None if it is not a real date."""
-    value = value.strip()
-    if match := _DATE_IT.match(value):
-        day, month, year = (int(g) for g in match.groups())
-    elif match := _DATE_ISO.match(value):
-        year, month, day = (int(g) for g in match.groups())
-    else:
-        return None
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return None
-
-
-# Spreadsheet formula injection: a cell starting with one of these is run as a formula
-# by Excel or LibreOffice. Exports prefix it with a quote; imports take the quote off,
-# so an exported roster (a phone "+39 …") imports back unchanged.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def guard_cell(value) -> str:
-    """A CSV cell that a spreadsheet shows as text, never runs as a formula."""
-    text = "" if value is None else str(value)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
-def unguard_cell(text: str) -> str:
-    """The value `guard_cell` protected (any other text is returned as it is)."""
-    if len(text) > 1 and text[0] == "'" and text[1:].startswith(FORMULA_STARTS):
-        return text[1:]
-    return text
-
-
 def _header_name(cell: str) -> str:
     return cell.strip().lower().replace(" ", "_")
 
@@ -167,20 +123,20 @@ def _header_name(cell: str) -> str:
 def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
     """Rows that pass the checks needing no database, the problems of the others, and
     the number of data lines read (blank lines are not counted)."""
-    text = decode(data)
+    try:
+        text = decode(data)
+    except UnreadableText:
+        raise RosterFileError("encoding") from None
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if not first_line:
         raise RosterFileError("empty")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first_line))
     header: list[str] | None = None
     rows: list[Row] = []
     problems: list[Problem] = []
     first_line_of: dict[str, int] = {}
     lines = 0
-    previous_end = 0
-    for cells in reader:
-        line, previous_end = previous_end + 1, reader.line_num
-        if not any(c.strip() for c in cells):
+    for line, cells in numbered_rows(text, sniff_delimiter(first_line)):
+        if is_blank(cells):
             continue
         if header is None:
             header = [_header_name(c) for c in cells]
@@ -228,10 +184,9 @@ def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
         expires_on = parse_date(values["expires_on"])
         if expires_on is None:
             problems.append(Problem(line, "expires_on_invalid", values["expires_on"]))
-    holder, codes = check_holder({k: v for k, v in values.items() if k in HOLDER_FIELDS})
-    for code in codes:
-        column = code.rsplit("_", 1)[0]
-        problems.append(Problem(line, code, values.get(column, "")))
+    holder, errors = check_holder({k: v for k, v in values.items() if k in HOLDER_FIELDS})
+    quoted = {_holder_problem(name, code): values.get(name, "") for name, code in errors.items()}
+    problems += [Problem(line, code, value) for code, value in quoted.items()]
     # An empty optional cell keeps what the portal has (the import never blanks data).
     holder = {k: v for k, v in holder.items() if v}
     if not values.get("person_type"):
@@ -242,6 +197,15 @@ def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
         line, convention_code, address, expires_on, values.get("account_login", "").lower(), holder
     )
     return row, problems
+
+
+def _holder_problem(column: str, code: str) -> str:
+    """A line's problem code for an error of a holder column (one for a missing name)."""
+    if code == REQUIRED:
+        return "name_missing" if column in ("first_name", "last_name") else f"{column}_missing"
+    if code == COMPANY_CF:
+        return "fiscal_code_company"
+    return f"{column}_invalid"
 
 
 # --- Planning against the database ------------------------------------------------------
@@ -363,11 +327,6 @@ def _plan_account(plan: _Plan, login: str, account, convention, holder: dict) ->
 # --- Dry run and apply -------------------------------------------------------------------
 
 
-def _write_transaction():
-    # One writer at a time on SQLite: take the write lock up front (NOTES.md).
-    return db.atomic("IMMEDIATE") if isinstance(db.obj, SqliteDatabase) else db.atomic()
-
-
 def dry_run(data: bytes) -> Report:
     """What importing `data` would do, with every bad line; changes nothing."""
     return _plan(data).report
@@ -377,9 +336,9 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
     """Import the good lines of `data` in one transaction; the bad ones are reported.
 
     Idempotent: applying the same file again finds nothing to change."""
-    with _write_transaction():
+    with write_transaction():
         plan = _plan(data)
-        now = _now()
+        now = clock.now()
         audit: list[dict] = []
         new_logins = list(plan.new_accounts)
         for chunk in _chunks(new_logins):
@@ -492,12 +451,6 @@ def _expiry_change(box: Mailbox, expires_on: dt.date) -> dict:
         if getattr(box, mark) is not None:
             before[mark], after[mark] = getattr(box, mark).isoformat(), None
     return {"before": before, "after": after}
-
-
-def _now() -> dt.datetime:
-    from pec.domain import clock
-
-    return clock.now()
 
 
 def _event(at, actor, ip, action, target_type, target_id, details) -> dict:

@@ -5,10 +5,11 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
-from pec.database import db
-from pec.domain import audit, clock
+from pec.domain import clock
+from pec.domain.access import visible_order_ids
 from pec.domain.documents import DocumentError, document_path, store_document
 from pec.domain.mailboxes import mailbox_views
+from pec.domain.payments import paid_orders_by_mailbox
 from pec.models import IdentityDocument
 from pec.rendering import render_page
 
@@ -28,13 +29,20 @@ def _document_errors():
 def _page(status=200, document_error=None):
     principal = current_principal()
     account = principal.account()
+    views = mailbox_views(principal.mailboxes(), clock.today())
+    paid = paid_orders_by_mailbox([v.mailbox.id for v in views])
+    open_orders = [v.open_order for v in views if v.open_order is not None]
+    # Links to an order only where this login may open it (a PEC-address login does
+    # not see an order that also renews another mailbox of the account).
+    visible = visible_order_ids(principal, [*open_orders, *paid.values()])
     return render_page(
         "mailboxes/index.html",
-        block="mailboxes",
         status=status,
         principal=principal,
         account=account,
-        views=mailbox_views(principal.mailboxes(), clock.today()),
+        views=views,
+        visible_orders=visible,
+        receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
         document=IdentityDocument.latest_for(account),
         upload_form=FlaskForm(),
         document_error=document_error,
@@ -50,9 +58,6 @@ def index():
 @bp.post("/document")
 @member_required
 def upload_document():
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
     upload = request.files.get("document")
     if upload is None or not upload.filename:
         return _page(422, _document_errors()["missing"])
@@ -61,13 +66,15 @@ def upload_document():
     principal = current_principal()
     account = principal.account()
     try:
-        with db.atomic():
-            document = store_document(
-                account, upload.filename, data, current_app.config["PEC_DOCUMENTS_DIR"], limit
-            )
-            audit.record(
-                f"member:{principal.key}", "document.uploaded", document, ip=request.remote_addr
-            )
+        store_document(
+            account,
+            upload.filename,
+            data,
+            current_app.config["PEC_DOCUMENTS_DIR"],
+            limit,
+            actor=f"member:{principal.key}",
+            ip=request.remote_addr or "",
+        )
     except DocumentError as error:
         return _page(422, _document_errors()[error.code])
     flash(_("Documento caricato. Grazie!"), "info")

@@ -36,7 +36,8 @@ class LoginForm(FlaskForm):
 
 
 class HolderForm(FlaskForm):
-    """The holder's data; checked by pec.domain.holders.check_holder in the view."""
+    """The holder's data; judged in the view by pec.domain.billing.check_holder, the rules
+    the roster import and the wizard's billing step use too."""
 
     person_type = SelectField(
         _l("Tipo"), choices=[SelectChoice(k, PERSON_TYPE_LABELS[k]) for k in PersonType]

@@ -6,9 +6,9 @@ import datetime as dt
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
-from pec.database import db
-from pec.domain import audit, clock
-from pec.domain.holders import HOLDER_FIELDS, check_holder
+from pec.domain import clock
+from pec.domain.accounts import update_holder
+from pec.domain.billing import HOLDER_FIELDS, check_holder
 from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import Filters, paginate, search_mailboxes
 from pec.models import (
@@ -23,7 +23,7 @@ from pec.models import (
     ReminderSent,
 )
 from pec.operators.forms import HolderForm
-from pec.operators.messages import HOLDER_ERRORS
+from pec.operators.messages import holder_error_text
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
 from pec.vocabulary import MailboxStatus
@@ -119,23 +119,14 @@ def edit_account(account_id: int):
     back = request.values.get("mailbox", type=int)
     form = HolderForm(obj=account)
     if form.validate_on_submit():
-        clean, problems = check_holder({k: getattr(form, k).data or "" for k in HOLDER_FIELDS})
-        for code in problems:
-            name, message = HOLDER_ERRORS[code]
-            getattr(form, name).errors.append(message)
+        clean, problems = check_holder(
+            {k: getattr(form, k).data or "" for k in HOLDER_FIELDS}, country=account.country
+        )
+        for name, code in problems.items():
+            form[name].errors.append(holder_error_text(name, code))
         if not problems:
-            changes = {k: v for k, v in clean.items() if getattr(account, k) != v}
+            changes = update_holder(account, clean, actor=actor(), ip=request.remote_addr or "")
             if changes:
-                with db.atomic():
-                    before = {k: getattr(account, k) for k in changes}
-                    Account.update(**changes).where(Account.id == account.id).execute()
-                    audit.record(
-                        actor(),
-                        "account.updated",
-                        account,
-                        {"before": before, "after": changes},
-                        ip=request.remote_addr,
-                    )
                 flash(_("Dati del titolare aggiornati."), "info")
             else:
                 flash(_("Nessuna modifica."), "info")

@@ -2,18 +2,43 @@
 
 from flask_babel import lazy_gettext as _l
 
+from pec.domain import billing
+
+# The holder edit's message at each field, for the codes of pec.domain.billing.
 HOLDER_ERRORS = {
-    "person_type_invalid": ("person_type", _l("Tipo non valido.")),
-    "name_missing": ("last_name", _l("Nome e cognome sono obbligatori.")),
-    "company_name_missing": ("company_name", _l("La ragione sociale è obbligatoria.")),
-    "fiscal_code_missing": ("fiscal_code", _l("Il codice fiscale è obbligatorio.")),
-    "fiscal_code_invalid": ("fiscal_code", _l("Codice fiscale non valido.")),
-    "vat_number_invalid": ("vat_number", _l("Partita IVA non valida.")),
-    "reference_email_missing": ("reference_email", _l("L'e-mail di riferimento è obbligatoria.")),
-    "reference_email_invalid": ("reference_email", _l("E-mail non valida.")),
-    "postal_code_invalid": ("postal_code", _l("Il CAP ha 5 cifre.")),
-    "province_invalid": ("province", _l("La provincia è una sigla di 2 lettere.")),
+    ("person_type", billing.INVALID): _l("Tipo non valido."),
+    ("first_name", billing.REQUIRED): _l("Il nome è obbligatorio."),
+    ("last_name", billing.REQUIRED): _l("Il cognome è obbligatorio."),
+    ("company_name", billing.REQUIRED): _l("La ragione sociale è obbligatoria."),
+    ("fiscal_code", billing.REQUIRED): _l("Il codice fiscale è obbligatorio."),
+    ("fiscal_code", billing.INVALID): _l(
+        "Codice fiscale non valido. Ha 16 caratteri, o 11 cifre se provvisorio."
+    ),
+    ("fiscal_code", billing.CHECKSUM): _l(
+        "Codice fiscale non valido. Il carattere di controllo non corrisponde."
+    ),
+    ("fiscal_code", billing.COMPANY_CF): _l("Il codice fiscale di un'azienda ha 11 cifre."),
+    ("vat_number", billing.INVALID): _l("Partita IVA non valida. Ha 11 cifre."),
+    ("vat_number", billing.CHECKSUM): _l(
+        "Partita IVA non valida. La cifra di controllo non corrisponde."
+    ),
+    ("reference_email", billing.REQUIRED): _l("L'e-mail di riferimento è obbligatoria."),
+    ("reference_email", billing.INVALID): _l("E-mail non valida."),
+    ("phone", billing.INVALID): _l("Numero di telefono non valido."),
+    ("postal_code", billing.CAP): _l("Il CAP ha 5 cifre."),
+    ("province", billing.INVALID): _l("La provincia è una sigla di 2 lettere."),
+    ("province", billing.PROVINCE): _l(
+        "Sigla di provincia inesistente: usa la sigla di 2 lettere, ad es. MI."
+    ),
 }
+
+
+def holder_error_text(field: str, code: str):
+    """The message an operator reads at `field` for the holder check's `code`."""
+    if (field, code) in HOLDER_ERRORS:
+        return HOLDER_ERRORS[field, code]
+    return _l("Campo obbligatorio.") if code == billing.REQUIRED else _l("Valore non valido.")
+
 
 ROSTER_PROBLEMS = {
     "field_count": _l("numero di campi sbagliato (%(value)s)"),
@@ -24,16 +49,22 @@ ROSTER_PROBLEMS = {
     "address_duplicate": _l("indirizzo PEC già presente alla riga %(other)s: %(value)s"),
     "expires_on_missing": _l("manca la data di scadenza"),
     "expires_on_invalid": _l("data di scadenza non valida (GG/MM/AAAA): %(value)s"),
+    # The holder's columns, judged by pec.domain.billing (the roster's codes: see
+    # pec.domain.roster._holder_problem).
     "person_type_invalid": _l("tipo di titolare non valido: %(value)s"),
     "name_missing": _l("mancano nome e cognome del titolare"),
     "company_name_missing": _l("manca la ragione sociale"),
     "fiscal_code_missing": _l("manca il codice fiscale"),
     "fiscal_code_invalid": _l("codice fiscale non valido: %(value)s"),
+    "fiscal_code_company": _l(
+        "il codice fiscale di un'azienda ha 11 cifre (la sua partita IVA): %(value)s"
+    ),
     "vat_number_invalid": _l("partita IVA non valida: %(value)s"),
     "reference_email_missing": _l("manca l'e-mail di riferimento"),
     "reference_email_invalid": _l("e-mail di riferimento non valida: %(value)s"),
-    "postal_code_invalid": _l("CAP non valido: %(value)s"),
-    "province_invalid": _l("provincia non valida: %(value)s"),
+    "phone_invalid": _l("numero di telefono non valido: %(value)s"),
+    "postal_code_invalid": _l("CAP non valido (5 cifre): %(value)s"),
+    "province_invalid": _l("sigla di provincia inesistente: %(value)s"),
     "account_convention": _l("l'account %(value)s appartiene a un'altra convenzione"),
     "owner_conflict": _l(
         "la casella appartiene all'account %(value)s: l'import non cambia il titolare"

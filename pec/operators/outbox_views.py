@@ -11,9 +11,10 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from pec import delivery
-from pec.domain import audit, clock, lifecycle
-from pec.domain.operators import JOB_SILENCE, job_health, paginate
+from pec.domain import clock, lifecycle
+from pec.domain.job_runs import JOB_SILENCE, job_health
+from pec.domain.operators import paginate
+from pec.domain.outbox import retry_by_operator, retry_failed
 from pec.models import OutboxMessage
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
@@ -61,10 +62,7 @@ def outbox_message(message_id: int):
 def outbox_retry(message_id: int):
     """Send a failed (or waiting) message again at the next delivery run."""
     message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    if delivery.retry(message):
-        audit.record(actor(), "outbox.retried", message, ip=request.remote_addr or "")
+    if retry_by_operator(message, actor=actor(), ip=request.remote_addr or ""):
         flash(_("L'e-mail sarà inviata di nuovo al prossimo giro di invio."), "info")
     else:
         flash(_("L'e-mail è già stata inviata: nulla da ritentare."), "error")
@@ -75,16 +73,7 @@ def outbox_retry(message_id: int):
 @operator_required()
 def outbox_retry_failed():
     """Every failed message back in the queue (after an SMTP outage was fixed)."""
-    if not FlaskForm().validate_on_submit():
-        abort(400)
-    retried = sum(
-        delivery.retry(message)
-        for message in OutboxMessage.select().where(OutboxMessage.status == OutboxStatus.FAILED)
-    )
-    if retried:
-        audit.record(
-            actor(), "outbox.retried_failed", None, {"messages": retried}, ip=request.remote_addr
-        )
+    retried = retry_failed(actor=actor(), ip=request.remote_addr or "")
     flash(_("E-mail rimesse in coda: %(n)d.", n=retried), "info")
     return redirect(url_for("operators.outbox.outbox", status=OutboxStatus.PENDING), 303)
 

@@ -9,10 +9,11 @@ import csv
 import io
 from pathlib import Path
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, request, url_for
+from flask import Blueprint, Response, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
 from pec.domain import clock, roster
+from pec.domain.csv_files import guard_cell
 from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import domicilio_query, paginate
 from pec.labels import STATUS_LABELS
@@ -77,9 +78,6 @@ def roster_preview(token: str):
 @operator_required()
 def roster_apply(token: str):
     """Import the good lines; the bad ones are listed again, nothing valid is lost."""
-    form = UploadForm()
-    if not form.validate_on_submit():
-        abort(400)
     data, meta = _uploads.load(token)
     try:
         report = roster.apply(
@@ -145,7 +143,7 @@ def domicilio_export():
     for view in views:
         account = view.mailbox.account
         writer.writerow(
-            roster.guard_cell(cell)
+            guard_cell(cell)
             for cell in [
                 view.mailbox.address,
                 str(STATUS_LABELS[view.status]),

@@ -5,6 +5,7 @@ import functools
 
 from flask import abort, g, redirect, request, url_for
 
+from pec.domain import operators
 from pec.models import Operator
 from pec.sessions import SessionSlot
 from pec.vocabulary import Role
@@ -18,12 +19,10 @@ def begin(operator: Operator) -> None:
 
 
 def end() -> None:
-    """Log out: bump the epoch so every copy of this cookie stops working."""
+    """Log out (audited): bump the epoch so every copy of this cookie stops working."""
     operator = current_operator()
     if operator is not None:
-        Operator.update(session_epoch=Operator.session_epoch + 1).where(
-            Operator.id == operator.id
-        ).execute()
+        operators.log_out(operator, ip=request.remote_addr or "")
     _slot.clear()
     g.pop("operator", None)
 

@@ -96,9 +96,6 @@ def statement(token: str):
 @operator_required()
 def statement_apply(token: str):
     """Register the matched lines (wrong amounts are flagged by register_payment)."""
-    form = StatementUploadForm()
-    if not form.validate_on_submit():
-        abort(400)
     try:
         parsed, meta = _parse(token)
     except statements.StatementFileError:

@@ -11,8 +11,8 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
 from pec.auth.views import LOGIN_LIMITS, PER_IDENTIFIER_LIMIT
-from pec.domain import audit, clock
-from pec.domain.operators import authenticate, dashboard_counts, paginate
+from pec.domain import clock
+from pec.domain.operators import authenticate, dashboard_counts, paginate, record_login
 from pec.extensions import limiter
 from pec.models import AuditEvent
 from pec.operators import (
@@ -82,9 +82,7 @@ def login():
         operator = authenticate(form.email.data, form.password.data)
         if operator is not None:
             operator_session.begin(operator)
-            audit.record(
-                f"operator:{operator.id}", "operator.login", operator, ip=request.remote_addr
-            )
+            record_login(operator, ip=request.remote_addr or "")
             return redirect(_safe_next(), 303)
         form.password.errors.append(_("E-mail o password non corretti."))
     status = 422 if form.errors else 200
@@ -95,9 +93,6 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    operator = current_operator()
-    if operator is not None:
-        audit.record(f"operator:{operator.id}", "operator.logout", operator, ip=request.remote_addr)
     operator_session.end()
     flash(_("Sei uscito dall'area operatori."), "info")
     return redirect(url_for("operators.login"), 303)

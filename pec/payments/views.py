@@ -14,12 +14,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
-from pec.domain import clock
+from pec.domain import access, clock
 from pec.domain import payments as domain
+from pec.domain.renewal import lines_of
 from pec.models import (
-    Mailbox,
     Order,
-    OrderLine,
     Payment,
 )
 from pec.payments.forms import ReportForm
@@ -48,23 +47,10 @@ BILLING_LABELS = (
 )
 
 
-def is_visible(order: Order, principal) -> bool:
-    """An order is the member's if it is their account's, or if every mailbox it renews
-    is one this login may see (a PEC-address login sees its own mailbox's orders)."""
-    if principal.kind == "account" and order.account_id == principal.id:
-        return True
-    boxes = {line.mailbox_id for line in order.lines}
-    allowed = {m.id for m in principal.mailboxes().where(Mailbox.id.in_(list(boxes)))}
-    return bool(boxes) and boxes <= allowed
-
-
 def _order_or_404(order_id: int) -> Order:
-    order = Order.get_or_none(Order.id == order_id)
-    if (
-        order is None
-        or order.status == OrderStatus.DRAFT
-        or not is_visible(order, current_principal())
-    ):
+    """An order this login may see, once confirmed (a draft is still the wizard's)."""
+    order = access.visible_order(current_principal(), order_id)
+    if order is None or order.status == OrderStatus.DRAFT:
         abort(404)
     return order
 
@@ -94,21 +80,6 @@ def _elsewhere(order: Order, ceased=()):
     if order.status == OrderStatus.PAID:
         return redirect(url_for("payments.receipt", order_id=order.id), 303)
     return render_page("payments/not_payable.html", order=order, ceased=ceased, status=409)
-
-
-def _lines(order: Order):
-    return list(
-        OrderLine.select(OrderLine, Mailbox)
-        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-        .where(OrderLine.order == order)
-        .order_by(Mailbox.address)
-    )
-
-
-@bp.app_template_global()
-def paid_orders_for(views) -> dict:
-    """For "Gestione PEC": mailbox id → the last paid order (its receipt link)."""
-    return domain.paid_orders_by_mailbox([v.mailbox.id for v in views])
 
 
 @bp.app_template_global()
@@ -163,7 +134,7 @@ def _checkout_page(order, form, status=200, error_message=None):
         "payments/checkout.html",
         status=status,
         order=order,
-        lines=_lines(order),
+        lines=lines_of(order),
         form=form,
         error_message=error_message,
     )
@@ -173,7 +144,8 @@ def _checkout_page(order, form, status=200, error_message=None):
 @member_required
 def returned(order_id: int):
     """Where the provider sends the browser back. It only shows what the verified
-    notification did; the browser's return never registers anything (NOTES.md)."""
+    notification did; the browser's return never registers anything (anyone can open
+    this URL: only the gateway's signed notification registers money)."""
     order = _order_or_404(order_id)
     if order.status == OrderStatus.PAID:
         flash(_("Pagamento ricevuto: il rinnovo è stato applicato."), "info")
@@ -284,7 +256,7 @@ def receipt(order_id: int):
         "payments/receipt.html",
         order=order,
         convention=order.convention,
-        lines=_lines(order),
+        lines=lines_of(order),
         payment=payment,
         billing_rows=[(label, billing[key]) for key, label in BILLING_LABELS if billing.get(key)],
     )

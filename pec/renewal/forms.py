@@ -50,38 +50,41 @@ def contracts_form(documents, accepted_ids=(), **kwargs) -> ContractsForm:
     return _Form(**kwargs)
 
 
+# The member's message at each field, for the codes of pec.domain.billing.
 BILLING_MESSAGES = {
-    "required": _l("Campo obbligatorio."),
-    "invalid": _l("Valore non valido."),
+    billing.REQUIRED: _l("Campo obbligatorio."),
+    billing.INVALID: _l("Valore non valido."),
 }
 FIELD_MESSAGES = {
-    ("fiscal_code", "invalid"): _l(
+    ("person_type", billing.INVALID): _l("Scegli Persona fisica, Libero professionista o Azienda."),
+    ("fiscal_code", billing.INVALID): _l(
         "Il codice fiscale deve avere 16 caratteri (o 11 cifre se provvisorio)."
     ),
-    ("fiscal_code", "checksum"): _l(
+    ("fiscal_code", billing.CHECKSUM): _l(
         "Codice fiscale non valido: il carattere di controllo non corrisponde."
     ),
-    ("fiscal_code", "company_cf"): _l("Il codice fiscale di un'azienda ha 11 cifre."),
-    ("vat_number", "required"): _l(
+    ("fiscal_code", billing.COMPANY_CF): _l("Il codice fiscale di un'azienda ha 11 cifre."),
+    ("vat_number", billing.REQUIRED): _l(
         "Indica la Partita IVA (obbligatoria per professionisti e aziende)."
     ),
-    ("vat_number", "invalid"): _l("La Partita IVA ha 11 cifre."),
-    ("vat_number", "checksum"): _l(
+    ("vat_number", billing.INVALID): _l("La Partita IVA ha 11 cifre."),
+    ("vat_number", billing.CHECKSUM): _l(
         "Partita IVA non valida: la cifra di controllo non corrisponde."
     ),
-    ("einvoice_recipient", "required"): _l(
+    ("einvoice_recipient", billing.REQUIRED): _l(
         "Indica il codice destinatario SDI o l'indirizzo PEC per la fattura elettronica."
     ),
-    ("einvoice_recipient", "invalid"): _l(
+    ("einvoice_recipient", billing.INVALID): _l(
         "Scrivi un codice SDI di 7 caratteri oppure un indirizzo PEC valido."
     ),
-    ("postal_code", "cap"): _l("Il CAP è formato da 5 cifre."),
-    ("province", "province"): _l(
+    ("postal_code", billing.CAP): _l("Il CAP è formato da 5 cifre."),
+    ("province", billing.INVALID): _l("Scrivi la sigla di 2 lettere della provincia, ad es. RM."),
+    ("province", billing.PROVINCE): _l(
         "Sigla di provincia inesistente: usa la sigla di 2 lettere, ad es. RM."
     ),
-    ("email", "invalid"): _l("Indirizzo e-mail non valido."),
-    ("phone", "invalid"): _l("Numero di telefono non valido."),
-    ("fax", "invalid"): _l("Numero di fax non valido."),
+    ("email", billing.INVALID): _l("Indirizzo e-mail non valido."),
+    ("phone", billing.INVALID): _l("Numero di telefono non valido."),
+    ("fax", billing.INVALID): _l("Numero di fax non valido."),
 }
 
 

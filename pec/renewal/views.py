@@ -1,9 +1,10 @@
 """The renewal wizard (SPEC §2.4–2.9): one view and one template per step.
 
-The draft order is the wizard's state (STYLE.md): each view loads the member's order
-(404 otherwise), redirects a step asked too early to the current one, validates its form,
-calls one domain function and moves on — 303 for plain clients, the next panel with
-HX-Push-Url for htmx, 422 with the form for invalid input.
+The draft order is the wizard's only state (nothing in the session or in hidden fields):
+each view loads the member's order (404 otherwise), redirects a step asked too early to
+the current one, validates its form, calls one domain function and moves on — 303 for
+plain clients, the next panel with HX-Push-Url for htmx, 422 with the form for invalid
+input. The CSRF token of every POST is checked before any view runs (CSRFProtect).
 """
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
@@ -12,8 +13,8 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
+from pec.domain import access, clock
 from pec.domain import billing as billing_rules
-from pec.domain import clock
 from pec.domain import renewal as wizard
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
@@ -28,7 +29,7 @@ PANEL = "panel"
 
 
 def _order(order_id: int):
-    order = wizard.visible_order(current_principal(), order_id)
+    order = access.visible_order(current_principal(), order_id)
     if order is None:
         abort(404)
     return order
@@ -92,9 +93,6 @@ def _next(step: str) -> str:
 @member_required
 def start():
     """RINNOVA (one mailbox, `only`) or the chosen `mailbox` checkboxes: one draft order."""
-    form = FlaskForm()
-    if not form.validate_on_submit():
-        abort(400)
     only = request.form.get("only")
     raw = [only] if only else request.form.getlist("mailbox")
     if not raw:
@@ -120,7 +118,7 @@ def start():
         return redirect(url_for("mailboxes.index"), 303)
     order = outcome.order
     if outcome.code == "awaiting_payment":
-        if wizard.visible_order(principal, order.id) is None:
+        if not access.may_see(principal, order):
             flash(ERRORS["not_open"], "error")
             return redirect(url_for("mailboxes.index"), 303)
         return redirect(url_for("renewal.done", order_id=order.id), 303)
@@ -271,8 +269,6 @@ def confirm(order_id: int):
         return redirect_response
     if request.method == "GET":
         return _confirm(order)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     outcome = wizard.confirm_order(order, **_acting())
     if outcome.code == "prices_changed":
         return _confirm(outcome.order, notice=ERRORS["prices_changed"])
@@ -293,7 +289,6 @@ def _done(order, status=200, **context):
         method_form=method_form,
         method_details=METHOD_DETAILS,
         cancel_form=FlaskForm(formdata=None),
-        acceptances=list(order.acceptances),
         **context,
     )
 
@@ -330,8 +325,6 @@ def switch_method(order_id: int):
 def cancel(order_id: int):
     """Annulla l'ordine: cancelled, its mailboxes free for a new renewal (R4)."""
     order = _order(order_id)
-    if not FlaskForm().validate_on_submit():
-        abort(400)
     try:
         wizard.cancel_order(order, now=clock.now(), actor=_actor(), ip=request.remote_addr or "")
     except wizard.RenewalError as error:
@@ -374,9 +367,7 @@ def _document(order, code: str):
 def document(order_id: int, code: str):
     """A contract document as a printable page (SPEC §2.5: the member keeps a copy)."""
     order = _order(order_id)
-    return render_page(
-        "renewal/document.html", block="document", order=order, doc=_document(order, code)
-    )
+    return render_page("renewal/document.html", order=order, doc=_document(order, code))
 
 
 @bp.get("/<int:order_id>/documents/<code>/download")

@@ -6,7 +6,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from pec.database import db
-from pec.domain import lifecycle
+from pec.domain import daily_jobs, job_runs, lifecycle
 from pec.member_mail import MemberMail
 from pec.models import (
     AuditEvent,
@@ -372,7 +372,7 @@ def test_preview_matches_what_the_jobs_then_do(ctx, today):
     make_mailbox(expires_in=30)
     make_mailbox(expires_in=-1)
     planned = {(d.kind, d.mailbox.id) for d in lifecycle.preview(today)}
-    lifecycle.run_daily_jobs(today, MemberMail())
+    daily_jobs.run_daily_jobs(today, MemberMail())
     kinds = {"reminder": "reminder", "deactivated": "deactivation"}
     done = {(kinds[m.kind], m.mailbox_id) for m in OutboxMessage.select()}
     assert planned == done
@@ -381,12 +381,12 @@ def test_preview_matches_what_the_jobs_then_do(ctx, today):
 
 def test_every_run_is_recorded_with_counts(ctx, today):
     make_mailbox(expires_in=30)
-    runs = lifecycle.run_daily_jobs(today, MemberMail())
+    runs = daily_jobs.run_daily_jobs(today, MemberMail())
     assert [r.job for r in runs] == ["cease", "deactivate", "reminders", "cleanup"]
     stored = {r.job: r for r in JobRun.select()}
     assert stored["reminders"].status == "ok" and stored["reminders"].counts == {"sent": 1}
     assert all(r.finished_at is not None and r.as_of == today for r in stored.values())
-    assert {r.job for r in lifecycle.latest_runs()} == set(lifecycle.DAILY_JOBS)
+    assert {r.job for r in job_runs.latest_runs()} == set(job_runs.DAILY_JOBS)
 
 
 class FailsFor(MemberMail):
@@ -403,25 +403,25 @@ class FailsFor(MemberMail):
 def test_a_failing_mailbox_does_not_stop_the_rest_of_the_job(ctx, today):
     bad = make_mailbox(expires_in=30, address="bad@pec.test.it")
     good = make_mailbox(expires_in=30)
-    (run,) = lifecycle.run_daily_jobs(today, FailsFor("bad@pec.test.it"), only=["reminders"])
+    (run,) = daily_jobs.run_daily_jobs(today, FailsFor("bad@pec.test.it"), only=["reminders"])
     assert run.status == "failed"
     assert run.counts == {"sent": 1, "failed": 1}
     assert f"mailbox {bad.id}" in run.error and "template exploded" in run.error
     assert len(reminders(good)) == 1 and reminders(bad) == []
     # the failed one is still due: the next run sends it
-    lifecycle.run_daily_jobs(today, MemberMail(), only=["reminders"])
+    daily_jobs.run_daily_jobs(today, MemberMail(), only=["reminders"])
     assert len(reminders(bad)) == 1
 
 
 def test_a_failing_job_does_not_stop_the_others(ctx, today):
     make_mailbox(expires_in=30)
     make_mailbox(expires_in=-1)
-    runs = lifecycle.run_daily_jobs(today, FailsFor("nobody"), only=["reminders", "cleanup"])
+    runs = daily_jobs.run_daily_jobs(today, FailsFor("nobody"), only=["reminders", "cleanup"])
 
     def boom():
         raise RuntimeError("database on fire")
 
-    crashed = lifecycle.run_job("deactivate", today, boom)
+    crashed = job_runs.run_job("deactivate", today, boom)
     assert crashed.status == "failed" and "database on fire" in crashed.error
     assert crashed.finished_at is not None
     # run_job never raises, so run_daily_jobs goes on after a crash of one job

@@ -5,7 +5,7 @@ import hashlib
 
 import pytest
 
-from pec.domain import clock, renewal
+from pec.domain import access, clock, renewal
 from pec.domain.billing import normalise
 from pec.models import (
     ContractAcceptance,
@@ -298,8 +298,8 @@ def test_a_mailbox_login_sees_only_orders_of_that_mailbox(box):
     other = make_mailbox(box.account)
     single = start(box).order
     both = make_order([make_mailbox(box.account), other])
-    assert renewal.visible_order(Principal("mailbox", box.id), single.id).id == single.id
-    assert renewal.visible_order(Principal("mailbox", other.id), both.id) is None
-    assert renewal.visible_order(Principal("account", box.account_id), both.id).id == both.id
+    assert access.visible_order(Principal("mailbox", box.id), single.id).id == single.id
+    assert access.visible_order(Principal("mailbox", other.id), both.id) is None
+    assert access.visible_order(Principal("account", box.account_id), both.id).id == both.id
     stranger = make_account()
-    assert renewal.visible_order(Principal("account", stranger.id), single.id) is None
+    assert access.visible_order(Principal("account", stranger.id), single.id) is None

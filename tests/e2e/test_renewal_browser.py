@@ -1,6 +1,6 @@
 """A real Chromium renews mario.rossi@pec.demo.it from RINNOVA to the order number,
-with JavaScript (htmx swaps the panel) and without (plain forms and 303s); axe-core
-checks every step."""
+with JavaScript (htmx boosts the panel's links and forms and swaps only the panel) and
+without (plain forms and 303s); axe-core checks every step."""
 
 import re
 
@@ -38,6 +38,8 @@ def test_mario_renews_his_mailbox_in_the_browser(browser, live_server, demo, jav
     expiry_before = Mailbox.get(Mailbox.address == ADDRESS).expires_on
     context = browser.new_context(java_script_enabled=javascript, locale="it-IT")
     page = context.new_page()
+    console_errors = []  # htmx logs what it cannot do (a selector without a match …)
+    page.on("console", lambda m: m.type == "error" and console_errors.append(m.text))
     checker = None
     if not javascript:
         checker = browser.new_context(locale="it-IT").new_page()
@@ -62,6 +64,14 @@ def test_mario_renews_his_mailbox_in_the_browser(browser, live_server, demo, jav
     page.wait_for_url(re.compile(r"/contracts$"))
     heading(page, "Contratti")
     no_axe_violations(page, checker)
+    if javascript:
+        assert page.evaluate("document.activeElement.id") == "step-title"
+        # A download is not swapped into the panel: the file arrives, the step stays.
+        with page.expect_download() as download:
+            page.get_by_role("link", name="scarica").first.click()
+        assert download.value.suggested_filename == "conditions-v1.txt"
+        heading(page, "Contratti")
+        history_length = page.evaluate("history.length")
     # Refusing one document: its message, the other answers kept.
     radios = page.locator('input[type="radio"][value="yes"]')
     assert radios.count() == 3
@@ -74,6 +84,9 @@ def test_mario_renews_his_mailbox_in_the_browser(browser, live_server, demo, jav
     )
     assert page.locator('input[type="radio"][value="yes"]').nth(0).is_checked()
     no_axe_violations(page, checker)
+    if javascript:  # a refused form is the same step: no new history entry
+        assert page.evaluate("history.length") == history_length
+        assert page.evaluate("document.activeElement.id") == "step-title"
     page.locator('input[type="radio"][value="yes"]').nth(1).check()
     page.get_by_role("button", name="Prosegui").click()
     page.wait_for_url(re.compile(r"/billing$"))
@@ -128,6 +141,8 @@ def test_mario_renews_his_mailbox_in_the_browser(browser, live_server, demo, jav
     assert order.number in email.body_text and "IT60X0542811101000000123456" in email.body_text
     assert "4,88" in email.body_text
     assert Mailbox.get(Mailbox.address == ADDRESS).expires_on == expiry_before  # R3
+    # Failed loads (each refused form's 422, the favicon's 404) are the server's answers.
+    assert [e for e in console_errors if not e.startswith("Failed to load resource")] == []
     context.close()
     if checker is not None:
         checker.context.close()

@@ -1,0 +1,47 @@
+"""Who may see an order: the one rule behind the wizard, the payment pages and the links
+of "Gestione PEC" (anything else is answered 404, as if the order did not exist).
+
+An account login sees every order of its account. A PEC-address login acts for that one
+mailbox (rule R4: it renews that mailbox alone), so it sees the orders whose every line
+is its own mailbox; an order that also renews another mailbox of the account is the
+account holder's, not this login's.
+"""
+
+from collections.abc import Iterable
+
+from pec.domain.accounts import Principal
+from pec.models import Order, OrderLine
+
+
+def _mailbox_ids(order_ids: list[int]) -> dict[int, set[int]]:
+    """order id → the mailboxes it renews, in one query."""
+    found: dict[int, set[int]] = {order_id: set() for order_id in order_ids}
+    if order_ids:
+        lines = OrderLine.select(OrderLine.order, OrderLine.mailbox).where(
+            OrderLine.order.in_(order_ids)
+        )
+        for line in lines:
+            found[line.order_id].add(line.mailbox_id)
+    return found
+
+
+def may_see(principal: Principal, order: Order) -> bool:
+    """Whether this login may see `order`."""
+    return order.id in visible_order_ids(principal, [order])
+
+
+def visible_order_ids(principal: Principal, orders: Iterable[Order]) -> set[int]:
+    """The ids of the `orders` this login may see (at most one query, for the lines)."""
+    orders = list(orders)
+    if principal.kind == "account":
+        return {o.id for o in orders if o.account_id == principal.id}
+    renews = _mailbox_ids(sorted({o.id for o in orders}))
+    return {o.id for o in orders if renews[o.id] == {principal.id}}
+
+
+def visible_order(principal: Principal, order_id: int) -> Order | None:
+    """The order if this login may see it, else None (the caller answers 404)."""
+    order = Order.get_or_none(Order.id == order_id)
+    if order is None or not may_see(principal, order):
+        return None
+    return order

@@ -21,6 +21,10 @@ from pec.database import db
 from pec.domain import clock as clock_module
 
 IN_CI = os.environ.get("CI") == "true"
+# Every test app sets its own SECRET_KEY, but the factory reads the environment first and,
+# without this, makes instance/secret_key: test workers starting together on a clean clone
+# would race to create that file.
+os.environ.setdefault("PEC_SECRET_KEY", "test-secret")
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
 
 

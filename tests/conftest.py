@@ -257,7 +257,8 @@ def demo(app, today):
 def live_server(app):
     """The app served on a free loopback port in a thread, for the browser."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    # shutdown() waits for the loop's next look at its stop flag: every 0.5 s by default.
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()

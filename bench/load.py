@@ -1,4 +1,4 @@
-"""Requests per second under the README's deployment, beside two baselines (SPEC §7 "Fast").
+"""Requests per second under the README's deployment, beside two baselines (docs/rules.md, Qualities).
 
 Three gunicorn servers run side by side with the same settings (2 workers × 4 threads,
 gthread, loopback): Flask's hello world, a flaskr-style page (bench/baselines/) and the
@@ -327,7 +327,7 @@ class Target:
     server: str  # "hello", "flaskr" or "portal"
     path: str
     headers: dict = field(default_factory=dict)
-    goal: float | None = None  # × the flaskr-style page (SPEC §7)
+    goal: float | None = None  # × the flaskr-style page (docs/rules.md, Qualities)
     fragment: bool = False
 
 

@@ -1,4 +1,4 @@
-"""Benchmarks for the budgets of SPEC §7, each printed beside a baseline measured in the
+"""Benchmarks for the budgets of docs/rules.md, Qualities, each printed beside a baseline measured in the
 same run on the same machine. Run with `make bench`. Prints figures; asserts nothing
 (tests check sizes and query counts). The parts, run in this order:
 

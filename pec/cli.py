@@ -1,4 +1,4 @@
-"""The `flask --app app pec …` commands (SPEC §6): each a few lines over the domain."""
+"""The `flask --app app pec …` commands (README, Commands and Demo logins): each a few lines over the domain."""
 
 import contextlib
 import datetime

@@ -1,4 +1,4 @@
-"""Every setting, read from the environment once, with safe defaults (SPEC §6)."""
+"""Every setting, read from the environment once, with safe defaults (README, Commands and Demo logins)."""
 
 import os
 import secrets
@@ -76,7 +76,7 @@ def from_environment(instance_path: str) -> dict:
         "PEC_OUTBOX_MAX_ATTEMPTS": int(os.environ.get("PEC_OUTBOX_MAX_ATTEMPTS", "10")),
         "RATELIMIT_STORAGE_URI": os.environ.get("PEC_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,
-        # Flask-WTF: the token lives as long as the session, not one hour (NOTES.md).
+        # Flask-WTF: the token lives as long as the session, not one hour (docs/stack-notes.md).
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

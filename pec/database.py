@@ -6,7 +6,7 @@ migrations. No Flask here: the web app binds it in `init_app`, tests and scripts
 
 from pathlib import Path
 
-from peewee import DatabaseProxy, PostgresqlDatabase, SqliteDatabase
+from peewee import DatabaseProxy, SqliteDatabase
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
 
@@ -39,10 +39,6 @@ def open_database(url: str):
 
 def is_sqlite() -> bool:
     return isinstance(db.obj, SqliteDatabase)
-
-
-def is_postgres() -> bool:
-    return isinstance(db.obj, PostgresqlDatabase)
 
 
 def write_transaction():

@@ -1,4 +1,4 @@
-"""Outbox delivery over SMTP through Flask-Mail (SPEC §5): never lost, never twice.
+"""Outbox delivery over SMTP through Flask-Mail (docs/rules.md, Scheduled work and e-mail): never lost, never twice.
 
 A sender first *claims* each due message with a compare-and-set update (attempts + 1,
 next attempt pushed past the claim time), so two senders never send the same row; then
@@ -10,7 +10,7 @@ again after the claim expires: delivery is at least once, and the stable Message
 the row lets mail clients recognise the copy.
 
 Flask-Mail 0.10 opens SMTP with no timeout and calls starttls() without an SSL context
-(the certificate is not verified, NOTES.md): `SecureConnection` fixes both.
+(the certificate is not verified, docs/stack-notes.md): `SecureConnection` fixes both.
 """
 
 import datetime as dt

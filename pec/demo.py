@@ -1,4 +1,4 @@
-"""Demo data of SPEC §6, with dates relative to today. Idempotent: what exists is kept."""
+"""Demo data of README, Commands and Demo logins, with dates relative to today. Idempotent: what exists is kept."""
 
 import datetime as dt
 

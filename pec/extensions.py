@@ -17,7 +17,7 @@ limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 
 def select_locale() -> str:
-    """The language the member chose (kept in the session), else Italian (SPEC §0)."""
+    """The language the member chose (kept in the session), else Italian."""
     if not has_request_context():
         return "it"  # jobs and commands: e-mails choose their language with force_locale
     chosen = session.get("lang")

@@ -1,4 +1,4 @@
-"""The scheduled work as the scheduler and the CLI run it (SPEC §4).
+"""The scheduled work as the scheduler and the CLI run it (docs/rules.md, Scheduled work).
 
 The rules live in pec.domain.lifecycle and pec.domain.daily_jobs runs them; this module
 gives them the member e-mails (pec.member_mail) and the app's settings. Every run is

@@ -89,7 +89,7 @@ class BaseModel(Model):
 
 
 class Convention(BaseModel):
-    """An order or association with an agreement with the PEC provider (SPEC §0)."""
+    """An order or association with an agreement with the PEC provider."""
 
     code = CharField(unique=True)
     name = CharField()
@@ -195,7 +195,7 @@ class Mailbox(BaseModel):
 
     class Meta:
         indexes = (
-            # Daily jobs read only what is due (SPEC §7): not yet deactivated, by expiry.
+            # Daily jobs read only what is due (docs/rules.md, Qualities): not yet deactivated, by expiry.
             (("deactivated_on", "expires_on"), False),
             (("ceased_on", "expires_on"), False),
         )
@@ -206,7 +206,7 @@ class Mailbox(BaseModel):
 
 
 class IdentityDocument(BaseModel):
-    """A holder's identity document, stored outside the web root (SPEC §2.3)."""
+    """A holder's identity document, stored outside the web root (docs/rules.md, member journey 3)."""
 
     account = ForeignKeyField(Account, backref="documents", on_delete="RESTRICT")
     stored_name = CharField(unique=True)
@@ -237,7 +237,8 @@ class IdentityDocument(BaseModel):
 
 
 class Order(BaseModel):
-    """A renewal order; while a draft it is also the wizard's state (STYLE.md).
+    """A renewal order; while a draft it is also the wizard's state (nothing of the wizard
+    lives in the session or in hidden fields).
 
     Prices, VAT rate, duration and billing data are frozen on it (R9, R10).
     """
@@ -372,7 +373,7 @@ class ReminderSent(BaseModel):
 
 
 class OutboxMessage(BaseModel):
-    """An e-mail written in the same transaction as its cause, delivered later (SPEC §5).
+    """An e-mail written in the same transaction as its cause, delivered later (docs/rules.md, Scheduled work and e-mail).
 
     `dedupe_key` (unique) makes each event's e-mail exist at most once.
     """
@@ -439,7 +440,7 @@ class Operator(BaseModel):
 
 
 class ResetToken(BaseModel):
-    """A single-use password reset link (SPEC §2.2); only its hash is stored."""
+    """A single-use password reset link (docs/rules.md, member journey 2); only its hash is stored."""
 
     token_hash = CharField(unique=True)
     account = ForeignKeyField(Account, null=True, on_delete="CASCADE")

@@ -1,4 +1,4 @@
-"""APScheduler 3.x wiring (SPEC §4): the daily jobs and outbox delivery, in one process.
+"""APScheduler 3.x wiring (docs/rules.md, Scheduled work): the daily jobs and outbox delivery, in one process.
 
 Single runner: a lease row in the database (pec.domain.leases), not a file lock. Every
 process that may schedule (each gunicorn worker, the Flask reloader's child, or `pec

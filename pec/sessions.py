@@ -1,4 +1,4 @@
-"""Signed-in sessions in the cookie, shared by members and operators (NOTES.md "Security").
+"""Signed-in sessions in the cookie, shared by members and operators (docs/stack-notes.md "Security").
 
 A login starts a fresh session (the language choice survives); every request checks the
 subject's `session_epoch` (bumped at logout, so every copy of the cookie stops working)

@@ -66,17 +66,6 @@ class PaymentMethod(enum.StrEnum):
         """Paid into the convention's bank account (needs its IBAN in the settings)."""
         return self is PaymentMethod.BANK_TRANSFER
 
-    @property
-    def working_days_to_register(self) -> tuple[int, int]:
-        """How many working days registration usually takes, as (fewest, most)."""
-        return {
-            PaymentMethod.CARD: (0, 0),
-            PaymentMethod.PAYPAL: (0, 0),
-            PaymentMethod.PREFILLED_SLIP: (3, 3),
-            PaymentMethod.BANK_TRANSFER: (3, 3),
-            PaymentMethod.BLANK_SLIP: (5, 7),
-        }[self]
-
 
 class PaymentStatus(enum.StrEnum):
     """A payment row's life: a gateway attempt starts PENDING and ends REGISTERED,

@@ -13,7 +13,7 @@ from flask_wtf.csrf import CSRFError
 
 from pec.domain import money
 
-# No inline script or style anywhere; htmx is configured through a <meta> tag (NOTES.md).
+# No inline script or style anywhere; htmx is configured through a <meta> tag (docs/stack-notes.md).
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
@@ -66,7 +66,7 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
-        # Not no-referrer: Flask-WTF checks the Referer over HTTPS (NOTES.md).
+        # Not no-referrer: Flask-WTF checks the Referer over HTTPS (docs/stack-notes.md).
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.endpoint == "static":
             # Buffer our few small assets so they are gzipped like pages (a streamed

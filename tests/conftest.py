@@ -246,7 +246,7 @@ def member(client):
 
 @pytest.fixture
 def demo(app, today):
-    """The demo data of SPEC §6, as of the frozen `today`."""
+    """The demo data of README, Commands and Demo logins, as of the frozen `today`."""
     from pec.demo import load_demo
 
     load_demo(today)
@@ -320,7 +320,7 @@ ORDER_URL_RE = re.compile(r"/renewals/(\d+)/")
 
 
 class WizardActions:
-    """A member going through the renewal wizard (SPEC §2.4–2.9) with the test client.
+    """A member going through the renewal wizard (docs/rules.md, member journey 4–9) with the test client.
 
     Each step helper posts like the browser would; `headers=HTMX_PANEL` posts like htmx.
     """

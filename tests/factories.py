@@ -112,7 +112,7 @@ def make_order(
 
 
 def make_documents(convention):
-    """The three contract documents of SPEC §2.5 (the demo's texts) for `convention`."""
+    """The three contract documents of docs/rules.md, member journey 5 (the demo's texts) for `convention`."""
     from pec.contracts import seed_documents
     from pec.models import ContractDocument
 

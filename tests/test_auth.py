@@ -1,4 +1,4 @@
-"""Area Clienti: both logins, wrong credentials, recovery, logout, language (SPEC §2.2)."""
+"""Area Clienti: both logins, wrong credentials, recovery, logout, language (docs/rules.md, member journey 2)."""
 
 import re
 

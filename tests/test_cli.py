@@ -1,4 +1,4 @@
-"""The `pec` commands of SPEC §6."""
+"""The `pec` commands of README, Commands and Demo logins."""
 
 import sqlite3
 

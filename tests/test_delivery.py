@@ -1,4 +1,4 @@
-"""Outbox delivery against a real SMTP server (aiosmtpd on loopback), SPEC §5."""
+"""Outbox delivery against a real SMTP server (aiosmtpd on loopback), docs/rules.md, Scheduled work and e-mail."""
 
 import datetime as dt
 import email
@@ -252,7 +252,7 @@ def test_without_a_mail_server_messages_stay_pending(ctx, today):
     assert all(r.status == "pending" and r.attempts == 0 and not r.last_error for r in rows())
 
 
-# --- TLS and timeouts: what Flask-Mail 0.10 gets wrong (NOTES.md) ----------------------
+# --- TLS and timeouts: what Flask-Mail 0.10 gets wrong (docs/stack-notes.md) ----------------------
 
 
 @pytest.fixture(scope="module")

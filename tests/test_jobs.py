@@ -1,4 +1,4 @@
-"""`pec jobs run --today …` on the demo data (SPEC §6), and two runs at once."""
+"""`pec jobs run --today …` on the demo data (README, Commands and Demo logins), and two runs at once."""
 
 import datetime as dt
 import os

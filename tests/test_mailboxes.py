@@ -1,4 +1,4 @@
-"""Gestione PEC: statuses, access control, identity documents (SPEC §2.3)."""
+"""Gestione PEC: statuses, access control, identity documents (docs/rules.md, member journey 3)."""
 
 import html
 import re

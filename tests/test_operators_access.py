@@ -1,4 +1,4 @@
-"""Operators sign in apart from members; everyone else is kept out (SPEC §3, §7)."""
+"""Operators sign in apart from members; everyone else is kept out (docs/rules.md, Operators and Qualities)."""
 
 import re
 

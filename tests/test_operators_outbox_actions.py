@@ -1,4 +1,4 @@
-"""Outbox retries, tomorrow's preview and failing jobs for operators (SPEC §3, §4)."""
+"""Outbox retries, tomorrow's preview and failing jobs for operators (docs/rules.md, Operators and Scheduled work)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Operators register, reject and cancel on an order's page (SPEC §3, R3, R5, R10)."""
+"""Operators register, reject and cancel on an order's page (docs/rules.md, Operators, R3, R5, R10)."""
 
 import datetime as dt
 import re

@@ -1,4 +1,4 @@
-"""Roster import through the operators' pages and `pec import-roster` (SPEC §3, §6)."""
+"""Roster import through the operators' pages and `pec import-roster` (docs/rules.md, Operators; README, Commands)."""
 
 import re
 from pathlib import Path

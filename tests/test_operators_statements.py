@@ -1,4 +1,4 @@
-"""Bank statements through the operators' pages and `pec import-statement` (SPEC §3)."""
+"""Bank statements through the operators' pages and `pec import-statement` (docs/rules.md, Operators)."""
 
 import datetime as dt
 import re

@@ -1,4 +1,4 @@
-"""The member's payment pages: demo card checkout, reports, slip, receipt, access (SPEC §2.7–2.11)."""
+"""The member's payment pages: demo card checkout, reports, slip, receipt, access (docs/rules.md, member journey 7–11)."""
 
 import datetime as dt
 import html

@@ -1,4 +1,4 @@
-"""The renewal wizard over HTTP, plain and htmx (SPEC §2.4–2.9, R2–R4, R9, R10)."""
+"""The renewal wizard over HTTP, plain and htmx (docs/rules.md, member journey 4–9, R2–R4, R9, R10)."""
 
 import datetime as dt
 import gzip
@@ -166,7 +166,9 @@ def test_every_step_is_a_small_fragment_for_htmx(mario, wizard, step):
     assert response.status_code == 200
     assert "<html" not in page and "<header" not in page and 'id="panel"' not in page
     assert page.lstrip().startswith("<title>") and STEP_H1[step] in page
-    assert len(gzip.compress(body)) <= 5 * 1024, len(gzip.compress(body))  # SPEC §7
+    assert len(gzip.compress(body)) <= 5 * 1024, len(
+        gzip.compress(body)
+    )  # docs/rules.md, Qualities
 
 
 POSTS = {

@@ -1,4 +1,4 @@
-"""Idle and absolute session timeouts, for members and operators alike (SPEC §7 Secure)."""
+"""Idle and absolute session timeouts, for members and operators alike (docs/rules.md, Qualities)."""
 
 import time
 

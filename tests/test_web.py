@@ -1,4 +1,4 @@
-"""What every page shares: headers, caching, error pages, weight (SPEC §7)."""
+"""What every page shares: headers, caching, error pages, weight (docs/rules.md, Qualities)."""
 
 import gzip
 
@@ -46,7 +46,7 @@ def test_responses_are_gzipped_for_clients_that_accept_it(client):
 
 
 def test_login_page_with_all_its_assets_is_under_30_kb_compressed(client):
-    """SPEC §7 budget: the login page and everything it loads, gzipped, ≤ 30 KB."""
+    """docs/rules.md, Qualities budget: the login page and everything it loads, gzipped, ≤ 30 KB."""
     import re
 
     page = client.get("/login", headers={"Accept-Encoding": "gzip"})

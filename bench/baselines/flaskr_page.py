@@ -1,7 +1,7 @@
 """A flaskr-style page (Flask's tutorial app, its blog index): a signed session cookie
 read on each request, one indexed SQLite query returning 20 rows on a connection opened
 for the request, a Jinja template extending a base, gzipped by Flask-Compress with the
-portal's settings. This is the page SPEC §7 measures member pages against.
+portal's settings. This is the page docs/rules.md, Qualities measures member pages against.
 
 The database file is BENCH_FLASKR_DATABASE, built by `create_database` before the server
 starts; BENCH_SECRET_KEY signs the session. GET /login?user=N stores a user in the session

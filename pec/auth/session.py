@@ -1,5 +1,5 @@
 """Member sessions: new at login, revocable at logout (a per-principal epoch),
-with idle and absolute timeouts (NOTES.md "Security")."""
+with idle and absolute timeouts (docs/stack-notes.md "Security")."""
 
 import functools
 

@@ -1,4 +1,4 @@
-"""Area Clienti: login both ways, logout, password recovery, language (SPEC §2.2)."""
+"""Area Clienti: login both ways, logout, password recovery, language (docs/rules.md, member journey 2)."""
 
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _

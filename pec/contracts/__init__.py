@@ -1,4 +1,4 @@
-"""The demo convention's contract texts (SPEC §2.5), written for this project.
+"""The demo convention's contract texts (docs/rules.md, member journey 5), written for this project.
 
 Texts are convention data (ContractDocument rows, versioned); these files only seed the
 demo. Titles stay Italian: they are the contract's own headings.

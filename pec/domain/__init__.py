@@ -1,1 +1,1 @@
-"""The rules of SPEC §1, as plain functions over the models (no views, no requests)."""
+"""The rules of docs/rules.md, as plain functions over the models (no views, no requests)."""

@@ -1,4 +1,4 @@
-"""Member accounts: the two logins of SPEC §2.2, password recovery, and the changes
+"""Member accounts: the two logins of docs/rules.md, member journey 2, password recovery, and the changes
 to an account's own data (its language, an operator's edit of the holder's data)."""
 
 import datetime as dt

@@ -96,7 +96,7 @@ class BillingData:
     @property
     def needs_vat(self) -> bool:
         """Libero professionista and Azienda invoice with a Partita IVA and an SDI/PEC."""
-        return self.person_type in (PersonType.PROFESSIONAL, PersonType.COMPANY)
+        return self.person_type in {t for t in PersonType if t.has_vat_number}
 
     @property
     def display_name(self) -> str:

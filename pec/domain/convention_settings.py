@@ -1,4 +1,4 @@
-"""A convention's settings and contract texts, changed by an admin (SPEC §3).
+"""A convention's settings and contract texts, changed by an admin (docs/rules.md, Operators).
 
 Orders freeze price, VAT and duration when created (R9), so a change here only
 affects orders created afterwards. A contract text is never edited: a new version is a

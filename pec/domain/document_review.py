@@ -1,5 +1,5 @@
 """Operators verify or reject identity documents; files are purged a convention's
-`document_retention_days` after that decision (SPEC §3, data minimisation).
+`document_retention_days` after that decision (data minimisation).
 
 Verify and reject are compare-and-set on status "uploaded" (two operators, one
 decision); a rejection's e-mail goes into the outbox in the decision's transaction.

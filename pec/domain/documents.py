@@ -1,4 +1,4 @@
-"""Identity documents (SPEC §2.3): checked by content, stored outside the web root."""
+"""Identity documents (docs/rules.md, member journey 3): checked by content, stored outside the web root."""
 
 import hashlib
 import secrets

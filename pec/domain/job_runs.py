@@ -89,7 +89,7 @@ def delete_old_runs() -> int:
 
 
 def latest_runs() -> list[JobRun]:
-    """The last run of each job, for "is the scheduler alive?" (SPEC §3)."""
+    """The last run of each job, for "is the scheduler alive?" (docs/rules.md, Operators)."""
     latest = (
         JobRun.select(JobRun.job, fn.MAX(JobRun.id).alias("last_id")).group_by(JobRun.job).objects()
     )

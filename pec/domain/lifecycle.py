@@ -1,11 +1,11 @@
-"""The daily jobs (SPEC §4): reminders (R7), deactivation (R5), ceasing (R6), clean-up.
+"""The daily jobs (docs/rules.md, Scheduled work): reminders (R7), deactivation (R5), ceasing (R6), clean-up.
 
 Each job is a pair: `plan_*` reads what is due as of `today` and writes nothing (operators
 preview it); the job applies each due item in its own short write transaction, where a
 unique key or a compare-and-set update decides whether this run is the one that acts. So a
 job run twice, late, or by two processes at once sends nothing twice and changes nothing
 twice. Candidates come from indexed range queries on `expires_on`: a run costs in
-proportion to the mailboxes that are due, never to all mailboxes (SPEC §7).
+proportion to the mailboxes that are due, never to all mailboxes (docs/rules.md, Qualities).
 
 The holder is told through the `Notices` port (pec.domain.notices), inside the write
 that decides the change, so the e-mail exists if and only if the change does.

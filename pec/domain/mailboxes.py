@@ -1,4 +1,4 @@
-"""What "Gestione PEC" shows for each mailbox (SPEC §2.3), in a fixed number of queries."""
+"""What "Gestione PEC" shows for each mailbox (docs/rules.md, member journey 3), in a fixed number of queries."""
 
 import datetime as dt
 from dataclasses import dataclass

@@ -1,4 +1,4 @@
-"""Operators (SPEC §3): their accounts and logins, and what they see: the dashboard counts, mailbox search and the
+"""Operators (docs/rules.md, Operators): their accounts and logins, and what they see: the dashboard counts, mailbox search and the
 domicilio-digitale list (the health of the scheduled jobs is in pec.domain.job_runs).
 
 Statuses are counted and filtered in SQL with conditions that mirror
@@ -210,7 +210,7 @@ DOMICILIO_STATUSES = (MailboxStatus.EXPIRING, MailboxStatus.DEACTIVATED, Mailbox
 
 
 def domicilio_query(today: dt.date):
-    """Members without a working domicilio digitale (SPEC §3): deactivated, ceased, or
+    """Members without a working domicilio digitale (docs/rules.md, Operators): deactivated, ceased, or
     expiring with no order awaiting payment (a wizard left as a draft is no order)."""
     return (
         Mailbox.select(Mailbox, Account)

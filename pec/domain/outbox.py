@@ -1,4 +1,4 @@
-"""The outbox (SPEC §5): e-mails are rows written in the caller's transaction, sent
+"""The outbox (docs/rules.md, Scheduled work and e-mail): e-mails are rows written in the caller's transaction, sent
 later by pec.delivery; operators may queue a message again."""
 
 import datetime as dt

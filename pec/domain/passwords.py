@@ -1,4 +1,4 @@
-"""Password hashing with argon2id at OWASP's floor (t=2, m=19 MiB, p=1).
+"""Password hashing with argon2id at OWASP's floor (t=2, m=19 MiB, p=1; docs/stack-notes.md).
 
 Tests may switch to the cheapest parameters (the app factory does it for a TESTING app
 only): a real hash costs ~15 ms of CPU, and the suite hashes and verifies hundreds of

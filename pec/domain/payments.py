@@ -427,7 +427,7 @@ def receive_notification(event: GatewayNotification, *, today: dt.date, notices:
         return code
 
 
-# --- Reported transfers and slips (SPEC §2.10) ----------------------------------------
+# --- Reported transfers and slips (docs/rules.md, member journey 10) ----------------------------------------
 
 REPORTED = "reported"
 ALREADY_REPORTED = "already_reported"

@@ -1,4 +1,4 @@
-"""Italian province codes (sigle automobilistiche/ISTAT) in use today, for billing (SPEC §2.6).
+"""Italian province codes (sigle automobilistiche/ISTAT) in use today, for billing (docs/rules.md, member journey 6).
 
 The 107 sigle of provinces, metropolitan cities and free consortia, plus the Sardinian
 provinces re-established by L.R. Sardegna 9/2023 (Gallura Nord-Est Sardegna "OT",

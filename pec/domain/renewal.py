@@ -1,4 +1,4 @@
-"""The renewal wizard's rules (SPEC §2.4–2.9, R2, R3, R4, R9, R10). No Flask here.
+"""The renewal wizard's rules (docs/rules.md, member journey 4–9, R2, R3, R4, R9, R10). No Flask here.
 
 The order is the wizard: a draft order holds what the member has chosen so far and
 `current_step(order)` derives where they are. Races are decided by the database: the
@@ -86,7 +86,7 @@ def has_accepted_contracts(order: Order) -> bool:
 
 
 def current_step(order: Order) -> str:
-    """Where the member is, from what the order holds (STYLE.md "the order is the wizard")."""
+    """Where the member is, derived from what the order holds: the order is the wizard."""
     if order.status != OrderStatus.DRAFT:
         return DONE
     if not has_accepted_contracts(order):
@@ -113,7 +113,7 @@ def days_to_expiry(lines: list[OrderLine], today: dt.date) -> int:
 
 
 def slow_method_warning(lines: list[OrderLine], today: dt.date) -> str | None:
-    """SPEC §2.7: "near" when a mailbox expires within 7 days, "expired" once past it."""
+    """docs/rules.md, member journey 7: "near" when a mailbox expires within 7 days, "expired" once past it."""
     days = days_to_expiry(lines, today)
     if days < 0:
         return "expired"

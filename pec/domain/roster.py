@@ -1,4 +1,4 @@
-"""The member roster as CSV (SPEC §3): a dry run that lists every bad line with its
+"""The member roster as CSV (docs/rules.md, Operators): a dry run that lists every bad line with its
 reason, an idempotent upsert by PEC address, and an export that imports back unchanged.
 
 File: UTF-8 (with or without BOM) or Windows-1252 (Excel), `;` or `,` sniffed from the

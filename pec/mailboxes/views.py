@@ -1,4 +1,4 @@
-"""Gestione PEC: the member's mailboxes and identity document (SPEC §2.3)."""
+"""Gestione PEC: the member's mailboxes and identity document (docs/rules.md, member journey 3)."""
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _

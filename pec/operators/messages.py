@@ -101,7 +101,7 @@ def file_error_text(error) -> str:
 
 
 def outcome_text(outcome) -> str:
-    """What register_payment did, for the operator who asked (SPEC §3)."""
+    """What register_payment did, for the operator who asked (docs/rules.md, Operators)."""
     return str(_outcome_text(outcome))
 
 

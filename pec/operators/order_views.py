@@ -1,4 +1,4 @@
-"""Orders for operators (SPEC §3): the filtered list and one order's page, where an
+"""Orders for operators (docs/rules.md, Operators): the filtered list and one order's page, where an
 operator registers a payment (through payments.register_payment, R3), rejects a
 member's payment report with a reason, or cancels the order. Every outcome is said in
 words; every action is audited by the domain."""

@@ -1,5 +1,5 @@
 """The outbox (every e-mail, its state, attempts and last error) and the scheduled
-jobs' runs, with a silent or failing job called out (SPEC §3).
+jobs' runs, with a silent or failing job called out (docs/rules.md, Operators).
 
 Operators retry a failed message (or all of them) and preview what the daily jobs
 will send tomorrow.

@@ -1,5 +1,5 @@
 """Roster import (upload → dry run with every bad line → confirm) and export, and the
-domicilio-digitale list for the Order's secretariat (SPEC §3).
+domicilio-digitale list for the Order's secretariat (docs/rules.md, Operators).
 
 The uploaded file waits server-side under PEC_ROSTER_DIR between preview and confirm
 (never in hidden fields); uploads left there for a day are removed.

@@ -1,4 +1,4 @@
-"""Bank statement import (SPEC §3): upload → preview (what would be registered, what
+"""Bank statement import (docs/rules.md, Operators): upload → preview (what would be registered, what
 not, and why) → confirm; then the lines left over are matched to orders by hand.
 
 The file waits server-side (PEC_STATEMENT_DIR, else next to the roster uploads) under

@@ -1,4 +1,4 @@
-"""The member's report of a transfer or slip payment (SPEC §2.10)."""
+"""The member's report of a transfer or slip payment (docs/rules.md, member journey 10)."""
 
 import datetime as dt
 import re

@@ -1,4 +1,4 @@
-"""Online payment gateways behind one small interface (card and PayPal, SPEC §2.7).
+"""Online payment gateways behind one small interface (card and PayPal, docs/rules.md, member journey 7).
 
 A gateway does two things: start a hosted checkout for an order (`start_checkout`,
 the only network call, made outside any transaction) and turn a provider's signed

@@ -172,7 +172,7 @@ def returned(order_id: int):
 @bp.route("/<int:order_id>/report", methods=["GET", "POST"])
 @member_required
 def report(order_id: int):
-    """Pagamenti: the member reports a bank transfer or a blank slip (SPEC §2.10)."""
+    """Pagamenti: the member reports a bank transfer or a blank slip (docs/rules.md, member journey 10)."""
     order = _order_or_404(order_id)
     if order.status != OrderStatus.AWAITING_PAYMENT:
         return _elsewhere(order)
@@ -239,7 +239,7 @@ def slip(order_id: int):
 @bp.get("/<int:order_id>/receipt")
 @member_required
 def receipt(order_id: int):
-    """The printable receipt of a paid order (SPEC §2.11)."""
+    """The printable receipt of a paid order (docs/rules.md, member journey 11)."""
     order = _order_or_404(order_id)
     if order.status == OrderStatus.AWAITING_PAYMENT:
         return redirect(pay_url(order), 303)

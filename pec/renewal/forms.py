@@ -1,4 +1,4 @@
-"""The wizard's forms (SPEC §2.5–2.7). Rules live in pec.domain.billing; here only the
+"""The wizard's forms (docs/rules.md, member journey 5–7). Rules live in pec.domain.billing; here only the
 mapping of its error codes to messages placed at their fields."""
 
 from flask_babel import lazy_gettext as _l

@@ -12,7 +12,7 @@ STEP_LABELS = {
     "done": _l("Ordine confermato"),
 }
 
-# SPEC §2.7: how and how fast each method is registered.
+# docs/rules.md, member journey 7: how and how fast each method is registered.
 METHOD_DETAILS = {
     "card": _l(
         "Consigliato! Evasione rapida: il pagamento è registrato subito e la casella è rinnovata all'istante."

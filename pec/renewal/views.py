@@ -1,4 +1,4 @@
-"""The renewal wizard (SPEC §2.4–2.9): one view and one template per step.
+"""The renewal wizard (docs/rules.md, member journey 4–9): one view and one template per step.
 
 The draft order is the wizard's only state (nothing in the session or in hidden fields):
 each view loads the member's order (404 otherwise), redirects a step asked too early to
@@ -145,7 +145,7 @@ def _service(order, **context):
 @bp.get("/<int:order_id>/service")
 @member_required
 def service(order_id: int):
-    """Riepilogo servizio: mailboxes, convention, duration, totals (SPEC §2.4)."""
+    """Riepilogo servizio: mailboxes, convention, duration, totals (docs/rules.md, member journey 4)."""
     order = _order(order_id)
     return _guard(order, "service") or _service(order)
 
@@ -196,7 +196,7 @@ def _billing(order, form=None, status=200, **context):
 @bp.route("/<int:order_id>/billing", methods=["GET", "POST"])
 @member_required
 def billing(order_id: int):
-    """Dati di fatturazione, prefilled from the holder (SPEC §2.6)."""
+    """Dati di fatturazione, prefilled from the holder (docs/rules.md, member journey 6)."""
     order = _order(order_id)
     if redirect_response := _guard(order, "billing"):
         return redirect_response
@@ -233,7 +233,7 @@ def _payment(order, form=None, status=200, **context):
 @bp.route("/<int:order_id>/payment", methods=["GET", "POST"])
 @member_required
 def payment(order_id: int):
-    """Modalità di pagamento: the convention's methods with their delays (SPEC §2.7)."""
+    """Modalità di pagamento: the convention's methods with their delays (docs/rules.md, member journey 7)."""
     order = _order(order_id)
     if redirect_response := _guard(order, "payment"):
         return redirect_response
@@ -263,7 +263,7 @@ def _confirm(order, status=200, **context):
 @bp.route("/<int:order_id>/confirm", methods=["GET", "POST"])
 @member_required
 def confirm(order_id: int):
-    """Riepilogo e conferma ordine → the order number, e-mail in the outbox (SPEC §2.8–2.9)."""
+    """Riepilogo e conferma ordine → the order number, e-mail in the outbox (docs/rules.md, member journey 8–9)."""
     order = _order(order_id)
     if redirect_response := _guard(order, "confirm"):
         return redirect_response
@@ -365,7 +365,7 @@ def _document(order, code: str):
 @bp.get("/<int:order_id>/documents/<code>")
 @member_required
 def document(order_id: int, code: str):
-    """A contract document as a printable page (SPEC §2.5: the member keeps a copy)."""
+    """A contract document as a printable page (docs/rules.md, member journey 5: the member keeps a copy)."""
     order = _order(order_id)
     return render_page("renewal/document.html", order=order, doc=_document(order, code))
 

@@ -1,4 +1,4 @@
-"""Billing data validation (SPEC §2.6): codice fiscale, partita IVA, CAP, province, e-mail."""
+"""Billing data validation (docs/rules.md, member journey 6): codice fiscale, partita IVA, CAP, province, e-mail."""
 
 import pytest
 from stdnum.it import codicefiscale

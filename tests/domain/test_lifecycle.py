@@ -429,7 +429,7 @@ def test_a_failing_job_does_not_stop_the_others(ctx, today):
     assert JobRun.get_by_id(crashed.id).status == "failed"
 
 
-# --- cost in proportion to what is due (SPEC §7) ---------------------------------------
+# --- cost in proportion to what is due (docs/rules.md, Qualities) ---------------------------------------
 
 
 @pytest.mark.parametrize(

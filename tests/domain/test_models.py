@@ -1,4 +1,4 @@
-"""The model's keys hold the rules even when code forgets them (R4, R7, SPEC §5)."""
+"""The model's keys hold the rules even when code forgets them (R4, R7, docs/rules.md, Scheduled work and e-mail)."""
 
 import datetime as dt
 

@@ -1,4 +1,4 @@
-"""Roster CSV import (dry run, apply, idempotence) and export round trip (SPEC §3)."""
+"""Roster CSV import (dry run, apply, idempotence) and export round trip (docs/rules.md, Operators)."""
 
 import codecs
 import csv

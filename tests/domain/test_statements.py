@@ -1,5 +1,5 @@
 """Bank statements: CAMT.053 and CSV read safely, matched on order number and amount,
-registered through register_payment once per entry reference (SPEC §3, R3)."""
+registered through register_payment once per entry reference (docs/rules.md, Operators, R3)."""
 
 import datetime as dt
 from pathlib import Path

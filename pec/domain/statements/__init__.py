@@ -1,4 +1,4 @@
-"""Bank statement import (SPEC §3): reading a bank's file into entries, and matching
+"""Bank statement import (docs/rules.md, Operators): reading a bank's file into entries, and matching
 those entries to orders.
 
 - entries.py: Entry, Statement and Problem, what every format is read into;

@@ -1,4 +1,4 @@
-"""Statement entries matched to orders, and the import that registers them (SPEC §3).
+"""Statement entries matched to orders, and the import that registers them (docs/rules.md, Operators).
 
 A credit whose remittance text holds an order number (renewal.is_order_number) is
 registered on that order through payments.register_payment, with provider "statement"

@@ -36,7 +36,7 @@ def skip_or_fail(reason: str):
 
 
 # Test databases: each test gets its own SQLite file, a copy of one migrated at the start
-# of the session (copying a file is ~100 times cheaper than running the migrations).
+# of the session: a file copy per test instead of running every migration per test.
 #
 # They live on a RAM-backed folder when the machine has one with room: with our pragmas
 # (WAL, synchronous=FULL) every commit waits for an fsync and so does the checkpoint when
@@ -78,23 +78,6 @@ def _database_folder(tmp_path) -> Path:
     return folder
 
 
-@pytest.fixture(autouse=True)
-def _drop_test_databases():
-    """A test's databases go with it (RAM is not for keeping 500 of them)."""
-    yield
-    while _test_folders:
-        shutil.rmtree(_test_folders.pop(), ignore_errors=True)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _drop_session_databases():
-    yield
-    if _migrated_template.cache_info().currsize:
-        shutil.rmtree(_migrated_template().parent, ignore_errors=True)
-    if _databases_root.cache_info().currsize and _databases_root() is not None:
-        shutil.rmtree(_databases_root(), ignore_errors=True)
-
-
 @functools.cache
 def _migrated_template() -> Path:
     """One SQLite file with every migration applied, made once per session.
@@ -125,6 +108,23 @@ def _copy_template_to(url: str) -> bool:
     path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_migrated_template(), path)
     return True
+
+
+@pytest.fixture(autouse=True)
+def _drop_test_databases():
+    """A test's databases go with it (RAM is not for keeping 500 of them)."""
+    yield
+    while _test_folders:
+        shutil.rmtree(_test_folders.pop(), ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_session_databases():
+    yield
+    if _migrated_template.cache_info().currsize:
+        shutil.rmtree(_migrated_template().parent, ignore_errors=True)
+    if _databases_root.cache_info().currsize and _databases_root() is not None:
+        shutil.rmtree(_databases_root(), ignore_errors=True)
 
 
 class SessionBytecodeCache(BytecodeCache):

@@ -240,9 +240,3 @@ def generic(settings: dict | None = None) -> Profile:
 
 # A line without a booking date whose text starts so is a balance or a total.
 SUMMARY = re.compile(r"^\W*(saldo|totale|totali|total|balance)\b")
-
-# A debit whose text says it takes back or returns a transfer.
-RETURN_WORDS = re.compile(
-    r"\b(storn\w*|restituzion\w*|restituit\w*|respint\w*|richiamo|revoca|reso|"
-    r"return\w*|reversal|rückbuchung|chargeback)\b"
-)

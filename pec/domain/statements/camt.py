@@ -193,8 +193,11 @@ def _read_entry(statement: Statement, position: int, ntry, report_day) -> None:
         "line": position,
         "booked_on": booked_on,
         "currency": currency,
+        # A reversal flag, return information, or the bank transaction code of a
+        # received transfer taken back (RRTN return, RPCR cancellation request).
         "is_reversal": _text(ntry, "RvslInd").lower() in ("true", "1")
-        or any(_child(tx, "RtrInf") is not None for tx in transactions),
+        or any(_child(tx, "RtrInf") is not None for tx in transactions)
+        or _text(ntry, "BkTxCd", "Domn", "Fmly", "SubFmlyCd") in ("RRTN", "RPCR"),
         "is_booked": (_text(ntry, "Sts", "Cd") or _text(ntry, "Sts")) in ("", "BOOK"),
         "legacy_references": _legacy(ntry),
     }

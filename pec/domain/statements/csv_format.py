@@ -178,7 +178,6 @@ def _entry(statement, profile, where, mark, line, cells, old_reference) -> None:
             text=text,
             currency=currency if len(currency) == 3 and currency.isalpha() else "EUR",
             is_booked=not pending,
-            is_reversal=not is_credit and bool(banks.RETURN_WORDS.search(lowered)),
             bank_reference=cells[where["reference"]].strip() if "reference" in where else "",
             content=content_of(cells),
             legacy_references=(old_reference,) if old_reference else (),

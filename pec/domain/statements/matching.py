@@ -110,11 +110,27 @@ def order_numbers_in(*texts: str) -> list[str]:
     return found
 
 
+# A debit whose text says it takes back or returns a transfer (any format: banks write
+# "STORNO" or "BONIFICO RESTITUITO" where no reversal flag exists).
+RETURN_WORDS = re.compile(
+    r"\b(storn\w*|restituzion\w*|restituit\w*|respint\w*|richiamo|revoca|reso|"
+    r"return\w*|reversal|rückbuchung|chargeback)\b",
+    re.IGNORECASE,
+)
+
+
+def is_reversal(entry: Entry) -> bool:
+    """The bank took money back: flagged so by the format, or said so in a debit's text."""
+    return entry.is_reversal or (
+        not entry.is_credit and any(RETURN_WORDS.search(t) for t in entry.search_texts)
+    )
+
+
 def _ignored_reason(entry: Entry) -> str | None:
     if not entry.is_booked:
         return "not_booked"
     if not entry.is_credit:
-        return None if entry.is_reversal else "debit"
+        return None if is_reversal(entry) else "debit"
     if entry.is_reversal:
         return "reversal"
     if entry.currency != "EUR":

@@ -11,6 +11,7 @@ Some banks bend the `:61:` layout; the library ships their variants as tags, tri
 turn when the standard one refuses the file.
 """
 
+import datetime as dt
 import re
 from decimal import Decimal
 
@@ -73,7 +74,8 @@ def parse(data: bytes) -> Statement:
         values = transaction.data
         amount = values.get("amount")
         cents = _cents(amount) if amount is not None else None
-        booked_on = values.get("entry_date") or values.get("date")
+        day = values.get("entry_date") or values.get("date")  # the library's own Date type
+        booked_on = dt.date(day.year, day.month, day.day) if day is not None else None
         if cents is None:
             statement.problems.append(Problem(position, "amount_invalid", str(amount)))
             continue

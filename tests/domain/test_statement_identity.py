@@ -274,6 +274,15 @@ def test_a_reversal_of_an_applied_credit_is_listed_with_its_order(orders, today)
 
 
 def test_a_returned_transfer_in_a_csv_export_is_listed(orders, today):
+    same_file = (
+        "Data;Importo;Causale\r\n"
+        f"09/03/2026;4,88;Bonifico Rossi {RIGHT}\r\n"
+        f"12/03/2026;-4,88;Bonifico restituito Rossi {RIGHT}\r\n"
+    ).encode()
+    assert kinds(statements.plan(statements.parse(same_file), today)) == [
+        ("2", "matched", "order_number"),
+        ("3", "reversal", "reversal_of_applied"),  # the line above renews it
+    ]
     run(
         f"Data;Importo;Causale\r\n09/03/2026;4,88;Bonifico Rossi {RIGHT}\r\n".encode(),
         today,

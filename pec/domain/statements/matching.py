@@ -265,7 +265,7 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Deci
     if ignored:
         return Decision(entry, IGNORED, ignored)
     if not entry.is_credit:
-        return _reversal(entry, known, orders)
+        return _reversal(entry, known, orders, seen)
     existing = _imported_before(entry, known, seen)
     if existing is not None:
         reason = (
@@ -297,8 +297,9 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Deci
     return Decision(entry, FLAGGED, code, order)
 
 
-def _reversal(entry: Entry, known: dict, orders: dict) -> Decision:
-    """A reversal or returned transfer: which order's money it takes back, if any."""
+def _reversal(entry: Entry, known: dict, orders: dict, seen: _Seen) -> Decision:
+    """A reversal or returned transfer: which order's money it takes back, if any (an
+    order paid by an earlier line of this file counts as renewed)."""
     payment = next(
         (known[r] for r in (entry.reference, *entry.other_references) if r in known), None
     )
@@ -308,7 +309,7 @@ def _reversal(entry: Entry, known: dict, orders: dict) -> Decision:
         order = named[0] if len(named) == 1 else None
     if order is None:
         return Decision(entry, REVERSAL, "reversal_unmatched")
-    if order.status == OrderStatus.PAID:
+    if order.status == OrderStatus.PAID or order.id in seen.paying:
         return Decision(entry, REVERSAL, "reversal_of_applied", order, payment)
     return Decision(entry, REVERSAL, "reversal_of_order", order, payment)
 
@@ -405,8 +406,9 @@ def apply(
 def _record_reversal(decision: Decision, actor: str, filename: str, ip: str) -> None:
     """Note on the order that the bank took its money back (once per bank line), so the
     order's history says so after the statement file is gone."""
-    entry, order = decision.entry, decision.order
+    entry = decision.entry
     with write_transaction():
+        order = Order.get_by_id(decision.order.id)
         earlier = AuditEvent.select(AuditEvent.details).where(
             (AuditEvent.action == "statement.reversal")
             & (AuditEvent.target_type == "Order")

@@ -180,11 +180,12 @@ def test_settings_add_names_to_the_defaults(orders, today):
     assert (other.booked_on, other.amount_cents) == (dt.date(2026, 3, 10), 1250)
 
 
-def test_a_batch_is_split_and_only_the_matching_transfer_is_applied(orders, today):
+@pytest.mark.parametrize("sample", ["test-camt053-txdtls", "v06-from-test-camt053-txdtls.xml"])
+def test_a_batch_is_split_and_only_the_matching_transfer_is_applied(orders, today, sample):
     """A real Swiss batch entry (two transfers, one AcctSvcrRef for both), in euro, one
-    of its transfers the member's 4,88 € naming the order."""
+    of its transfers the member's 4,88 € naming the order (camt.053 versions 04 and 06)."""
     mario, _anna = orders
-    text = (BANKS / "camt053" / "test-camt053-txdtls").read_text()
+    text = (BANKS / "camt053" / sample).read_text()
     text = text.replace('Ccy="CHF"', 'Ccy="EUR"').replace("2187.00", "4.88", 1)
     text = text.replace("302388292000011111111111111", RIGHT)
     data = text.encode()

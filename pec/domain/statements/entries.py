@@ -75,6 +75,7 @@ class Entry:
     content: str = ""
     text_parts: tuple[str, ...] = ()
     legacy_references: tuple[str, ...] = ()
+    content_reference: str = ""  # the identity by content and position (given by identify)
     batch_without_details: bool = False  # several transfers in one entry, amounts not given
 
     @property
@@ -151,32 +152,34 @@ def content_reference(content: str, occurrence: int) -> str:
 
 
 def identify(entries: list[Entry]) -> list[Entry]:
-    """Give every entry its identity (see the module docstring)."""
+    """Give every entry its identity (see the module docstring), and its identity by
+    content (`content_reference`) for when its bank reference turns out to be reused."""
     bank_counts = Counter(e.bank_reference for e in entries if e.bank_reference)
     seen: Counter = Counter()
     identified = []
     for entry in entries:
+        seen[entry.content] += 1
+        by_content = content_reference(entry.content, seen[entry.content])
         bank = entry.bank_reference
         if bank and not is_placeholder(bank) and bank_counts[bank] == 1:
-            identified.append(replace(entry, reference=bank, is_derived_reference=False))
-            continue
-        seen[entry.content] += 1
-        reference = content_reference(entry.content, seen[entry.content])
-        identified.append(replace(entry, reference=reference, is_derived_reference=True))
+            reference, derived = bank, False
+        else:
+            reference, derived = by_content, True
+        identified.append(
+            replace(
+                entry,
+                reference=reference,
+                is_derived_reference=derived,
+                content_reference=by_content,
+            )
+        )
     return identified
 
 
-def by_content(entry: Entry, entries: list[Entry]) -> Entry:
-    """`entry` identified by its content even though its bank reference is unique in the
-    file: the bank reused it for another movement already registered."""
-    occurrence = 1 + sum(
-        1
-        for other in entries
-        if other.content == entry.content and (other.line, other.part) < (entry.line, entry.part)
-    )
-    return replace(
-        entry, reference=content_reference(entry.content, occurrence), is_derived_reference=True
-    )
+def by_content(entry: Entry) -> Entry:
+    """`entry` known by its content although its bank reference is unique in the file:
+    the bank reused that reference for another movement already registered."""
+    return replace(entry, reference=entry.content_reference, is_derived_reference=True)
 
 
 def legacy_derived_reference(booked_on: dt.date, amount_cents: int, text: str) -> str:

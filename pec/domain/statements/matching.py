@@ -182,9 +182,7 @@ def plan(statement: Statement, today: dt.date) -> Preview:
     entries = statement.entries
     # A bank reference unique in the file but already stored for another movement (other
     # day or amount) was reused by the bank: that entry is known by its content instead.
-    alternatives = {
-        e.key: by_content(e, entries).reference for e in entries if not e.is_derived_reference
-    }
+    alternatives = {e.key: e.content_reference for e in entries if not e.is_derived_reference}
     known = _known_payments(entries, alternatives)
     numbers = {n for e in entries for n in order_numbers_in(*e.search_texts)}
     orders = {}
@@ -199,7 +197,7 @@ def plan(statement: Statement, today: dt.date) -> Preview:
             and not entry.is_derived_reference
             and not _same_movement(stored, entry)
         ):
-            entry = by_content(entry, entries)
+            entry = by_content(entry)
         decisions.append(_decide(entry, today, known, orders, seen))
     return Preview(statement, decisions)
 

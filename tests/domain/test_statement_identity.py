@@ -10,6 +10,7 @@ import pytest
 
 from pec.domain import payments as pay
 from pec.domain import statements
+from pec.domain.balance import balance
 from pec.domain.statements import legacy
 from pec.domain.statements.entries import legacy_derived_reference
 from pec.models import AuditEvent, Mailbox, Order, Payment
@@ -139,20 +140,38 @@ def test_identical_transfers_on_one_day_are_each_listed_and_paying_twice_is_flag
         ("5", "manual", "no_order_number"),
     ]
     assert [d.outcome for d in preview.decisions] == ["applied", "not_payable", "", ""]
+    # R12: the second transfer is money received too, to refund; the renewal once.
     payments = list(Payment.select().where(Payment.order == mario).order_by(Payment.id))
-    assert [(p.status, p.amount_cents) for p in payments] == [("registered", 488), ("flagged", 488)]
+    assert [(p.status, p.amount_cents) for p in payments] == [("registered", 488)] * 2
+    assert balance(Order.get_by_id(mario.id)).to_refund_cents == 488
     # The two identical 10 € lines can each be matched by hand, to different orders.
     manual = preview.of_kind(statements.MANUAL)
     outcome = statements.register_entry(
         manual[0].entry, anna, today=today, actor="operator:1", notices=RecordingNotices()
     )
-    assert outcome.code == pay.AMOUNT_MISMATCH  # 10 € for a 4,88 € order: flagged, kept
+    assert outcome.code == pay.APPLIED  # 10 € for a 4,88 € order: renewed, 5,12 to refund
     again = statements.plan(statements.parse(IDENTICAL), today)
-    assert kinds(again)[2:] == [
-        ("4", "done", "already_flagged"),
+    assert kinds(again) == [
+        ("2", "done", "already_registered"),
+        ("3", "done", "already_registered"),
+        ("4", "done", "already_registered"),
         ("5", "manual", "no_order_number"),
     ]
-    assert [d.reason for d in again.decisions[:2]] == ["already_registered", "already_flagged"]
+
+
+def test_two_partial_transfers_in_one_file_add_up_to_the_renewal(orders, today):
+    """R12: money received adds up, in the preview as on apply."""
+    mario, _anna = orders
+    data = (
+        "Data;Importo;Causale\r\n"
+        f"09/03/2026;2,00;Rinnovo {RIGHT} prima parte\r\n"
+        f"10/03/2026;2,88;Rinnovo {RIGHT} saldo\r\n"
+    ).encode()
+    preview = statements.plan(statements.parse(data), today)
+    assert kinds(preview) == [("2", "flagged", "partial"), ("3", "matched", "order_number")]
+    applied = run(data, today)
+    assert [d.outcome for d in applied.decisions] == ["partial", "applied"]
+    assert Order.get_by_id(mario.id).status == "paid"
 
 
 def test_re_importing_with_other_column_settings_registers_nothing(orders, today):

@@ -45,7 +45,7 @@ KINDS = (MATCHED, FLAGGED, MANUAL, RECONCILED, DONE, REVERSAL, IGNORED)
 # ... and why (`Decision.reason`)
 REASONS = (
     "order_number",  # matched
-    pay.AMOUNT_MISMATCH,
+    pay.PARTIAL,
     pay.NOT_PAYABLE,
     pay.WINDOW_CLOSED,
     "paid_twice",  # flagged: an earlier line of this file pays the same order
@@ -140,13 +140,7 @@ def _ignored_reason(entry: Entry) -> str | None:
 
 def predict(order: Order, amount_cents: int, today: dt.date) -> str:
     """What register_payment would answer (the preview; the real call decides)."""
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        return pay.NOT_PAYABLE
-    if amount_cents != order.gross_cents:
-        return pay.AMOUNT_MISMATCH
-    if pay.ceased_on_order(order, today):
-        return pay.WINDOW_CLOSED
-    return pay.APPLIED
+    return pay.predict(order, amount_cents, today)
 
 
 def _known_payments(entries: list[Entry], alternatives: dict) -> dict[str, Payment]:
@@ -173,7 +167,8 @@ class _Seen:
     """What earlier lines of the file settled, for the lines after them."""
 
     legacy: dict  # a first-version identity -> the line that claimed it
-    paying: dict  # order id -> the line whose credit pays it in this import
+    received: dict  # order id -> cents earlier lines of this import bring it (R12: they add up)
+    completed: set  # ids of orders an earlier line of this import completes
     hand: set  # ("order", id) of orders whose hand-registered payment a line became
 
 
@@ -188,7 +183,7 @@ def plan(statement: Statement, today: dt.date) -> Preview:
     orders = {}
     for chunk in chunked(sorted(numbers), 500):
         orders.update({o.number: o for o in Order.select().where(Order.number.in_(chunk))})
-    seen = _Seen({}, {}, set())
+    seen = _Seen({}, {}, set(), set())
     decisions = []
     for entry in entries:
         stored = known.get(entry.reference)
@@ -286,11 +281,14 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Deci
     hand = _registered_by_hand(order, entry.amount_cents, seen.hand)
     if hand is not None:
         return Decision(entry, RECONCILED, "registered_by_hand", order, hand)
-    if order.id in seen.paying:
+    if order.id in seen.completed:
         return Decision(entry, FLAGGED, "paid_twice", order)
-    code = predict(order, entry.amount_cents, today)
+    # R12: what earlier lines of this file bring the order counts, as it will on apply.
+    earlier = seen.received.get(order.id, 0)
+    seen.received[order.id] = earlier + entry.amount_cents
+    code = predict(order, earlier + entry.amount_cents, today)
     if code == pay.APPLIED:
-        seen.paying[order.id] = entry.key
+        seen.completed.add(order.id)
         return Decision(entry, MATCHED, "order_number", order)
     return Decision(entry, FLAGGED, code, order)
 
@@ -307,7 +305,7 @@ def _reversal(entry: Entry, known: dict, orders: dict, seen: _Seen) -> Decision:
         order = named[0] if len(named) == 1 else None
     if order is None:
         return Decision(entry, REVERSAL, "reversal_unmatched")
-    if order.status == OrderStatus.PAID or order.id in seen.paying:
+    if order.status == OrderStatus.PAID or order.id in seen.completed:
         return Decision(entry, REVERSAL, "reversal_of_applied", order, payment)
     return Decision(entry, REVERSAL, "reversal_of_order", order, payment)
 

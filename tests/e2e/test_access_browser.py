@@ -112,6 +112,7 @@ def renew_to_the_end(page):
     expect(page.locator("#panel")).to_contain_text("L'ordine è andato a buon fine.")
 
 
+@pytest.mark.timeout(300)  # a long journey; CI runs it beside other workers
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
 def test_a_roster_member_renews_from_the_reminders_link(browser, portal, tmp_path, javascript):
     today = clock.today()
@@ -229,6 +230,7 @@ def test_a_roster_member_renews_from_the_reminders_link(browser, portal, tmp_pat
     assert "Il tuo login è" in portal.mail_to(REFERENCE, "Recupero dati di accesso")
 
 
+@pytest.mark.timeout(400)  # waits a minute for the session to expire
 def test_an_expired_session_a_lost_connection_and_an_expired_form_are_no_dead_ends(
     browser, tmp_path
 ):

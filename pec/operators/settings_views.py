@@ -255,7 +255,7 @@ def convention_logo(convention_id: int):
             raise seller.LogoError("missing")
         logo = seller.check_logo(upload.stream.read(seller.LOGO_MAX_BYTES + 1))
     except seller.LogoError as error:
-        form.logo.errors.append(LOGO_ERRORS[error.code])
+        form.logo.errors = [LOGO_ERRORS[error.code]]
         identity = IdentityForm(data={f: getattr(item, f) for f in seller.IDENTITY_FIELDS})
         return _identity_page(item, identity, form, 422)
     settings.set_logo(item, logo, actor=actor(), ip=request.remote_addr)

@@ -125,7 +125,7 @@ def test_an_admin_edits_the_identity_and_a_changed_text_is_a_new_version(
     assert current["conditions"].version == 2 and "PEC Nuova S.p.A." in current["conditions"].body
     assert current["privacy"].version == 2 and "dpo@nuova.example" in current["privacy"].body
     assert current["unfair_terms"].version == 1  # no placeholder: unchanged
-    for code, acceptance in accepted.items():
+    for acceptance in accepted.values():
         acceptance = ContractAcceptance.get_by_id(acceptance.id)
         assert acceptance.document.version == 1
         body = acceptance.document.body
@@ -176,7 +176,7 @@ PNG_1X1 = bytes.fromhex(
         ("logo.svg", b'<svg xmlns="http://www.w3.org/2000/svg"><script/></svg>', "SVG non"),
         ("logo.png", b"MZ\x90\x00" + b"\x00" * 64, "SVG non"),
         ("logo.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 64, "non è un'immagine PNG o JPEG"),
-        ("logo.png", PNG_1X1[:-12] + b"\x00" * 13 * 1024 + PNG_1X1[-12:], "12 KB"),
+        ("logo.png", PNG_1X1[:-12] + b"\x00" * 7 * 1024 + PNG_1X1[-12:], "6 KB"),
     ],
 )
 def test_a_logo_is_checked_by_content(operator, demo, filename, data, message):

@@ -102,7 +102,7 @@ def check_identity(raw: Mapping[str, str]) -> tuple[dict, dict]:
 
 # --- The logo --------------------------------------------------------------------------
 
-LOGO_MAX_BYTES = 12 * 1024  # it is on the login page, whose whole budget is 30 KB
+LOGO_MAX_BYTES = 6 * 1024  # it is on the login page, whose whole budget is 30 KB
 LOGO_MAX_SIDE = 2000
 
 

@@ -213,4 +213,4 @@ class IdentityForm(FlaskForm):
 
 
 class LogoForm(FlaskForm):
-    logo = FileField(_l("Logo (PNG o JPEG, al massimo 12 KB)"))
+    logo = FileField(_l("Logo (PNG o JPEG, al massimo 6 KB)"))

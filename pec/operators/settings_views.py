@@ -184,7 +184,7 @@ IDENTITY_ERRORS = {
 }
 LOGO_ERRORS = {
     "missing": _l("Scegli il file del logo."),
-    "too_large": _l("Il logo supera i 12 KB: la pagina di accesso deve restare leggera."),
+    "too_large": _l("Il logo supera i 6 KB: la pagina di accesso deve restare leggera."),
     "type": _l("Il logo deve essere un'immagine PNG o JPEG (SVG non è accettato)."),
     "broken": _l("Il file non è un'immagine PNG o JPEG leggibile."),
 }

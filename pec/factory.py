@@ -9,6 +9,7 @@ from pec import config, database, extensions, web
 from pec.auth.views import bp as auth_bp
 from pec.mailboxes.views import bp as mailboxes_bp
 from pec.operators.views import bp as operators_bp
+from pec.orders.views import bp as orders_bp
 from pec.pages.views import bp as pages_bp
 from pec.payments import gateways
 from pec.payments.views import bp as payments_bp
@@ -21,6 +22,7 @@ BLUEPRINTS = (
     renewal_bp,
     payments_bp,
     gateways_bp,
+    orders_bp,
     operators_bp,
     pages_bp,
 )

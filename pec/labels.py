@@ -44,3 +44,17 @@ def registration_delay(method) -> str:
     if fewest == most:
         return _("in circa %(days)d giorni lavorativi", days=most)
     return _("in %(fewest)d–%(most)d giorni lavorativi", fewest=fewest, most=most)
+
+
+# How a member reads an order's status and a payment's ("I miei ordini").
+ORDER_STATUS_LABELS = {
+    "draft": _l("Rinnovo da completare"),
+    "awaiting_payment": _l("In attesa di pagamento"),
+    "paid": _l("Pagato"),
+    "cancelled": _l("Annullato"),
+}
+PAYMENT_STATUS_LABELS = {
+    "registered": _l("Ricevuto"),
+    "reported": _l("Segnalato, in verifica"),
+    "rejected": _l("Segnalazione non riconosciuta"),
+}

@@ -20,11 +20,14 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from pec.domain import accounts, lifecycle, seller, transfers
+from pec.domain.balance import balance
+from pec.domain.money import format_eur
 from pec.domain.notices import RenewedMailbox
 from pec.domain.outbox import Email, enqueue
 from pec.domain.renewal import lines_of
 from pec.links import external_url, login_link, pay_endpoint, rebase
 from pec.models import Account, Convention, OutboxMessage
+from pec.vocabulary import InvoiceKind
 from pec.web import format_date
 
 LIFECYCLE_TEMPLATES = {
@@ -94,15 +97,16 @@ class MemberMail:
             dedupe_key=dedupe_key,
             links={"order": order},
             order=order,
-            convention=order.convention,
-            **context,
+            **{"convention": order.convention, **context},
         )
 
     def _order_receipt(self, order, *, switched: bool, subject, dedupe_key=None):
         acceptances = sorted(order.acceptances, key=lambda a: a.document_id)
         qr = None
         if order.payment_method.is_bank_transfer:
-            qr = transfers.transfer_facts(order, order.convention)
+            qr = transfers.transfer_facts(
+                order, order.convention, amount_cents=balance(order).missing_cents
+            )
         return self._about_order(
             "order_confirmed",
             order,
@@ -111,6 +115,7 @@ class MemberMail:
             switched=switched,
             account=order.account,
             lines=lines_of(order),
+            amount_due=balance(order).missing_cents,
             documents=[a.document for a in acceptances],
             acceptances=acceptances,
             qr_cid=QR_CID if qr else None,
@@ -161,6 +166,71 @@ class MemberMail:
             dedupe_key=f"renewal_applied:{order.id}",
             mailboxes=mailboxes,
             receipt_url=external_url("payments.receipt", order_id=order.id),
+            # R12: money beyond the total, to be refunded.
+            to_refund_cents=balance(order).to_refund_cents,
+        )
+
+    def payment_received(self, order, payment) -> None:
+        money = balance(order)
+        self._about_order(
+            "payment_received",
+            order,
+            subject=(
+                _l(
+                    "Pagamento parziale ricevuto – ordine PEC N° %(number)s: mancano %(missing)s",
+                    number=order.number,
+                    missing=format_eur(money.missing_cents, order.account.language or "it"),
+                )
+                if money.missing_cents
+                else _l(
+                    "Pagamento ricevuto per l'ordine PEC N° %(number)s: sarà rimborsato",
+                    number=order.number,
+                )
+            ),
+            dedupe_key=f"payment_received:{payment.id}",
+            payment=payment,
+            money=money,
+            convention=order.convention,
+            amount_due=money.missing_cents,
+            orders_url=external_url("orders.index"),
+        )
+
+    def refund_recorded(self, settlement) -> None:
+        order = settlement.order
+        self._about_order(
+            "refund_recorded",
+            order,
+            subject=_l("Rimborso per l'ordine PEC N° %(number)s", number=order.number),
+            dedupe_key=f"refund_recorded:{settlement.id}",
+            settlement=settlement,
+            orders_url=external_url("orders.index"),
+        )
+
+    def invoice_issued(self, invoice) -> None:
+        order = invoice.order
+        credit = invoice.kind == InvoiceKind.CREDIT_NOTE
+        self._about_order(
+            "invoice_issued",
+            order,
+            subject=(
+                _l(
+                    "Nota di credito N° %(number)s – ordine PEC N° %(order)s",
+                    number=invoice.label,
+                    order=order.number,
+                )
+                if credit
+                else _l(
+                    "Fattura N° %(number)s – ordine PEC N° %(order)s",
+                    number=invoice.label,
+                    order=order.number,
+                )
+            ),
+            dedupe_key=f"invoice_issued:{invoice.id}",
+            invoice=invoice,
+            is_credit_note=credit,
+            seller=invoice.seller,
+            recipient=(order.billing or {}).get("einvoice_recipient", ""),
+            invoice_url=external_url("payments.invoice", order_id=order.id, invoice_id=invoice.id),
         )
 
     def payment_rejected(self, payment) -> None:
@@ -254,6 +324,7 @@ class MemberMail:
             address=due.mailbox.address,
             expires_on=due.expires_on,
             order=due.order,
+            amount_due=balance(due.order).missing_cents if due.order else None,
             renewal_url=login_link(due.mailbox.address),
         )
 

@@ -23,6 +23,9 @@ class MailboxView:
     open_order: Order | None
     is_renewable: bool
     deletion_on: dt.date
+    # The member declared a transfer or slip for the open order, still to be registered
+    # ("pagamento segnalato, in verifica"; a deactivated mailbox stays deactivated).
+    payment_reported: bool = False
 
 
 # RINNOVA on a mailbox renewed this recently asks first: members who did not notice the
@@ -94,6 +97,7 @@ def status_of(
         awaiting_payment=awaiting,
         has_declared_payment=awaiting and declared,
         is_ceased=mailbox.ceased_on is not None,
+        is_deactivated=mailbox.deactivated_on is not None,
     )
 
 
@@ -121,6 +125,7 @@ def mailbox_views(query, today: dt.date) -> list[MailboxView]:
                 open_order=order,
                 is_renewable=status.is_renewable,
                 deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
+                payment_reported=order is not None and order.id in declared,
             )
         )
     return views

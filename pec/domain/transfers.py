@@ -59,13 +59,17 @@ class TransferFacts:
         )
 
 
-def transfer_facts(order, convention) -> TransferFacts | None:
-    """The QR facts of an order paid by transfer; None without an IBAN or beneficiary."""
+def transfer_facts(order, convention, amount_cents: int | None = None) -> TransferFacts | None:
+    """The QR facts of an order paid by transfer, for `amount_cents` (what is still
+    missing; the order's total by default); None without an IBAN or beneficiary."""
     iban = re.sub(r"\s+", "", convention.iban or "").upper()
     beneficiary = sepa_text(convention.beneficiary, BENEFICIARY_MAX)
     if not iban or not beneficiary or not order.number:
         return None
-    return TransferFacts(beneficiary, iban, order.gross_cents, causale(order.number))
+    amount = order.gross_cents if amount_cents is None else amount_cents
+    if amount <= 0:
+        return None
+    return TransferFacts(beneficiary, iban, amount, causale(order.number))
 
 
 def epc_qr(facts: TransferFacts | dict) -> QRCode:

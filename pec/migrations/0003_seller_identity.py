@@ -1,5 +1,9 @@
-"""Issue 11: the seller's and convention's identity, contract text templates, and what
-the outbox needs to finish an e-mail at delivery (its links' base URL, inline images).
+"""Issue 11: the convention's contacts, privacy controller, logo and e-mail sender,
+contract text templates, and what the outbox needs to finish an e-mail at delivery (its
+links' base URL, inline images).
+
+The seller's legal identity (seller_name … contact_phone, seller_country) is added by
+0004, which landed first: the columns are not added twice.
 
 Existing contract documents keep their text: their template is their body (no
 placeholders), so nothing already accepted changes (rule R10).
@@ -10,16 +14,6 @@ from peewee import BlobField, CharField, IntegerField, TextField
 from pec.models import JSONField
 
 CONVENTION_TEXT = (
-    "seller_name",
-    "seller_address",
-    "seller_postal_code",
-    "seller_city",
-    "seller_province",
-    "seller_vat_number",
-    "seller_fiscal_code",
-    "seller_pec",
-    "contact_email",
-    "contact_phone",
     "office_hours",
     "privacy_controller",
     "dpo_contact",
@@ -36,7 +30,6 @@ def up(migrator, db):
         for name in CONVENTION_TEXT
     ]
     operations += [
-        migrator.add_column("convention", "seller_country", CharField(default="IT")),
         migrator.add_column("convention", "logo", BlobField(null=True)),
         migrator.add_column("convention", "logo_width", IntegerField(default=0)),
         migrator.add_column("convention", "logo_height", IntegerField(default=0)),
@@ -55,6 +48,6 @@ def down(migrator, db):
         migrator.drop_column("contract_document", "template"),
         *[
             migrator.drop_column("convention", name)
-            for name in (*CONVENTION_TEXT, "seller_country", "logo", "logo_width", "logo_height")
+            for name in (*CONVENTION_TEXT, "logo", "logo_width", "logo_height")
         ],
     )

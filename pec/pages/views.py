@@ -8,6 +8,7 @@ from werkzeug.local import LocalProxy
 
 from pec.auth.session import current_principal
 from pec.domain import seller, transfers
+from pec.domain.balance import missing_cents
 from pec.labels import registration_delay
 from pec.models import ContractDocument, Convention
 from pec.rendering import render_page
@@ -54,10 +55,10 @@ def breakable_address(address: str) -> Markup:
 
 
 @bp.app_template_global()
-def transfer_qr(order, convention, title: str) -> Markup:
-    """The order's EPC QR code as inline SVG (no request, no script), or "" when the
-    convention has no IBAN; `title` names it for screen readers."""
-    facts = transfers.transfer_facts(order, convention)
+def transfer_qr(order, convention, amount_cents: int, title: str) -> Markup:
+    """The EPC QR code paying `amount_cents` of the order, as inline SVG (no request, no
+    script), or "" when the convention has no IBAN; `title` names it for screen readers."""
+    facts = transfers.transfer_facts(order, convention, amount_cents)
     if facts is None:
         return Markup("")
     svg = transfers.epc_qr(facts).svg_inline(scale=1, border=4, omitsize=True, title=title)
@@ -65,6 +66,7 @@ def transfer_qr(order, convention, title: str) -> Markup:
 
 
 bp.add_app_template_global(registration_delay, "registration_delay")
+bp.add_app_template_global(missing_cents, "amount_to_pay")
 bp.add_app_template_global(seller.seller_line, "seller_line")
 bp.add_app_template_filter(transfers.grouped_iban, "iban")
 bp.add_app_template_global(transfers.causale, "causale")

@@ -138,7 +138,9 @@ def test_mario_renews_his_mailbox_in_the_browser(browser, live_server, demo, jav
     assert (order.net_cents, order.gross_cents) == (400, 488)
     assert order.billing["address"] == "Via Nazionale 12"
     email = OutboxMessage.get(OutboxMessage.order == order)
-    assert order.number in email.body_text and "IT60 X054 2811 1010 0000 0123 456" in email.body_text
+    assert (
+        order.number in email.body_text and "IT60 X054 2811 1010 0000 0123 456" in email.body_text
+    )
     assert "4,88" in email.body_text
     assert Mailbox.get(Mailbox.address == ADDRESS).expires_on == expiry_before  # R3
     # Failed loads (each refused form's 422, the favicon's 404) are the server's answers.

@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,20 +20,30 @@ def _secret_key(instance_path: str) -> str:
         return os.environ["PEC_SECRET_KEY"]
     path = Path(instance_path) / "secret_key"
     if not path.exists():
+        # Several gunicorn workers may start at once on a first boot: each writes a whole
+        # key to a file of its own and links it into place; the first link wins and the
+        # others read the winner's key, never a half-written file.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 
 def _names(name: str) -> tuple[str, ...]:
-    """A comma-separated list of CSV header names (empty: the built-in defaults)."""
+    """A comma-separated list of CSV header names (added in front of the built-in ones)."""
     return tuple(n.strip() for n in os.environ.get(name, "").split(",") if n.strip())
 
 
 def statement_columns(config) -> dict:
-    """The bank CSV column settings (README "Bank statements"): accepted header names."""
+    """The bank CSV column settings (README "Bank statements"): header names the generic
+    profile accepts besides its defaults."""
     keys = ("date", "amount", "credit", "debit", "text", "reference", "currency")
     return {key: config.get(f"PEC_STATEMENT_{key.upper()}_COLUMNS") or () for key in keys}
 
@@ -57,7 +68,8 @@ def from_environment(instance_path: str) -> dict:
         # Bank statements waiting between preview and confirm (and for manual matching);
         # empty: a "statements" folder beside PEC_ROSTER_DIR.
         "PEC_STATEMENT_DIR": os.environ.get("PEC_STATEMENT_DIR", ""),
-        # Bank CSV columns (README "Bank statements"): header names, first one found wins.
+        # Bank CSV columns (README "Bank statements"): more header names for banks without a
+        # built-in profile, tried before the default names (first one found wins).
         **{
             f"PEC_STATEMENT_{key}_COLUMNS": _names(f"PEC_STATEMENT_{key}_COLUMNS")
             for key in ("DATE", "AMOUNT", "CREDIT", "DEBIT", "TEXT", "REFERENCE", "CURRENCY")

@@ -11,6 +11,7 @@ from pec.domain import passwords
 from pec.mailboxes.views import bp as mailboxes_bp
 from pec.operators.views import bp as operators_bp
 from pec.orders.views import bp as orders_bp
+from pec.pages.views import bp as pages_bp
 from pec.payments import gateways
 from pec.payments.views import bp as payments_bp
 from pec.payments.webhooks import bp as gateways_bp
@@ -24,6 +25,7 @@ BLUEPRINTS = (
     gateways_bp,
     orders_bp,
     operators_bp,
+    pages_bp,
 )
 
 

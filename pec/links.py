@@ -3,6 +3,7 @@ outside a request, for the daily jobs), members' personal access links (R11), an
 each payment method is paid."""
 
 import datetime as dt
+import re
 from urllib.parse import quote, urlsplit
 
 from flask import current_app
@@ -79,3 +80,12 @@ def login_link(login: str) -> str:
     """The Area Clienti login with `login` prefilled, then Gestione PEC."""
     next_path = urlsplit(external_url("mailboxes.index")).path
     return external_url("auth.login", login=login, next=next_path)
+
+
+def rebase(text: str, old_base: str, new_base: str) -> str:
+    """`text` with every link written on `old_base` moved onto `new_base`: an e-mail
+    queued before PEC_BASE_URL changed still sends members to the right host."""
+    old, new = (old_base or "").rstrip("/"), (new_base or "").rstrip("/")
+    if not text or not old or old == new:
+        return text
+    return re.sub(re.escape(old) + r"(?=[/?#\s\"'<>)]|$)", lambda _m: new, text)

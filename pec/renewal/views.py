@@ -15,16 +15,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required, take_typed_form
-from pec.domain import access, access_links, clock
+from pec.domain import access, access_links, accounts, clock
 from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
 from pec.domain.balance import balance
+from pec.domain.mailboxes import recent_renewals
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
 from pec.models import ContractDocument, Mailbox, Order
 from pec.rendering import render_page, wants_fragment
 from pec.renewal import forms
-from pec.renewal.labels import ERRORS, METHOD_DETAILS, STEP_LABELS
+from pec.renewal.labels import ERRORS, STEP_LABELS, method_details
 
 bp = Blueprint("renewal", __name__, url_prefix="/renewals")
 
@@ -106,21 +107,29 @@ def start():
     mailboxes = list(principal.mailboxes().where(Mailbox.id.in_(list(ids))))
     if not mailboxes or len(mailboxes) != len(ids) or len(ids) != len(raw):
         abort(404)
+    if not request.form.get("again"):
+        recent = recent_renewals([m.id for m in mailboxes], clock.today())
+        if recent:
+            return _renew_again(mailboxes, recent, principal.account().convention, only)
     return _start(principal, mailboxes)
 
 
 def _start(principal, mailboxes):
     """The draft order for `mailboxes` (R4: or the open one that holds them), and the
     redirect to where it stands."""
+    account = principal.account()
+    language = str(get_locale() or "it")
+    if account.language != language:  # e-mails follow the member's current choice
+        accounts.choose_language(account, language)
     started_by = principal.record() if principal.kind == "mailbox" else None
     try:
         outcome = wizard.start_renewal(
-            principal.account(),
+            account,
             mailboxes,
             today=clock.today(),
             now=clock.now(),
             started_by=started_by,
-            language=str(get_locale() or "it"),
+            language=language,
         )
     except wizard.RenewalError as error:
         flash(ERRORS[error.code], "error")
@@ -147,6 +156,23 @@ def open_renewal(principal, mailbox):
     if open_order is not None and not access.may_see(principal, open_order):
         return redirect(url_for("mailboxes.index"), 303)
     return _start(principal, [mailbox])
+
+
+def _renew_again(mailboxes, recent, convention, only):
+    """RINNOVA on a mailbox renewed in the last days: say so, with the expiry it already
+    has, and renew only if the member confirms (some ordered and paid twice)."""
+    rows = [
+        (box, recent[box.id], clock.add_years(box.expires_on, convention.duration_years))
+        for box in mailboxes
+        if box.id in recent
+    ]
+    return render_page(
+        "renewal/renew_again.html",
+        rows=rows,
+        mailboxes=mailboxes,
+        only=only,
+        form=FlaskForm(formdata=None),
+    )
 
 
 @bp.get("/<int:order_id>/")
@@ -252,7 +278,7 @@ def _payment(order, form=None, status=200, **context):
         "payment",
         status,
         form=form,
-        method_details=METHOD_DETAILS,
+        method_details=method_details(),
         expiry_warning=wizard.slow_method_warning(lines, clock.today()),
         **context,
     )
@@ -315,7 +341,7 @@ def _done(order, status=200, **context):
         "done",
         status,
         method_form=method_form,
-        method_details=METHOD_DETAILS,
+        method_details=method_details(),
         cancel_form=FlaskForm(formdata=None),
         money=balance(order),
         **context,

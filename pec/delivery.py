@@ -31,10 +31,10 @@ from collections import Counter
 from email.message import EmailMessage
 
 import flask_mail
-from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from pec.database import write_transaction
+from pec.domain.billing import ascii_email, normal_email
 from pec.models import OutboxMessage
 from pec.vocabulary import OutboxStatus
 
@@ -119,17 +119,17 @@ def wire_address(address: str, smtputf8: bool) -> tuple[str, bool]:
     another one). A non-ASCII local part (`josé.verdi@…`) has no ASCII form: it needs a
     server that offers SMTPUTF8, else UndeliverableAddress."""
     try:
-        checked = validate_email(address, check_deliverability=False)
-    except EmailNotValidError as error:
+        ascii_form = ascii_email(address)
+    except ValueError as error:
         raise UndeliverableAddress(f"not a valid address {address!r}: {error}") from None
-    if checked.ascii_email:
-        return checked.ascii_email, False
+    if ascii_form:
+        return ascii_form, False
     if not smtputf8:
         raise UndeliverableAddress(
             f"{address} has non-ASCII characters before the @: it needs SMTPUTF8, "
             "which the SMTP server does not offer"
         )
-    return checked.normalized, True
+    return normal_email(address), True
 
 
 def build_message(

@@ -121,11 +121,26 @@ def _upper_compact(value: str) -> str:
 
 def normal_email(value: str) -> str | None:
     """The address in normal form (domain lower-cased), or None when its syntax is wrong.
-    Syntax only: no DNS lookup, so an address is never refused for a network hiccup."""
+    Syntax only: no DNS lookup, so an address is never refused for a network hiccup.
+    Internationalised addresses are kept as typed (`josé.verdi@…`, `…@straße.example`):
+    delivery sends them as they are (`ascii_email`)."""
     try:
         return validate_email((value or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         return None
+
+
+def ascii_email(value: str) -> str | None:
+    """The same address in ASCII for an SMTP server without SMTPUTF8: the domain in its
+    IDNA 2008 form (`straße.example` is `xn--strae-oqa.example`, never `strasse.example`,
+    another domain). None when the part before the @ is not ASCII (`josé.verdi@…`): that
+    address has no ASCII form and needs a server that offers SMTPUTF8. Raises ValueError
+    for an address that is not valid at all."""
+    try:
+        checked = validate_email((value or "").strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+    return checked.ascii_email
 
 
 def normal_person_type(value: str) -> str:

@@ -74,6 +74,9 @@ def from_environment(instance_path: str) -> dict:
         # After this many failed attempts (backoff 1, 2, 4 … min, ≤ 6 h) a message is
         # `failed` until an operator retries it.
         "PEC_OUTBOX_MAX_ATTEMPTS": int(os.environ.get("PEC_OUTBOX_MAX_ATTEMPTS", "10")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
+        # (1 behind nginx or Caddy); 0 ignores those headers (README "Deployment").
+        "PEC_TRUSTED_PROXIES": int(os.environ.get("PEC_TRUSTED_PROXIES", "0") or 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("PEC_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,
         # Flask-WTF: the token lives as long as the session, not one hour (docs/stack-notes.md).

@@ -89,6 +89,12 @@ def _report(runs) -> bool:
     return ok
 
 
+def _interrupted() -> None:
+    """Before running jobs: say which runs a stopped process left unfinished."""
+    if marked := job_runs.mark_interrupted():
+        click.echo(f"{marked} earlier run(s) had been interrupted: marked as such.", err=True)
+
+
 @jobs.command("run")
 @click.option("--today", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Run as of this day.")
 @click.option(
@@ -103,6 +109,7 @@ def jobs_run(as_of, only):
 
     day = as_of.date() if as_of else clock.today()
     with clock.frozen(day) if as_of else contextlib.nullcontext(), db.connection_context():
+        _interrupted()
         ok = _report(scheduled.run_daily(day, only or job_runs.DAILY_JOBS))
     if not ok:
         raise SystemExit(1)
@@ -132,6 +139,7 @@ def send_outbox():
     from pec import jobs as scheduled
 
     with db.connection_context():
+        _interrupted()
         ok = _report([scheduled.send_outbox()])
     if not ok:
         raise SystemExit(1)

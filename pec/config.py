@@ -89,6 +89,11 @@ def from_environment(instance_path: str) -> dict:
         # connection; past 16 MB the request is refused outright (413).
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "PEC_MAX_DOCUMENT_BYTES": 5 * 1024 * 1024,
+        # Documents an account may have waiting for an operator's verification at once.
+        "PEC_MAX_PENDING_DOCUMENTS": 3,
+        # Any one text field of a form (files apart): the longest we take is a contract
+        # text; past this Werkzeug answers 413 before a view runs (pec/input_limits.py).
+        "MAX_FORM_MEMORY_SIZE": 200_000,
         "PEC_SESSION_IDLE_MINUTES": int(os.environ.get("PEC_SESSION_IDLE_MINUTES", "30")),
         "PEC_SESSION_MAX_HOURS": int(os.environ.get("PEC_SESSION_MAX_HOURS", "12")),
         # Gzip every text response ourselves: a small install may have no proxy in front.

@@ -29,6 +29,7 @@ import smtplib
 import ssl
 from collections import Counter
 from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import flask_mail
 from flask import current_app
@@ -44,7 +45,6 @@ CLAIM = dt.timedelta(minutes=10)  # how long a sender owns a message it claimed
 BATCH_SIZE = 100
 
 log = logging.getLogger(__name__)
-
 
 
 class UndeliverableAddress(ValueError):
@@ -98,6 +98,29 @@ class SecureConnection(flask_mail.Connection):
             pass
         finally:
             self.host.close()
+
+
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}
+
+
+def check_config(config) -> None:
+    """Warn at start when a production base URL would send mail from a localhost
+    sender (the default `noreply@localhost`): receiving servers refuse or junk it, and
+    members could not answer."""
+    base_host = (urlsplit(str(config.get("PEC_BASE_URL", ""))).hostname or "").lower()
+    sender = config.get("MAIL_DEFAULT_SENDER") or ""
+    if isinstance(sender, list | tuple):
+        sender = sender[-1]
+    sender_domain = email.utils.parseaddr(sender)[1].rpartition("@")[2].lower()
+    is_local_sender = sender_domain in LOCAL_HOSTS or sender_domain.endswith(".localhost")
+    if base_host and base_host not in LOCAL_HOSTS and is_local_sender:
+        log.warning(
+            "PEC_BASE_URL is %s but e-mails are sent from %r: set MAIL_DEFAULT_SENDER to an "
+            "address of your domain (README, Configuration), or members' mail servers "
+            "will refuse the reminders",
+            config.get("PEC_BASE_URL"),
+            sender,
+        )
 
 
 def is_configured() -> bool:

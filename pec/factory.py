@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from pec import config, database, extensions, web
+from pec import config, database, delivery, extensions, web
 from pec.auth.views import bp as auth_bp
 from pec.mailboxes.views import bp as mailboxes_bp
 from pec.operators.views import bp as operators_bp
@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     gateways.check_config(app.config)  # refuse to start with a half-configured gateway
+    delivery.check_config(app.config)  # warn about a localhost sender in production
 
     database.init_app(app)
     extensions.csrf.init_app(app)

@@ -60,7 +60,9 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from pec import labels
+    from pec import input_limits, labels
+
+    input_limits.init_app(app)  # before any blueprint: its rules take the int converter
     from pec.links import external_url
 
     app.jinja_env.globals.update(
@@ -116,6 +118,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(405)
     def _not_allowed(error):
         return _error("errors/error.html", 405)
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return _error("errors/error.html", 413)
 
     @app.errorhandler(429)
     def _too_many(error):

@@ -27,17 +27,29 @@ class UnreadableText(ValueError):
     """The bytes are neither UTF-8 nor Windows-1252."""
 
 
+class ControlCharacters(UnreadableText):
+    """The text holds control characters (a NUL, an escape): a damaged or binary file,
+    refused whole before any line reaches the database (PostgreSQL refuses NUL)."""
+
+
+# C0 controls but tab, line feed and carriage return; DEL and the C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def decode(data: bytes) -> str:
     """UTF-8 with or without BOM, else Windows-1252 (Excel's "CSV (separato da ;)")."""
     if data.startswith(codecs.BOM_UTF8):
         data = data[len(codecs.BOM_UTF8) :]
     try:
-        return data.decode("utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError:
         try:
-            return data.decode("cp1252")
+            text = data.decode("cp1252")
         except UnicodeDecodeError:
             raise UnreadableText("neither UTF-8 nor Windows-1252") from None
+    if _CONTROL.search(text):
+        raise ControlCharacters("control characters")
+    return text
 
 
 def sniff_delimiter(header: str) -> str:

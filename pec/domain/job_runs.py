@@ -109,9 +109,7 @@ def run_job(job: str, today: dt.date, work: Callable[[], JobResult]) -> JobRun:
     """Run one job and record it in JobRun: ok, or failed with the error. Never raises,
     so a failing job does not stop the others."""
     with write_transaction():
-        run = JobRun.create(
-            job=job, as_of=today, started_at=_wall_clock(), runner=this_runner()
-        )
+        run = JobRun.create(job=job, as_of=today, started_at=_wall_clock(), runner=this_runner())
     try:
         result = work()
     except Exception:

@@ -33,8 +33,14 @@ HOLDER_ERRORS = {
 }
 
 
+def _billing_field(field: str) -> str:
+    return "email" if field == "reference_email" else field
+
+
 def holder_error_text(field: str, code: str):
     """The message an operator reads at `field` for the holder check's `code`."""
+    if code == billing.TOO_LONG:
+        return _l("Al massimo %(n)d caratteri.", n=billing.MAX_LENGTHS[_billing_field(field)])
     if (field, code) in HOLDER_ERRORS:
         return HOLDER_ERRORS[field, code]
     return _l("Campo obbligatorio.") if code == billing.REQUIRED else _l("Valore non valido.")
@@ -74,10 +80,15 @@ ROSTER_PROBLEMS = {
     ),
     "open_order": _l("la casella ha un ordine aperto: la scadenza non si cambia con l'import"),
     "holder_conflict": _l("dati del titolare %(value)s diversi da quelli della riga %(other)s"),
+    "too_long": _l("valore troppo lungo nella colonna %(value)s"),
 }
 
 ROSTER_FILE_ERRORS = {
     "encoding": _l("Il file non è un testo CSV leggibile (UTF-8 o Windows-1252)."),
+    "control": _l(
+        "Il file contiene caratteri di controllo (ad esempio un carattere nullo): è "
+        "danneggiato o non è un CSV. Esportalo di nuovo dal foglio di calcolo."
+    ),
     "empty": _l("Il file è vuoto."),
     "columns": _l(
         "Intestazione non valida: colonne mancanti, sconosciute o ripetute: %(columns)s."
@@ -195,6 +206,14 @@ STATEMENT_PROBLEMS = {
 
 STATEMENT_FILE_ERRORS = {
     "encoding": _l("Il file non è un testo leggibile (UTF-8 o Windows-1252)."),
+    "control": _l(
+        "Il file contiene caratteri di controllo (ad esempio un carattere nullo): è "
+        "danneggiato o non è un estratto conto. Scaricalo di nuovo dalla banca."
+    ),
+    "xml_encoding": _l(
+        "Il file XML dichiara la codifica %(detail)s: sono accettati solo file XML in "
+        "UTF-8 o UTF-16. Scarica di nuovo l'estratto conto dalla banca."
+    ),
     "empty": _l("Il file non contiene movimenti."),
     "columns": _l(
         "Non trovo l'intestazione delle colonne (data, importo, causale). Attese per "

@@ -7,7 +7,14 @@ or a credit and a debit column. A bank whose export needs more than other header
 (another layout altogether) gets a module of its own beside this one.
 """
 
-from pec.domain.csv_files import UnreadableText, decode, is_blank, numbered_rows, parse_date
+from pec.domain.csv_files import (
+    ControlCharacters,
+    UnreadableText,
+    decode,
+    is_blank,
+    numbered_rows,
+    parse_date,
+)
 from pec.domain.statements.entries import (
     Entry,
     Problem,
@@ -97,6 +104,8 @@ def parse(data: bytes, settings: dict | None = None) -> Statement:
     """A bank's CSV export: UTF-8 (BOM or not) or Windows-1252, `;`, `,` or tab."""
     try:
         text = decode(data)
+    except ControlCharacters:
+        raise StatementFileError("control") from None
     except UnreadableText:
         raise StatementFileError("encoding") from None
     if not text.strip():

@@ -65,8 +65,10 @@ def arg_date(name: str) -> dt.date | None:
 
 
 def _texts():
-    """Every piece of text of the request a view could read."""
+    """Every piece of text of the request a view could read or keep (the user agent is
+    kept as contract evidence)."""
     yield request.path
+    yield request.headers.get("User-Agent", "")
     for values in (request.args, request.form):
         for key, value in values.items(multi=True):
             yield key

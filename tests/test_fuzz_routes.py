@@ -51,7 +51,8 @@ from tests.conftest import (
 
 EXAMPLES = int(os.environ.get("PEC_FUZZ_EXAMPLES", "12"))
 RANDOM = os.environ.get("PEC_FUZZ_RANDOM") == "1"
-DEADLINE = timedelta(seconds=10)
+ONLY = os.environ.get("PEC_FUZZ_ONLY", "")  # fuzz only the routes whose "METHOD /rule" has it
+DEADLINE = timedelta(seconds=30)  # generous: CI shares 2 cores; a stuck request still fails
 SKIPPED_ENDPOINTS = {"static"}  # files on disk, no input beyond the path
 
 # --- What a page offers: its forms and links -----------------------------------------------
@@ -479,10 +480,13 @@ def test_every_route_survives_hostile_input_without_a_500_or_a_partial_write(fuz
     started = time.monotonic()
     for (path, method), target in sorted(world.targets.items()):
         key = f"{method} {path}"
+        if ONLY not in key:
+            continue
         try:
             fuzz(world, target, key, examples, statuses)
         except Exception as error:  # every route is tried; all failures are shown below
-            failures.append(f"{key}: {str(error)[:600]}")
+            causes = getattr(error, "exceptions", None) or [error]
+            failures.append(f"{key}: " + " | ".join(f"{c!r}"[:800] for c in causes))
     elapsed = time.monotonic() - started
     with capsys.disabled():
         print(f"\nFuzz on {kind}: {sum(examples.values())} requests, {len(examples)} "
@@ -491,4 +495,4 @@ def test_every_route_survives_hostile_input_without_a_500_or_a_partial_write(fuz
             answers = " ".join(f"{s}×{n}" for s, n in sorted(statuses[key].items()))
             print(f"  {examples[key]:4d}  {key}  [{answers}]")
     assert not failures, "\n".join(failures)
-    assert len(examples) == len(world.targets)
+    assert ONLY or len(examples) == len(world.targets)

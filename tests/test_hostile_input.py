@@ -373,3 +373,18 @@ def test_accounts_keep_what_they_had(hostile):
     """The fixture's own sanity: the demo account is there on both databases."""
     with db.connection_context():
         assert Account.select().where(Account.login == "mario.rossi@example.org").exists()
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/operators/outbox?to=" + "a" * 60_000,
+        "/operators/audit?action=" + "a" * 60_000,
+        "/operators/audit?actor=" + "b" * 60_000,
+    ],
+)
+def test_a_huge_filter_is_refused_before_it_becomes_a_like_pattern(hostile, url):
+    """SQLite refuses a LIKE pattern over 50,000 bytes ("too complex"): found by the fuzz."""
+    response = operator_of(hostile).client.get(url)
+    assert response.status_code == 414
+    assert "troppo grand" in response.get_data(as_text=True)

@@ -27,4 +27,9 @@ DOCUMENT_STATUS_LABELS = {
     "verified": _l("Verificato"),
     "rejected": _l("Rifiutato"),
 }
-JOB_STATUS_LABELS = {"running": _l("In corso"), "ok": _l("Riuscito"), "failed": _l("Fallito")}
+JOB_STATUS_LABELS = {
+    "running": _l("In corso"),
+    "ok": _l("Riuscito"),
+    "failed": _l("Fallito"),
+    "interrupted": _l("Interrotto"),
+}

@@ -14,6 +14,7 @@ from pec.auth.views import LOGIN_LIMITS, PER_IDENTIFIER_LIMIT
 from pec.domain import clock
 from pec.domain.operators import authenticate, dashboard_counts, paginate, record_login
 from pec.extensions import limiter
+from pec.input_limits import arg_date, parse_id
 from pec.models import AuditEvent
 from pec.operators import (
     document_views,
@@ -106,13 +107,6 @@ def dashboard():
     return render_page("operators/dashboard.html", counts=dashboard_counts(clock.today()))
 
 
-def _day(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 @bp.get("/audit")
 @operator_required()
 def audit_log():
@@ -125,11 +119,11 @@ def audit_log():
         query = query.where(AuditEvent.actor == args["actor"].strip())
     if args.get("target_type"):
         query = query.where(AuditEvent.target_type == args["target_type"].strip())
-    if args.get("target_id", "").isdigit():
-        query = query.where(AuditEvent.target_id == int(args["target_id"]))
-    if day_from := _day("from"):
+    if (target_id := parse_id(args.get("target_id"))) is not None:
+        query = query.where(AuditEvent.target_id == target_id)
+    if day_from := arg_date("from"):
         query = query.where(AuditEvent.at >= clock.start_of_day(day_from))
-    if day_to := _day("to"):
+    if day_to := arg_date("to"):
         query = query.where(AuditEvent.at < clock.start_of_day(day_to + dt.timedelta(days=1)))
     actions = [
         row.action

@@ -25,6 +25,9 @@ CSP = (
 # Every page and file but the fingerprinted static assets is someone's own (a mailbox,
 # an order, an identity document): no shared cache may keep it, nor the browser's disk.
 PRIVATE = "private, no-store"
+# URLs that name their content's hash: the same URL is always the same bytes, public,
+# so these keep the year-long cache their view sets (every other answer is private).
+CONTENT_ADDRESSED = {"pages.logo"}
 HSTS = "max-age=31536000"
 
 
@@ -108,7 +111,7 @@ def init_app(app: Flask) -> None:
             # file would go out uncompressed); runs before Flask-Compress's hook.
             response.direct_passthrough = False
             response.make_sequence()
-        else:
+        elif request.endpoint not in CONTENT_ADDRESSED:
             # Set, not defaulted: send_file marks files public for a year (the static
             # files' setting), and identity documents are files too.
             response.headers["Cache-Control"] = PRIVATE
@@ -134,10 +137,6 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(400)
     def _bad_request(error):
         return _error("errors/error.html", 400)
-
-    @app.errorhandler(413)
-    def _too_large(error):
-        return _error("errors/error.html", 413)
 
     @app.errorhandler(404)
     def _not_found(error):

@@ -268,6 +268,9 @@ def test_next_stays_on_this_site_after_normalisation(member, demo, target):
         "/login",
         {"identifier": "mario.rossi@example.org", "password": "demo-password", "next": target},
     )
+    if "\x00" in target:  # refused whole by the request guard (no control characters)
+        assert response.status_code == 400 and response.location is None
+        return
     assert response.status_code == 303
     assert response.location == "/mailboxes/", response.location
     login_page = member.client.get("/login", query_string={"next": target})

@@ -5,6 +5,7 @@ data as the load benchmark (demo data, Mario's draft order at its last step).
   .venv/bin/python bench/profile.py contracts --htmx    a step's htmx fragment
   .venv/bin/python bench/profile.py list300             the mailbox list, 300 mailboxes
   .venv/bin/python bench/profile.py login --html        also write bench/results/profile-login.html
+  .venv/bin/python bench/profile.py all                 every page: ms per request, queries, bytes
 
 Prints the SQL one request runs, then pyinstrument's call tree over --requests requests.
 For the same view under gunicorn, `py-spy record --pid <worker pid>` while `make bench`
@@ -13,6 +14,7 @@ loads it (needs ptrace permission).
 
 import argparse
 import os
+import re
 import secrets
 import sys
 import tempfile
@@ -32,7 +34,7 @@ from bench.load import (  # noqa: E402
     load_portal_data,
 )
 
-PAGES = (*WIZARD_STEPS, "login", "list3", "list300")
+PAGES = (*WIZARD_STEPS, "login", "list3", "list300", "orders", "done", "report", "all")
 STDLIB = str(Path(os.__file__).parent)
 
 # Where a sample's own time is booked: the innermost frame from one of these packages
@@ -128,6 +130,130 @@ def login(app, identifier: str) -> InProcess:
     return visitor
 
 
+def confirmed_order(visitor: InProcess) -> str:
+    """Anna (a PEC-address login) renews her mailbox and confirms, paying by bank
+    transfer: her order awaits payment. Returns its URL."""
+    page = visitor.get("/mailboxes/")
+    box = re.search(r'name="only" value="(\d+)"', page.text).group(1)
+    started = visitor.submit("/mailboxes/", "/renewals/start", only=box)
+    order = re.sub(r"^https?://[^/]+", "", started.headers["location"].rsplit("/", 1)[0])
+    contracts_page = visitor.get(f"{order}/contracts")
+    answers = {name: "yes" for name in re.findall(r'name="(doc_\d+)"', contracts_page.text)}
+    visitor.submit(f"{order}/contracts", f"{order}/contracts", **answers)
+    visitor.submit(f"{order}/billing", f"{order}/billing")
+    visitor.submit(f"{order}/payment", f"{order}/payment", method="bank_transfer")
+    answer = visitor.submit(f"{order}/confirm", f"{order}/confirm")
+    assert answer.status == 303, answer.status
+    return order
+
+
+def pages(app) -> dict[str, tuple[str, dict]]:
+    """Every page measured: name → (path, headers), on the load benchmark's data."""
+    mario = login(app, "mario.rossi@example.org")
+    draft = draft_order_at_confirm(mario)
+    anna = login(app, "anna.bianchi@pec.demo.it")
+    confirmed = confirmed_order(anna)
+    number = confirmed.rsplit("/", 1)[1]
+    big = login(app, BIG_ACCOUNT)
+
+    def cookie(visitor):
+        return {"Cookie": f"session={visitor.client.get_cookie('session').value}"}
+
+    found = {
+        "login": ("/login", {}),
+        "list3": ("/mailboxes/", cookie(mario)),
+        "list300": ("/mailboxes/", cookie(big)),
+    }
+    for step in WIZARD_STEPS:
+        found[step] = (f"{draft}/{step}", cookie(mario))
+        found[f"{step} --htmx"] = (f"{draft}/{step}", cookie(mario) | HTMX)
+    found["orders"] = ("/orders/", cookie(anna))
+    found["done"] = (f"{confirmed}/done", cookie(anna))
+    found["report"] = (f"/payments/{number}/report", cookie(anna))
+    return found
+
+
+def make_app(folder: Path):
+    from pec import create_app
+
+    url = f"sqlite:///{folder / 'pec.sqlite3'}"
+    load_portal_data(url)
+    os.environ["PEC_SECRET_KEY"] = secrets.token_hex(32)
+    return create_app(
+        {
+            "PEC_DATABASE_URL": url,
+            "PEC_SCHEDULER": False,
+            "PEC_DOCUMENTS_DIR": str(folder / "documents"),
+            "PEC_ROSTER_DIR": str(folder / "roster"),
+        }
+    )
+
+
+def caller(app, path: str, headers: dict):
+    """One request straight through the WSGI app: (status, body as sent)."""
+    from werkzeug.test import EnvironBuilder
+
+    environ = EnvironBuilder(
+        path=path, headers={"Accept-Encoding": "gzip", **headers}
+    ).get_environ()
+
+    def call():
+        statuses = []
+        body = app(dict(environ), lambda status, _headers, *_: statuses.append(status))
+        data = b"".join(body)
+        getattr(body, "close", lambda: None)()
+        return statuses[0], data
+
+    return call
+
+
+def recorded_sql(call) -> tuple[tuple, list[str]]:
+    """What one call answers, and the SQL it ran."""
+    from pec.database import db
+
+    statements = []
+    original = db.obj.execute_sql
+
+    def recording(sql, params=None, *a, **k):
+        statements.append(sql)
+        return original(sql, params, *a, **k)
+
+    db.obj.execute_sql = recording
+    try:
+        answer = call()
+    finally:
+        db.obj.execute_sql = original
+    return answer, statements
+
+
+def time_every_page(app, folder: Path, requests: int) -> None:
+    """Each page's status, queries, bytes and milliseconds per request (best of three
+    batches, one thread, no profiler): the figures to compare before and after a change."""
+    from bench.baselines.flaskr_page import app as flaskr
+    from bench.baselines.flaskr_page import create_database
+
+    flaskr.config["DATABASE"] = str(folder / "flaskr.sqlite3")
+    create_database(flaskr.config["DATABASE"])
+    flaskr_cookie = flaskr.test_client().get("/login?user=1").headers["Set-Cookie"]
+    targets = {"flaskr (baseline)": (flaskr, "/", {"Cookie": flaskr_cookie.split(";")[0]})}
+    targets |= {name: (app, path, headers) for name, (path, headers) in pages(app).items()}
+    print(f"{'page':22s} {'status':7s} {'queries':>7s} {'bytes':>7s} {'ms/request':>10s}")
+    for name, (wsgi, path, headers) in targets.items():
+        call = caller(wsgi, path, headers)
+        (status, data), statements = recorded_sql(call)
+        for _ in range(10):
+            call()
+        batches = []
+        for _ in range(3):
+            start = time.perf_counter()
+            for _ in range(requests):
+                call()
+            batches.append((time.perf_counter() - start) / requests * 1000)
+        print(
+            f"{name:22s} {status[:3]:7s} {len(statements):7d} {len(data):7d} {min(batches):10.2f}"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -137,55 +263,20 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=300)
     parser.add_argument("--html", action="store_true", help="also write an HTML report")
     parser.add_argument("--all", action="store_true", help="show library frames in the tree")
+    parser.add_argument("--flat", action="store_true", help="functions by own time, not a tree")
     args = parser.parse_args()
 
     from pyinstrument import Profiler
-    from werkzeug.test import EnvironBuilder
-
-    from pec import create_app
-    from pec.database import db
 
     with tempfile.TemporaryDirectory(prefix="pec-profile-") as tmp:
-        folder = Path(tmp)
-        url = f"sqlite:///{folder / 'pec.sqlite3'}"
-        load_portal_data(url)
-        os.environ["PEC_SECRET_KEY"] = secrets.token_hex(32)
-        app = create_app(
-            {
-                "PEC_DATABASE_URL": url,
-                "PEC_SCHEDULER": False,
-                "PEC_DOCUMENTS_DIR": str(folder / "documents"),
-                "PEC_ROSTER_DIR": str(folder / "roster"),
-            }
-        )
-        mario = login(app, "mario.rossi@example.org")
-        order = draft_order_at_confirm(mario)
-        visitor = {"list300": login(app, BIG_ACCOUNT), "login": None}.get(args.page, mario)
-        path = {"login": "/login", "list3": "/mailboxes/", "list300": "/mailboxes/"}.get(
-            args.page, f"{order}/{args.page}"
-        )
-        headers = {"Accept-Encoding": "gzip", **(HTMX if args.htmx else {})}
-        if visitor is not None:
-            headers["Cookie"] = f"session={visitor.client.get_cookie('session').value}"
-        environ = EnvironBuilder(path=path, headers=headers).get_environ()
-
-        def call():
-            statuses = []
-            body = app(dict(environ), lambda status, _headers, *_: statuses.append(status))
-            data = b"".join(body)
-            getattr(body, "close", lambda: None)()
-            return statuses[0], data
-
-        statements = []
-        original = db.obj.execute_sql
-
-        def recording(sql, params=None, *a, **k):
-            statements.append(sql)
-            return original(sql, params, *a, **k)
-
-        db.obj.execute_sql = recording
-        status, data = call()
-        db.obj.execute_sql = original
+        app = make_app(Path(tmp))
+        if args.page == "all":
+            time_every_page(app, Path(tmp), max(args.requests // 3, 20))
+            return
+        name = f"{args.page} --htmx" if args.htmx and args.page in WIZARD_STEPS else args.page
+        path, headers = pages(app)[name]
+        call = caller(app, path, headers)
+        (status, data), statements = recorded_sql(call)
         label = f"{path}{' (htmx fragment)' if args.htmx else ''}"
         print(f"GET {label}: {status}, {len(data)} bytes gzipped, {len(statements)} queries")
         for sql in statements:
@@ -209,7 +300,11 @@ def main() -> None:
         print()
         print(
             profiler.output_text(
-                unicode=True, color=False, show_all=args.all, time="percent_of_total"
+                unicode=True,
+                color=False,
+                show_all=args.all,
+                time="percent_of_total",
+                flat=args.flat,
             )
         )
         if args.html:

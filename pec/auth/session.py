@@ -38,6 +38,7 @@ STASH_RESTORED = _l(
 def begin(principal: Principal, *, link_epoch: int | None = None) -> None:
     """Start a fresh session for `principal` (`link_epoch`: opened by a personal link).
     An explicit language choice made before login wins; otherwise the account's."""
+    principal = principal.loaded()
     record = principal.record()
     account = principal.account()
     lang = session.get("lang") or (account.language if account else "it")
@@ -69,6 +70,8 @@ def current_principal() -> Principal | None:
     g.principal = None
     had_session = _slot.had_subject()
     principal = Principal.from_key(_slot.subject_id() or "")
+    if principal is not None:
+        principal = principal.loaded()  # what the page needs of it, in one query
     record = principal.record() if principal is not None else None
     current = _slot.is_current(record.session_epoch if record is not None else None)
     if current and LINK_KEY in session:

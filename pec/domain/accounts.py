@@ -6,13 +6,14 @@ import datetime as dt
 import hashlib
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from pec.database import write_transaction
+from pec.database import Prepared, Slot, write_transaction
 from pec.domain import audit, passwords
 from pec.domain.notices import Notices
 from pec.models import (
     Account,
+    Convention,
     Mailbox,
     ResetToken,
 )
@@ -20,12 +21,40 @@ from pec.models import (
 LANGUAGES = ("it", "en")
 
 
+# Everything of the convention but the logo's bytes, which only the logo's URL reads.
+CONVENTION_WITHOUT_LOGO = [f for f in Convention._meta.sorted_fields if f.name != "logo"]
+
+# A signed-in member's every request reads its login with the account and the account's
+# convention (the session check, the page's header and footer): one prepared query each.
+_ACCOUNT = Prepared(
+    lambda: (
+        Account.select(Account, *CONVENTION_WITHOUT_LOGO)
+        .join(Convention)
+        .where(Account.id == Slot("id"))
+    )
+)
+_MAILBOX = Prepared(
+    lambda: (
+        Mailbox.select(Mailbox, Account, *CONVENTION_WITHOUT_LOGO)
+        .join(Account)
+        .join(Convention)
+        .where(Mailbox.id == Slot("id"))
+    )
+)
+
+
 @dataclass(frozen=True)
 class Principal:
-    """Who is logged in: an account (all its mailboxes) or one mailbox (that one only)."""
+    """Who is logged in: an account (all its mailboxes) or one mailbox (that one only).
+
+    `loaded()` gives the same login with its row read once, with the account and the
+    account's convention (without the logo): `record()` and `account()` then run no
+    query. Two principals are equal when they name the same login."""
 
     kind: str  # "account" or "mailbox"
     id: int
+    # (the row or None,) once loaded
+    loaded_row: tuple | None = field(default=None, compare=False, repr=False)
 
     @property
     def key(self) -> str:
@@ -38,8 +67,15 @@ class Principal:
             return None
         return cls(kind, int(raw_id))
 
+    def loaded(self) -> "Principal":
+        """This login with its row, account and convention read in one query."""
+        query = _ACCOUNT if self.kind == "account" else _MAILBOX
+        return Principal(self.kind, self.id, (query.first(id=self.id),))
+
     def record(self):
         """The Account or Mailbox row, or None when it no longer exists."""
+        if self.loaded_row is not None:
+            return self.loaded_row[0]
         model = Account if self.kind == "account" else Mailbox
         return model.get_or_none(model.id == self.id)
 

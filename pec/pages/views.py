@@ -7,7 +7,9 @@ from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
 
 from pec.auth.session import current_principal
+from pec.database import Prepared
 from pec.domain import seller, transfers
+from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.balance import missing_cents
 from pec.labels import registration_delay
 from pec.models import ContractDocument, Convention
@@ -15,8 +17,10 @@ from pec.rendering import render_page
 
 bp = Blueprint("pages", __name__)
 
-# Everything of the convention but the logo's bytes, which only the logo's URL reads.
-_WITHOUT_LOGO = [f for f in Convention._meta.sorted_fields if f.name != "logo"]
+# A visitor not signed in sees the portal's first convention (a portal normally serves one).
+_FIRST_CONVENTION = Prepared(
+    lambda: Convention.select(*CONVENTION_WITHOUT_LOGO).order_by(Convention.id).limit(1)
+)
 YEAR = 365 * 24 * 3600
 
 
@@ -29,12 +33,10 @@ def current_brand() -> Convention | None:
     g.brand = None
     if (request.blueprint or "").startswith("operators"):
         return None
-    query = Convention.select(*_WITHOUT_LOGO)
     principal = current_principal()
     account = principal.account() if principal is not None else None
-    if account is not None:
-        query = query.where(Convention.id == account.convention_id)
-    g.brand = query.order_by(Convention.id).first()
+    # A member's convention came with the session check (pec.auth.session).
+    g.brand = account.convention if account is not None else _FIRST_CONVENTION.first()
     return g.brand
 
 

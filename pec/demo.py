@@ -4,7 +4,7 @@ import datetime as dt
 
 from pec.contracts import seed_documents
 from pec.database import write_transaction
-from pec.domain import passwords
+from pec.domain import clock, passwords
 from pec.models import (
     Account,
     Convention,
@@ -14,6 +14,10 @@ from pec.models import (
 from pec.vocabulary import Role
 
 DEMO_PASSWORD = "demo-password"
+# The demo admin's authenticator secret (admins must use two-factor authentication). It is
+# printed by `pec demo` and in the README, so anyone trying the demo can get the current
+# code from an authenticator app or one line of Python; a real install never has it.
+DEMO_TOTP_SECRET = "PECDEMOADMINTOTPSECRET234567ABCD"
 
 
 def _convention() -> Convention:
@@ -65,7 +69,14 @@ def load_demo(today: dt.date) -> None:
         convention = _convention()
         seed_documents(convention)
         if Operator.get_or_none(Operator.email == "admin@example.org") is None:
-            Operator.create(email="admin@example.org", password_hash=admin_hash, role=Role.ADMIN)
+            Operator.create(
+                email="admin@example.org",
+                name="Giulia Verdi",
+                password_hash=admin_hash,
+                role=Role.ADMIN,
+                totp_secret=DEMO_TOTP_SECRET,
+                totp_enabled_at=clock.now(),
+            )
         mario = _account(
             convention,
             "mario.rossi@example.org",

@@ -78,9 +78,13 @@ def test_the_jobs_page_calls_out_a_failed_run(operator, demo):
     JobRun.create(job="cleanup", as_of=demo, started_at=now, status="ok")
     operator.login()
     page = operator.page("/operators/jobs")
-    assert "Attenzione: ci sono job che non funzionano." in page
-    assert "reminders: l'ultima esecuzione è fallita" in page
-    assert 'href="#job-reminders"' in page and 'id="job-reminders"' in page
+    assert "Attenzione: qualche lavoro automatico non funziona." in page
+    reminders = page.split('id="job-reminders"', 1)[1].split("</li>", 1)[0]
+    assert "L'ultima esecuzione è fallita." in reminders
     assert '<strong class="error">Fallito</strong>' in page and "boom" in page
     JobRun.update(status="ok").execute()
-    assert "Tutti i job hanno girato di recente senza errori." in operator.page("/operators/jobs")
+    for job in ("cease", "deactivate", "send_outbox"):
+        JobRun.create(job=job, as_of=demo, started_at=now, status="ok", counts={})
+    assert "Tutti i lavori automatici hanno girato di recente senza errori." in operator.page(
+        "/operators/jobs"
+    )

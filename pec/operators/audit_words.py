@@ -250,6 +250,8 @@ def value_in_words(name: str, value) -> str:
         return eur(value)
     if name == "vat_rate_bp":
         return money.format_rate(int(value), str(get_locale() or "it"))
+    if name == "reminder_offsets":
+        return _("%(days)s giorni", days=", ".join(str(value).split(",")))
     if name == "enabled_methods":
         return ", ".join(method(m) for m in str(value).split(",") if m)
     if name.endswith("_on") or name.endswith("_at"):

@@ -13,16 +13,22 @@ TOP = 12
 BOTTOM = 36  # room for the column labels
 
 
-def nice_max(value: int) -> int:
-    """The smallest of 1, 2, 5 × 10ⁿ at or above `value` (4 when there is nothing, so an
-    empty chart still has an axis)."""
-    if value <= 0:
-        return 4
+def nice_step(value: float) -> int:
+    """The smallest whole 1, 2 or 5 × 10ⁿ at or above `value` (at least 1)."""
+    if value <= 1:
+        return 1
     power = 10 ** math.floor(math.log10(value))
     for step in (1, 2, 5, 10):
         if step * power >= value:
-            return step * power
-    return 10 * power
+            return int(step * power)
+    return int(10 * power)
+
+
+def axis(top: int) -> tuple[int, int]:
+    """(highest value on the axis, step between ticks): whole numbers, about four steps,
+    and room for `top` (an empty chart still gets an axis up to 4)."""
+    step = nice_step(top / 4)
+    return max(step * math.ceil(top / step), 4 * step if top == 0 else step), step
 
 
 @dataclass(frozen=True)
@@ -66,9 +72,8 @@ def column_chart(rows, keys, label_every: int = 1) -> ColumnChart:
     bottom of a column up."""
     axis_y = HEIGHT - BOTTOM
     plot_height = axis_y - TOP
-    top_value = nice_max(
-        max((sum(values.get(k, 0) for k in keys) for *_, values in rows), default=0)
-    )
+    highest = max((sum(values.get(k, 0) for k in keys) for *_, values in rows), default=0)
+    top_value, step = axis(highest)
     slot = (WIDTH - LEFT) / max(len(rows), 1)
     bar = max(slot * 0.7, 1)
     columns = []
@@ -87,7 +92,10 @@ def column_chart(rows, keys, label_every: int = 1) -> ColumnChart:
         total = sum(values.get(k, 0) for k in keys)
         shown = short if index % label_every == 0 else ""
         columns.append(Column(label, shown, total, segments, round(x, 1), round(bar, 1)))
-    ticks = [(round(axis_y - plot_height * n / 4, 1), top_value * n // 4) for n in range(5)]
+    ticks = [
+        (round(axis_y - plot_height * value / top_value, 1), value)
+        for value in range(0, top_value + 1, step)
+    ]
     return ColumnChart(WIDTH, HEIGHT, LEFT, TOP, axis_y, columns, ticks, tuple(keys))
 
 

@@ -51,11 +51,15 @@ def new_member():
     their first mailbox, in one form."""
     conventions = list(Convention.select().order_by(Convention.code))
     form = MemberForm()
+    form.convention.validators = []
     form.convention.choices = [(c.id, f"{c.code} — {c.name}") for c in conventions]
     if request.method == "GET" and conventions:
         form.convention.data = conventions[0].id
     if form.validate_on_submit():
-        convention = next((c for c in conventions if c.id == form.convention.data), None)
+        if len(conventions) == 1:
+            convention = conventions[0]  # the usual case: no choice to make
+        else:
+            convention = next((c for c in conventions if c.id == form.convention.data), None)
         if convention is None:
             form.convention.errors.append(_("Scegli la convenzione."))
         holder, holder_ok = _holder_values(form)

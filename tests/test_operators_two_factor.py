@@ -49,7 +49,7 @@ def test_an_admin_without_an_app_enrols_at_sign_in(operator, demo):
     response = password_step(operator, "boss@example.org", "boss-password-long")
     assert response.location.endswith("/operators/login/enrol")
     page = operator.client.get("/operators/login/enrol").get_data(as_text=True)
-    assert '<svg role="img" aria-label="Codice QR' in page and "<path" in page
+    assert '<svg role="img" aria-label="Immagine QR' in page and "<path" in page
     secret = re.search(r'id="secret">([A-Z2-7 ]+)<', page).group(1).replace(" ", "")
     assert secret == Operator.get(Operator.email == "boss@example.org").totp_secret
     assert operator.post("/operators/login/enrol", {"code": "123456"}).status_code == 422

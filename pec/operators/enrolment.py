@@ -23,7 +23,7 @@ def qr_svg(text: str) -> Markup:
     svg = segno.make(text, error="m").svg_inline(
         scale=5, border=4, dark="#000", light="#fff", svgclass="qr"
     )
-    label = _("Codice QR da inquadrare con l'app di autenticazione")
+    label = _("Immagine QR da inquadrare con l'app di autenticazione")
     labelled = svg.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
     return Markup(labelled)  # noqa: S704 - segno's own SVG and an escaped label
 

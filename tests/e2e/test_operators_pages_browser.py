@@ -10,7 +10,7 @@ import pytest
 
 from pec.database import db
 from pec.domain import clock
-from tests.conftest import axe_violations, totp_code
+from tests.conftest import axe_violations, make_operator, totp_code
 from tests.operator_pages import developer_speak, page_urls, populate
 
 pytestmark = pytest.mark.browser
@@ -76,5 +76,20 @@ def test_every_operator_page_is_axe_clean_and_in_words(browser, app, demo_server
         if violations or words:
             problems[url] = (violations, words)
         shoot(page, slug(url))
+    # An operator without two-factor authentication: the enrolment page, and the 403 of
+    # an admins' page.
+    with db.connection_context():
+        make_operator("clerk@example.org", "clerk-password", role="operator", name="Luca Neri")
+    page.get_by_role("button", name="Esci").click()
+    page.wait_for_url("**/operators/login")
+    page.get_by_label("E-mail").fill("clerk@example.org")
+    page.get_by_label("Password").fill("clerk-password")
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/operators/")
+    for url, status in (("/operators/profile/two-factor", 200), ("/operators/staff", 403)):
+        response = page.goto(demo_server + url)
+        assert response.status == status, url
+        assert axe_violations(page) == [], url
+        shoot(page, slug(url) + ("-forbidden" if status == 403 else ""))
     assert problems == {}
     context.close()

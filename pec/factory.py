@@ -9,12 +9,21 @@ from pec import config, database, extensions, web
 from pec.auth.views import bp as auth_bp
 from pec.mailboxes.views import bp as mailboxes_bp
 from pec.operators.views import bp as operators_bp
+from pec.orders.views import bp as orders_bp
 from pec.payments import gateways
 from pec.payments.views import bp as payments_bp
 from pec.payments.webhooks import bp as gateways_bp
 from pec.renewal.views import bp as renewal_bp
 
-BLUEPRINTS = (auth_bp, mailboxes_bp, renewal_bp, payments_bp, gateways_bp, operators_bp)
+BLUEPRINTS = (
+    auth_bp,
+    mailboxes_bp,
+    renewal_bp,
+    payments_bp,
+    gateways_bp,
+    orders_bp,
+    operators_bp,
+)
 
 
 def create_app(test_config: dict | None = None) -> Flask:

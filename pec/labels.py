@@ -25,3 +25,16 @@ PERSON_TYPE_LABELS = {
     "professional": _l("Libero professionista"),
     "company": _l("Azienda"),
 }
+
+# How a member reads an order's status and a payment's ("I miei ordini").
+ORDER_STATUS_LABELS = {
+    "draft": _l("Rinnovo da completare"),
+    "awaiting_payment": _l("In attesa di pagamento"),
+    "paid": _l("Pagato"),
+    "cancelled": _l("Annullato"),
+}
+PAYMENT_STATUS_LABELS = {
+    "registered": _l("Ricevuto"),
+    "reported": _l("Segnalato, in verifica"),
+    "rejected": _l("Segnalazione non riconosciuta"),
+}

@@ -11,10 +11,13 @@ from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
 from pec.domain import accounts, lifecycle
+from pec.domain.balance import balance
+from pec.domain.money import format_eur
 from pec.domain.notices import RenewedMailbox
 from pec.domain.outbox import Email, enqueue
 from pec.domain.renewal import lines_of
 from pec.links import external_url, login_link, pay_endpoint
+from pec.vocabulary import InvoiceKind
 from pec.web import format_date
 
 LIFECYCLE_TEMPLATES = {
@@ -82,6 +85,7 @@ class MemberMail:
             convention=order.convention,
             account=order.account,
             lines=lines_of(order),
+            amount_due=balance(order).missing_cents,
             documents=[a.document for a in acceptances],
             acceptances=acceptances,
         )
@@ -130,6 +134,71 @@ class MemberMail:
             dedupe_key=f"renewal_applied:{order.id}",
             mailboxes=mailboxes,
             receipt_url=external_url("payments.receipt", order_id=order.id),
+            # R12: money beyond the total, to be refunded.
+            to_refund_cents=balance(order).to_refund_cents,
+        )
+
+    def payment_received(self, order, payment) -> None:
+        money = balance(order)
+        self._about_order(
+            "payment_received",
+            order,
+            subject=(
+                _l(
+                    "Pagamento parziale ricevuto – ordine PEC N° %(number)s: mancano %(missing)s",
+                    number=order.number,
+                    missing=format_eur(money.missing_cents, order.language or "it"),
+                )
+                if money.missing_cents
+                else _l(
+                    "Pagamento ricevuto per l'ordine PEC N° %(number)s: sarà rimborsato",
+                    number=order.number,
+                )
+            ),
+            dedupe_key=f"payment_received:{payment.id}",
+            payment=payment,
+            money=money,
+            convention=order.convention,
+            amount_due=money.missing_cents,
+            orders_url=external_url("orders.index"),
+        )
+
+    def refund_recorded(self, settlement) -> None:
+        order = settlement.order
+        self._about_order(
+            "refund_recorded",
+            order,
+            subject=_l("Rimborso per l'ordine PEC N° %(number)s", number=order.number),
+            dedupe_key=f"refund_recorded:{settlement.id}",
+            settlement=settlement,
+            orders_url=external_url("orders.index"),
+        )
+
+    def invoice_issued(self, invoice) -> None:
+        order = invoice.order
+        credit = invoice.kind == InvoiceKind.CREDIT_NOTE
+        self._about_order(
+            "invoice_issued",
+            order,
+            subject=(
+                _l(
+                    "Nota di credito N° %(number)s – ordine PEC N° %(order)s",
+                    number=invoice.label,
+                    order=order.number,
+                )
+                if credit
+                else _l(
+                    "Fattura N° %(number)s – ordine PEC N° %(order)s",
+                    number=invoice.label,
+                    order=order.number,
+                )
+            ),
+            dedupe_key=f"invoice_issued:{invoice.id}",
+            invoice=invoice,
+            is_credit_note=credit,
+            seller=invoice.seller,
+            recipient=(order.billing or {}).get("einvoice_recipient", ""),
+            invoice_url=external_url("payments.invoice", order_id=order.id, invoice_id=invoice.id),
         )
 
     def payment_rejected(self, payment) -> None:
@@ -211,6 +280,7 @@ class MemberMail:
             address=due.mailbox.address,
             expires_on=due.expires_on,
             order=due.order,
+            amount_due=balance(due.order).missing_cents if due.order else None,
             convention=account.convention,
             renewal_url=login_link(due.mailbox.address),
         )

@@ -24,6 +24,7 @@ from playhouse.fields import EnumField as StoredEnumField
 from pec.database import db
 from pec.vocabulary import (
     DocumentStatus,
+    InvoiceKind,
     JobStatus,
     OperatorLinkPurpose,
     OrderStatus,
@@ -32,6 +33,8 @@ from pec.vocabulary import (
     PaymentStatus,
     PersonType,
     Role,
+    Seller,
+    SettlementKind,
 )
 
 
@@ -106,6 +109,23 @@ class Convention(BaseModel):
     beneficiary = CharField(default="")
     postal_account = CharField(default="")
     enabled_methods = CharField(default=",".join(PaymentMethod))
+    # Who sells and who to call (Codice del Consumo art. 49, D.Lgs. 70/2003 art. 7, GDPR
+    # art. 13): shown in every page's footer and e-mail, named in the contract texts.
+    seller_name = CharField(default="")  # legal name (ragione sociale)
+    seller_address = CharField(default="")  # street and number
+    seller_postal_code = CharField(default="")
+    seller_city = CharField(default="")
+    seller_province = CharField(default="")
+    seller_country = CharField(default="IT")
+    seller_vat_number = CharField(default="")
+    seller_fiscal_code = CharField(default="")
+    seller_pec = CharField(default="")
+    contact_email = CharField(default="")
+    contact_phone = CharField(default="")
+    # Who sells and invoices the renewal (R13); with the convention, its FatturaPA
+    # regime (RF01 = ordinario). The seller's identity is in the fields below.
+    seller = EnumField(Seller, default=Seller.PROVIDER)
+    tax_regime = CharField(default="RF01")
     created_at = UtcDateTimeField(default=_utcnow)
 
     @property
@@ -258,6 +278,11 @@ class Order(BaseModel):
     gross_cents = IntegerField(default=0)
     payment_method = EnumField(PaymentMethod, null=True)
     billing = JSONField(null=True)  # snapshot of the billing form (R10)
+    # R12: the sum of the order's registered payments, kept by register_payment in the
+    # payment's transaction (incrementing it is what serialises concurrent payments),
+    # and the sum of the refunds and acceptances an operator recorded.
+    received_cents = IntegerField(default=0)
+    settled_cents = IntegerField(default=0)
     language = CharField(default="it")
     created_at = UtcDateTimeField(default=_utcnow)
     updated_at = UtcDateTimeField(default=_utcnow)
@@ -341,6 +366,59 @@ class Payment(BaseModel):
             (("order", "status"), False),
             (("status", "created_at"), False),
         )
+
+
+class Settlement(BaseModel):
+    """Money to refund closed by an operator (R12): paid back (date, amount, reference)
+    or accepted with a reason. Never updated, never deleted."""
+
+    order = ForeignKeyField(Order, backref="settlements", on_delete="RESTRICT")
+    kind = EnumField(SettlementKind)
+    amount_cents = IntegerField()
+    settled_on = DateField()
+    reference = CharField(default="")  # the refund transfer's CRO/TRN
+    reason = TextField(default="")
+    actor = CharField()
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    class Meta:
+        indexes = ((("order", "created_at"), False),)
+
+
+class InvoiceCounter(BaseModel):
+    """The last invoice number given in a calendar year (R13: progressive, no gaps)."""
+
+    year = IntegerField(primary_key=True)
+    last_number = IntegerField(default=0)
+
+
+class Invoice(BaseModel):
+    """An electronic invoice (or credit note) issued by the convention, with its
+    FatturaPA file as sent, frozen at issue with the seller's data (R10, R13)."""
+
+    kind = EnumField(InvoiceKind)
+    year = IntegerField()
+    number = IntegerField()
+    issued_on = DateField()
+    order = ForeignKeyField(Order, backref="invoices", on_delete="RESTRICT")
+    # A credit note: the invoice it corrects and the refund that caused it.
+    corrects = ForeignKeyField("self", null=True, backref="credit_notes", on_delete="RESTRICT")
+    settlement = ForeignKeyField(Settlement, null=True, on_delete="RESTRICT")
+    net_cents = IntegerField()
+    vat_cents = IntegerField()
+    gross_cents = IntegerField()
+    seller = JSONField()  # the seller's identity as printed on it
+    file_name = CharField(unique=True)  # IT<seller id>_<progressive>.xml, as SDI wants
+    xml = TextField()
+    created_at = UtcDateTimeField(default=_utcnow)
+
+    class Meta:
+        indexes = ((("year", "number"), True), (("issued_on",), False))
+
+    @property
+    def label(self) -> str:
+        """The number as printed: 12/2026."""
+        return f"{self.number}/{self.year}"
 
 
 class GatewayEvent(BaseModel):
@@ -513,6 +591,9 @@ ALL_MODELS = [
     OrderLine,
     ContractAcceptance,
     Payment,
+    Settlement,
+    InvoiceCounter,
+    Invoice,
     GatewayEvent,
     ReminderSent,
     OutboxMessage,

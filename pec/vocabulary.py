@@ -68,16 +68,18 @@ class PaymentMethod(enum.StrEnum):
 
 
 class PaymentStatus(enum.StrEnum):
-    """A payment row's life: a gateway attempt starts PENDING and ends REGISTERED,
-    FAILED (declined, expired) or FLAGGED; a member's report is REPORTED until a
-    registration absorbs it or an operator REJECTs it; money that arrived but could not
-    be applied is FLAGGED with the reason, for an operator."""
+    """A payment row's life: a gateway attempt starts PENDING and ends REGISTERED or
+    FAILED (declined, expired); a member's report is REPORTED until a registration
+    absorbs it or an operator REJECTs it. REGISTERED is money received: it counts towards
+    the order's total whether or not that total is reached yet (rule R12)."""
 
     PENDING = "pending"
     REPORTED = "reported"
     REGISTERED = "registered"
     REJECTED = "rejected"
     FAILED = "failed"
+    # Money that arrived but was not applied, as versions before rule R12 kept it apart;
+    # migration 0004 turned every such row into a registered one and nothing writes it now.
     FLAGGED = "flagged"
     # The bank's record of money an operator registered by hand before the statement
     # came: kept beside the registration, counted once, never applied again.
@@ -92,6 +94,33 @@ class PaymentProvider(enum.StrEnum):
     MEMBER = "member"  # a member's report of a transfer or slip
     OPERATOR = "operator"  # registered by hand
     STATEMENT = "statement"  # a bank statement import
+
+
+class SettlementKind(enum.StrEnum):
+    """How an operator closes money to refund (rule R12): it was paid back, or the
+    convention keeps it, with a reason (e.g. a few cents not worth a transfer)."""
+
+    REFUND = "refund"
+    ACCEPTANCE = "acceptance"
+
+
+class Seller(enum.StrEnum):
+    """Who sells the renewal, and so who invoices it (rule R13)."""
+
+    PROVIDER = "provider"  # the PEC provider invoices; operators export the paid orders
+    CONVENTION = "convention"  # the convention invoices: numbers and FatturaPA files here
+
+    @property
+    def invoices_here(self) -> bool:
+        return self is Seller.CONVENTION
+
+
+class InvoiceKind(enum.StrEnum):
+    """An electronic invoice, or a credit note for invoiced money refunded; the values
+    are FatturaPA's TipoDocumento codes."""
+
+    INVOICE = "TD01"
+    CREDIT_NOTE = "TD04"
 
 
 class OutboxStatus(enum.StrEnum):

@@ -26,6 +26,15 @@ class RecordingNotices:
     def payment_rejected(self, payment):
         self._record("payment_rejected", payment)
 
+    def payment_received(self, order, payment):
+        self._record("payment_received", order, payment)
+
+    def refund_recorded(self, settlement):
+        self._record("refund_recorded", settlement)
+
+    def invoice_issued(self, invoice):
+        self._record("invoice_issued", invoice)
+
     def document_rejected(self, document):
         self._record("document_rejected", document)
 

@@ -19,6 +19,7 @@ import stripe
 
 from pec.database import db
 from pec.domain import clock
+from pec.domain.balance import balance
 from pec.models import (
     AuditEvent,
     GatewayEvent,
@@ -136,7 +137,7 @@ def test_the_same_notification_from_ten_threads_at_once_extends_once(app, demo):
         assert OutboxMessage.select().count() == 1
 
 
-def test_ten_different_payments_at_once_apply_one_and_flag_the_rest(app, demo):
+def test_ten_different_payments_at_once_apply_one_and_leave_the_rest_to_refund(app, demo):
     box, order = anna_order()
     notes = [demo_notification(app, order, session=f"demo_cs_{n}") for n in range(10)]
     answers = run_in_threads(app, 10, lambda client, n: post_demo(client, *notes[n]))
@@ -144,7 +145,9 @@ def test_ten_different_payments_at_once_apply_one_and_flag_the_rest(app, demo):
     assert expiry(box) == dt.date(2029, 3, 15)
     with db.connection_context():
         statuses = [p.status for p in Payment.select()]
-        assert sorted(statuses) == ["flagged"] * 9 + ["registered"]  # to refund, for operators
+        # R12: all ten are money received; one pays the order, nine are to refund.
+        assert statuses == ["registered"] * 10
+        assert balance(Order.get_by_id(order.id)).to_refund_cents == 9 * 488
 
 
 def test_two_events_for_one_checkout_at_once_register_it_once(app, demo):
@@ -195,22 +198,20 @@ def test_a_stale_demo_notification_is_refused(app, client, demo):
     assert expiry(box) == dt.date(2026, 3, 15)
 
 
-def test_a_signed_notification_with_a_wrong_amount_is_flagged_not_applied(
-    app, client, demo, caplog
-):
+def test_a_signed_notification_for_less_than_the_total_counts_and_asks_the_rest(app, client, demo):
     box, order = anna_order()
     body, headers = demo_notification(app, order, amount=100)
-    with caplog.at_level(logging.WARNING):
-        response = post_demo(client, body, headers)
-    assert response.get_data(as_text=True) == "amount_mismatch"
-    assert "amount_mismatch" in caplog.text
+    response = post_demo(client, body, headers)
+    assert response.get_data(as_text=True) == "partial"
     assert expiry(box) == dt.date(2026, 3, 15)
     with db.connection_context():
-        audit = AuditEvent.get(AuditEvent.action == "payment.amount_mismatch")
+        audit = AuditEvent.get(AuditEvent.action == "payment.partial")
         assert audit.target_id == order.id and audit.actor == "gateway:demo"
-        assert Payment.get().status == "flagged"
+        assert Payment.get().status == "registered"
         assert Order.get_by_id(order.id).status == "awaiting_payment"
-        assert GatewayEvent.get().outcome == "amount_mismatch"
+        assert balance(Order.get_by_id(order.id)).missing_cents == 388
+        assert GatewayEvent.get().outcome == "partial"
+        assert OutboxMessage.get().kind == "payment_received"
 
 
 def test_a_declined_notification_only_fails_the_attempt(app, client, demo):
@@ -352,12 +353,12 @@ def test_an_unpaid_completion_waits_and_the_async_success_applies(stripe_app):
     assert expiry(box) == dt.date(2029, 3, 15)
 
 
-def test_a_stripe_wrong_amount_is_flagged(stripe_app):
+def test_a_stripe_payment_below_the_total_counts_without_renewing(stripe_app):
     client = stripe_app.test_client()
     box, order = anna_order()
     payload = stripe_event(order, amount_total=100)
     answer = post_stripe(client, payload, stripe_signature(payload)).get_data(as_text=True)
-    assert answer == "amount_mismatch" and expiry(box) == dt.date(2026, 3, 15)
+    assert answer == "partial" and expiry(box) == dt.date(2026, 3, 15)
 
 
 def test_other_stripe_events_are_acknowledged_and_ignored(stripe_app):

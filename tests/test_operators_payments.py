@@ -95,17 +95,71 @@ def operator_id() -> int:
     return Operator.get(Operator.email == "admin@example.org").id
 
 
-def test_a_wrong_amount_is_flagged_not_applied_and_said_so(operator, demo):
+def test_four_euros_then_eighty_eight_cents_through_the_order_page(operator, demo):
+    """R12 through the pages: the first payment is counted and the member asked for the
+    rest; the second applies the renewal, once."""
     order = make_order([box(MARIO_BOX)])
     operator.login()
-    page = operator.page(register(operator, order, amount="4,00").location)
-    assert "Importo diverso dal totale dell&#39;ordine (atteso 4,88" in flashes(page)
+    page = operator.page(register(operator, order, amount="4,00", reference="CRO-A").location)
+    assert "mancano 0,88" in flashes(page).replace("\xa0", " ")
     assert box(MARIO_BOX).expires_on == dt.date(2026, 3, 30)
-    assert Payment.get(Payment.order == order).status == "flagged"
     assert Order.get_by_id(order.id).status == "awaiting_payment"
-    flagged = operator.page("/operators/orders?view=flagged")
-    assert f">{order.number}</a>" in flagged
-    assert "importo diverso dal totale" in page
+    asked = OutboxMessage.get(OutboxMessage.kind == "payment_received")
+    assert "mancano 0,88 €" in asked.body_text.replace("\xa0", " ")
+    partial = operator.page("/operators/orders?view=partial")
+    assert f">{order.number}</a>" in partial
+    assert 'id="money-missing">0,88' in page
+
+    page = operator.page(register(operator, order, amount="0,88", reference="CRO-B").location)
+    assert "il rinnovo è applicato" in flashes(page)
+    assert box(MARIO_BOX).expires_on == dt.date(2029, 3, 30)
+    again = register(operator, order, amount="0,88", reference="CRO-B")
+    assert "già registrato" in flashes(operator.page(again.location))
+    assert box(MARIO_BOX).expires_on == dt.date(2029, 3, 30)
+    assert OutboxMessage.select().where(OutboxMessage.kind == "renewal_applied").count() == 1
+
+
+def test_ten_euros_leave_five_twelve_to_refund_until_the_refund_is_recorded(operator, demo):
+    order = make_order([box(MARIO_BOX)])
+    operator.login()
+    page = operator.page(register(operator, order, amount="10,00", reference="CRO-BIG").location)
+    assert box(MARIO_BOX).expires_on == dt.date(2029, 3, 30)
+    assert 'id="money-to-refund">5,12' in page
+    to_refund = operator.page("/operators/orders?view=to_refund")
+    assert f">{order.number}</a>" in to_refund
+    url = f"/operators/orders/{order.id}/refunds"
+    missing = operator.post(url, {"refund_amount": "5,12", "refunded_on": "2026-03-10"})
+    assert missing.status_code == 422
+    assert "Inserisci il riferimento del rimborso" in missing.get_data(as_text=True)
+    too_much = operator.post(
+        url, {"refund_amount": "11,00", "refunded_on": "2026-03-10", "refund_reference": "T1"}
+    )
+    assert too_much.status_code == 422
+    done = operator.post(
+        url, {"refund_amount": "5,12", "refunded_on": "2026-03-10", "refund_reference": "TRN-9"}
+    )
+    assert done.status_code == 303
+    page = operator.page(done.location)
+    assert 'id="money-to-refund">0,00' in page and "TRN-9" in page
+    assert f">{order.number}</a>" not in operator.page("/operators/orders?view=to_refund")
+    told = OutboxMessage.get(OutboxMessage.kind == "refund_recorded")
+    assert "5,12" in told.body_text and told.to_address == "mario.rossi@example.org"
+    assert AuditEvent.get(AuditEvent.action == "refund.recorded").actor.startswith("operator:")
+
+
+def test_money_to_refund_may_be_accepted_with_a_reason(operator, demo):
+    order = make_order([box(MARIO_BOX)])
+    operator.login()
+    register(operator, order, amount="4,90", reference="CRO-X")
+    url = f"/operators/orders/{order.id}/acceptances"
+    refused = operator.post(url, {"accept_amount": "0,02", "accept_reason": ""})
+    assert refused.status_code == 422
+    done = operator.post(url, {"accept_amount": "0,02", "accept_reason": "due centesimi"})
+    page = operator.page(done.location)
+    assert 'id="money-to-refund">0,00' in page and "due centesimi" in page
+    assert AuditEvent.get(AuditEvent.action == "refund.accepted").details["reason"] == (
+        "due centesimi"
+    )
 
 
 def test_bad_amount_and_future_date_are_field_errors_and_nothing_is_saved(operator, demo):

@@ -11,6 +11,7 @@ from collections.abc import Iterable
 
 from pec.domain.accounts import Principal
 from pec.models import Order, OrderLine
+from pec.vocabulary import OrderStatus
 
 
 def _mailbox_ids(order_ids: list[int]) -> dict[int, set[int]]:
@@ -45,3 +46,17 @@ def visible_order(principal: Principal, order_id: int) -> Order | None:
     if order is None or not may_see(principal, order):
         return None
     return order
+
+
+def visible_orders(principal: Principal) -> list[Order]:
+    """Every order this login may see ("I miei ordini"), newest first: the confirmed
+    ones and a draft still open; a discarded draft was never an order for the member."""
+    shown = Order.number.is_null(False) | (Order.status == OrderStatus.DRAFT)
+    if principal.kind == "account":
+        query = Order.select().where((Order.account == principal.id) & shown)
+    else:
+        mine = OrderLine.select(OrderLine.order).where(OrderLine.mailbox == principal.id)
+        query = Order.select().where(Order.id.in_(mine) & shown)
+    orders = list(query.order_by(Order.created_at.desc(), Order.id.desc()))
+    visible = visible_order_ids(principal, orders)
+    return [o for o in orders if o.id in visible]

@@ -29,7 +29,13 @@ SETTINGS = (
     "beneficiary",
     "postal_account",
     "enabled_methods",
+    "seller",
+    "tax_regime",
 )
+
+# FatturaPA's RegimeFiscale codes a convention may invoice under (RF01 ordinario is the
+# usual one; RF19 forfettario; RF02 contribuenti minimi).
+TAX_REGIMES = ("RF01", "RF02", "RF19")
 
 
 def parse_rate(text: str) -> int:

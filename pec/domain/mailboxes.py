@@ -22,6 +22,9 @@ class MailboxView:
     open_order: Order | None
     is_renewable: bool
     deletion_on: dt.date
+    # The member declared a transfer or slip for the open order, still to be registered
+    # ("pagamento segnalato, in verifica"; a deactivated mailbox stays deactivated).
+    payment_reported: bool = False
 
 
 def open_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
@@ -56,6 +59,7 @@ def status_of(
         awaiting_payment=awaiting,
         has_declared_payment=awaiting and declared,
         is_ceased=mailbox.ceased_on is not None,
+        is_deactivated=mailbox.deactivated_on is not None,
     )
 
 
@@ -83,6 +87,7 @@ def mailbox_views(query, today: dt.date) -> list[MailboxView]:
                 open_order=order,
                 is_renewable=status.is_renewable,
                 deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
+                payment_reported=order is not None and order.id in declared,
             )
         )
     return views

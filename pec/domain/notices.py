@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # only for the type hints; the domain imports no models at runtime here
     from pec.domain.lifecycle import Due
-    from pec.models import Account, IdentityDocument, Mailbox, Order, Payment
+    from pec.models import Account, IdentityDocument, Invoice, Mailbox, Order, Payment, Settlement
 
 
 @dataclass(frozen=True)
@@ -42,6 +42,18 @@ class Notices(Protocol):
 
     def payment_rejected(self, payment: "Payment") -> None:
         """A reported transfer or slip matched no money received, with the reason."""
+
+    def payment_received(self, order: "Order", payment: "Payment") -> None:
+        """Money arrived and the renewal is not applied (rule R12): what arrived, what
+        is missing and how to pay it, or, when the order can no longer be applied, that
+        the money will be refunded."""
+
+    def refund_recorded(self, settlement: "Settlement") -> None:
+        """An operator paid money back: amount, date, reference (rule R12)."""
+
+    def invoice_issued(self, invoice: "Invoice") -> None:
+        """The courtesy copy of an electronic invoice or credit note, naming the seller
+        (rule R13)."""
 
     # --- the account -----------------------------------------------------------------
     def document_rejected(self, document: "IdentityDocument") -> None:

@@ -107,7 +107,8 @@ def status_condition(status: MailboxStatus, policy: Policy, today: dt.date):
     held_from = today - dt.timedelta(days=policy.declared_payment_hold_days)
     expiring_until = today + dt.timedelta(days=policy.expiring_window_days)
     awaiting = _awaiting_payment()
-    held = _declared_payment() & (expires >= held_from)
+    # R5's hold keeps the job from deactivating; once it did, the hold hides nothing.
+    held = _declared_payment() & (expires >= held_from) & Mailbox.deactivated_on.is_null()
     ceased = Mailbox.ceased_on.is_null(False)  # the job ceased it: final (R6)
     if status == MailboxStatus.CEASED:
         return (expires < ceased_before) | ceased

@@ -4,8 +4,11 @@ registered only through pec.domain.payments; cancelling is pec.domain.renewal's.
 
 from dataclasses import dataclass
 
+from peewee import SQL
+
 from pec.database import write_transaction
 from pec.domain import audit
+from pec.domain.balance import partially_paid_condition, to_refund_condition
 from pec.domain.notices import Notices
 from pec.domain.payments import pending_report
 from pec.models import (
@@ -20,8 +23,9 @@ from pec.vocabulary import OrderStatus, PaymentStatus
 # The operators' ready-made views of the orders list.
 VIEW_AWAITING = "awaiting"  # awaiting payment
 VIEW_REPORTED = "reported"  # a member declared a transfer or slip: register or reject it
-VIEW_FLAGGED = "flagged"  # money received but not applied: follow it up
-VIEWS = (VIEW_AWAITING, VIEW_REPORTED, VIEW_FLAGGED)
+VIEW_PARTIAL = "partial"  # part of the money arrived: the member was asked for the rest
+VIEW_TO_REFUND = "to_refund"  # money received and not applied (R12): refund or accept it
+VIEWS = (VIEW_AWAITING, VIEW_REPORTED, VIEW_PARTIAL, VIEW_TO_REFUND)
 
 
 @dataclass(frozen=True)
@@ -38,8 +42,12 @@ def _with_payment(status: str):
 
 
 def search_orders(filters: OrderFilters):
-    """Confirmed orders (drafts have no number), newest first, narrowed by `filters`."""
-    query = Order.select().where(Order.number.is_null(False)).order_by(Order.id.desc())
+    """Confirmed orders (drafts have no number), newest first, narrowed by `filters`;
+    the money-to-refund view also lists a draft that somehow received money."""
+    confirmed = Order.number.is_null(False)
+    if filters.view == VIEW_TO_REFUND:
+        confirmed = SQL("1 = 1")
+    query = Order.select().where(confirmed).order_by(Order.id.desc())
     if filters.status:
         query = query.where(Order.status == filters.status)
     if filters.method:
@@ -66,8 +74,10 @@ def search_orders(filters: OrderFilters):
         query = query.where(Order.status == OrderStatus.AWAITING_PAYMENT)
     elif filters.view == VIEW_REPORTED:
         query = query.where(_with_payment(PaymentStatus.REPORTED))
-    elif filters.view == VIEW_FLAGGED:
-        query = query.where(_with_payment(PaymentStatus.FLAGGED))
+    elif filters.view == VIEW_PARTIAL:
+        query = query.where(partially_paid_condition())
+    elif filters.view == VIEW_TO_REFUND:
+        query = query.where(to_refund_condition())
     return query
 
 

@@ -1,12 +1,15 @@
-"""Registering payments and applying renewals exactly once (R2, R3, R6).
+"""Registering payments and applying renewals exactly once (R2, R3, R6, R12).
 
 CONTRACT (shared by the wizard, the payment gateway, operators and statement imports):
 every registration of money on an order goes through `register_payment`.
 
-Payment rows: a gateway attempt starts "pending" and ends "registered", "failed"
-(declined, expired) or "flagged"; a member's report is "reported" until a registration
-absorbs it; money that arrived but could not be applied (wrong amount, order not payable,
-mailbox ceased) is "flagged" with the outcome code in `rejection_reason`, for an operator.
+Payment rows: a gateway attempt starts "pending" and ends "registered" or "failed"
+(declined, expired); a member's report is "reported" until a registration absorbs it.
+"registered" is money received: the order's money received is the sum of its registered
+payments (`Order.received_cents`). The renewal is applied, once, when that sum reaches the
+order's total, so several payments may add up; money beyond the total, or for an order
+that can no longer be applied, is to refund (pec.domain.balance) until an operator
+records a refund or accepts it (pec.domain.refunds).
 """
 
 import datetime as dt
@@ -16,7 +19,8 @@ from dataclasses import dataclass
 from peewee import IntegrityError
 
 from pec.database import write_transaction
-from pec.domain import audit, clock
+from pec.domain import audit, clock, invoices
+from pec.domain.balance import missing_cents
 from pec.domain.notices import Notices, RenewedMailbox
 from pec.domain.status import Policy, deletion_date
 from pec.models import (
@@ -30,14 +34,18 @@ from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 log = logging.getLogger(__name__)
 
-# Outcome codes of register_payment
-APPLIED = "applied"  # payment registered, renewal applied (expiry moved, R2; reactivated, R6)
+# Outcome codes of register_payment. Every one but the last two means the money was
+# registered (it counts as received on the order).
+APPLIED = "applied"  # the money reached the total: renewal applied (R2; reactivated, R6)
+PARTIAL = "partial"  # counted; the total is not reached yet: the member is told the rest
+NOT_PAYABLE = "not_payable"  # order paid already, cancelled or a draft: money to refund
+WINDOW_CLOSED = "window_closed"  # a mailbox is past the restore window (R6): order
+# cancelled, money to refund
 ALREADY_APPLIED = "already_applied"  # same (provider, reference) registered before: no change
-AMOUNT_MISMATCH = "amount_mismatch"  # flagged, not applied
-NOT_PAYABLE = "not_payable"  # order is a draft, cancelled or already paid by another payment
-WINDOW_CLOSED = "window_closed"  # a line's mailbox is past the restore window (ceased, R6)
 # (provider, reference) already names money on *another* order: nothing changed.
 DUPLICATE_REFERENCE = "duplicate_reference"
+
+REGISTERED_CODES = (APPLIED, PARTIAL, NOT_PAYABLE, WINDOW_CLOSED)
 
 
 @dataclass(frozen=True)
@@ -62,15 +70,31 @@ def _closed_mailboxes(order: Order, lines, today: dt.date) -> list[str]:
     ]
 
 
-def _decide(order: Order, lines, amount_cents: int, today: dt.date) -> tuple[str, dict]:
+def _lines(order: Order) -> list[OrderLine]:
+    return list(
+        OrderLine.select(OrderLine, Mailbox)
+        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+        .where(OrderLine.order == order)
+        .order_by(OrderLine.id)
+    )
+
+
+def _decide(order: Order, lines, received_cents: int, today: dt.date) -> tuple[str, dict]:
+    """What money received (in all `received_cents`) does to `order` as it stands."""
     if order.status != OrderStatus.AWAITING_PAYMENT:
         return NOT_PAYABLE, {"order_status": order.status}
-    if amount_cents != order.gross_cents:
-        return AMOUNT_MISMATCH, {"expected_cents": order.gross_cents}
     closed = _closed_mailboxes(order, lines, today)
     if closed:
         return WINDOW_CLOSED, {"ceased": closed}
+    if received_cents < order.gross_cents:
+        return PARTIAL, {"missing_cents": order.gross_cents - received_cents}
     return APPLIED, {}
+
+
+def predict(order: Order, amount_cents: int, today: dt.date) -> str:
+    """What registering `amount_cents` more on `order` would answer now (for previews;
+    the registration itself decides)."""
+    return _decide(order, _lines(order), order.received_cents + amount_cents, today)[0]
 
 
 def register_payment(
@@ -86,23 +110,30 @@ def register_payment(
     paid_on: dt.date | None = None,
     note: str = "",
 ) -> PaymentOutcome:
-    """Register money received for `order` and apply its renewal, exactly once (the
-    holder is told the new expiry dates in the same transaction).
+    """Register money received for `order`; apply its renewal, exactly once, when the
+    money received reaches the total. The member is told in the same transaction: the
+    new expiry dates, or what arrived and what is missing (or that a refund follows).
 
-    Idempotent on (provider, reference); the renewal is applied by whichever call wins
-    `UPDATE order SET status='paid' WHERE status='awaiting_payment'`.
+    Idempotent on (provider, reference). Concurrent registrations on one order queue on
+    the increment of its money received; the renewal is applied by the one that brings
+    the sum to the total and wins `UPDATE order SET status='paid' WHERE
+    status='awaiting_payment'`.
     """
     reference = (reference or "").strip()
     if not reference or not provider:
         raise ValueError("a payment needs a provider and a reference")
+    if amount_cents <= 0:
+        raise ValueError("a payment is a positive amount")
     method = PaymentMethod(method)
     args = (order.id, amount_cents, method, provider, reference, today, actor, paid_on or today)
-    try:
-        return _register(*args, note, notices)
-    except (IntegrityError, _Conflict):
-        # A concurrent call wrote the same (provider, reference) first (PostgreSQL;
-        # SQLite serialises writers). Its row is committed now: answer from it.
-        return _register(*args, note, notices)
+    for _attempt in range(3):
+        try:
+            return _register(*args, note, notices)
+        except (IntegrityError, _Conflict):
+            # A concurrent call wrote the same (provider, reference) first (PostgreSQL;
+            # SQLite serialises writers). Its row is committed now: answer from it.
+            continue
+    return _register(*args, note, notices)
 
 
 def _register(
@@ -123,61 +154,53 @@ def _register(
                 order.id,
             )
             return PaymentOutcome(DUPLICATE_REFERENCE, order, existing)
-        if existing is not None and existing.status == PaymentStatus.REGISTERED:
+        if existing is not None and existing.status in (
+            PaymentStatus.REGISTERED,
+            PaymentStatus.RECONCILED,
+        ):
             return PaymentOutcome(ALREADY_APPLIED, order, existing)
 
-        lines = list(
-            OrderLine.select(OrderLine, Mailbox)
-            .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-            .where(OrderLine.order == order)
-            .order_by(OrderLine.id)
+        payment = _record_money(
+            order, existing, amount_cents, method, provider, reference, actor, now, paid_on, note
         )
-        code, why = _decide(order, lines, amount_cents, today)
+        # R12: the money received grows by this payment. On PostgreSQL this UPDATE waits
+        # for any other registration on the order to commit and then adds to its result,
+        # so the sum read next counts every payment that came before this one.
+        Order.update(received_cents=Order.received_cents + amount_cents, updated_at=now).where(
+            Order.id == order.id
+        ).execute()
+        order = Order.get_by_id(order.id)
+        lines = _lines(order)
+        code, why = _decide(order, lines, order.received_cents, today)
         if code == APPLIED:
             won = (
                 Order.update(status=OrderStatus.PAID, paid_at=now, updated_at=now)
                 .where((Order.id == order.id) & (Order.status == OrderStatus.AWAITING_PAYMENT))
                 .execute()
             )
-            if won != 1:  # another registration got there first (PostgreSQL)
+            if won != 1:  # cannot happen while the increment above holds the row
                 code, why = NOT_PAYABLE, {"order_status": "paid_concurrently"}
+        if code == WINDOW_CLOSED:
+            _cancel_unpayable(order, now)
         details = {
             "order_number": order.number,
+            "payment_id": payment.id,
             "provider": provider,
             "reference": reference,
             "amount_cents": amount_cents,
+            "received_cents": order.received_cents,
+            "total_cents": order.gross_cents,
             "method": method,
             "paid_on": paid_on.isoformat(),
             **why,
         }
         if code != APPLIED:
-            return _flag(
-                order,
-                existing,
-                code,
-                details,
-                amount_cents,
-                method,
-                provider,
-                reference,
-                actor,
-                paid_on,
-                note,
-            )
+            audit.record(actor, f"payment.{code}", order, details)
+            log.info("payment on order %s not applied: %s %s", order.number, code, details)
+            order = Order.get_by_id(order.id)
+            notices.payment_received(order, payment)
+            return PaymentOutcome(code, order, payment)
 
-        payment = _registration_row(order, existing, provider, reference)
-        payment.method = method
-        payment.provider = provider
-        payment.reference = reference
-        payment.amount_cents = amount_cents
-        payment.status = PaymentStatus.REGISTERED
-        payment.paid_on = paid_on
-        payment.registered_at = now
-        payment.registered_by = actor
-        payment.rejection_reason = ""
-        if note:
-            payment.note = f"{payment.note}\n{note}".strip()
-        payment.save()
         # Any other report of the same money is closed as a duplicate of this one.
         Payment.update(
             status=PaymentStatus.REJECTED, rejection_reason=f"duplicate of payment {payment.id}"
@@ -186,36 +209,9 @@ def _register(
             & (Payment.status == PaymentStatus.REPORTED)
             & (Payment.id != payment.id)
         ).execute()
-
-        applied = []
-        for line in lines:
-            box = line.mailbox
-            # R2: count from the old expiry, never from the payment date. If the mailbox's
-            # expiry moved since the order (an operator's correction, a renewal made at the
-            # provider), count from its current expiry: paid time is never lost or doubled.
-            new_expires_on = clock.add_years(box.expires_on, order.duration_years)
-            Mailbox.update(expires_on=new_expires_on, deactivated_on=None).where(
-                Mailbox.id == box.id
-            ).execute()
-            OrderLine.update(open_mailbox=None, new_expires_on=new_expires_on).where(
-                OrderLine.id == line.id
-            ).execute()
-            applied.append(
-                {
-                    "mailbox_id": box.id,
-                    "address": box.address,
-                    "old_expires_on": box.expires_on.isoformat(),
-                    "new_expires_on": new_expires_on.isoformat(),
-                    "reactivated": box.deactivated_on is not None,
-                    **(
-                        {"ordered_from": line.old_expires_on.isoformat()}
-                        if box.expires_on != line.old_expires_on
-                        else {}
-                    ),
-                }
-            )
-        details["mailboxes"] = applied
+        details["mailboxes"] = _renew(order, lines)
         audit.record(actor, "payment.registered", order, details)
+        order = Order.get_by_id(order.id)
         notices.renewal_applied(
             order,
             [
@@ -224,75 +220,102 @@ def _register(
                     new_expires_on=dt.date.fromisoformat(m["new_expires_on"]),
                     was_deactivated=m["reactivated"],
                 )
-                for m in applied
+                for m in details["mailboxes"]
             ],
         )
-        return PaymentOutcome(APPLIED, Order.get_by_id(order.id), payment)
+        # R13: a paid order gets its invoice number in this same transaction.
+        invoices.invoice_paid_order(order, today=today, actor=actor, notices=notices)
+        return PaymentOutcome(APPLIED, order, payment)
+
+
+def _renew(order: Order, lines: list[OrderLine]) -> list[dict]:
+    """Move each mailbox's expiry by the order's duration; what was done, for the audit."""
+    applied = []
+    for line in lines:
+        box = line.mailbox
+        # R2: count from the old expiry, never from the payment date. If the mailbox's
+        # expiry moved since the order (an operator's correction, a renewal made at the
+        # provider), count from its current expiry: paid time is never lost or doubled.
+        new_expires_on = clock.add_years(box.expires_on, order.duration_years)
+        Mailbox.update(expires_on=new_expires_on, deactivated_on=None).where(
+            Mailbox.id == box.id
+        ).execute()
+        OrderLine.update(open_mailbox=None, new_expires_on=new_expires_on).where(
+            OrderLine.id == line.id
+        ).execute()
+        applied.append(
+            {
+                "mailbox_id": box.id,
+                "address": box.address,
+                "old_expires_on": box.expires_on.isoformat(),
+                "new_expires_on": new_expires_on.isoformat(),
+                "reactivated": box.deactivated_on is not None,
+                **(
+                    {"ordered_from": line.old_expires_on.isoformat()}
+                    if box.expires_on != line.old_expires_on
+                    else {}
+                ),
+            }
+        )
+    return applied
+
+
+def _cancel_unpayable(order: Order, now: dt.datetime) -> None:
+    """R6: an order renewing a mailbox past the restore window can never be paid (the
+    daily ceasing job would cancel it too): cancelled now, so the money received is to
+    refund and its other mailboxes can be renewed anew."""
+    Order.update(status=OrderStatus.CANCELLED, cancelled_at=now, updated_at=now).where(
+        (Order.id == order.id) & Order.status.in_(OrderStatus.open())
+    ).execute()
+    OrderLine.update(open_mailbox=None).where(OrderLine.order == order.id).execute()
 
 
 class _Conflict(Exception):
     """The payment row changed under us (a concurrent registration): start again."""
 
 
-def _registration_row(order, existing, provider, reference) -> Payment:
-    """The row that becomes the registered payment: the same (provider, reference) if
-    seen, else the member's report for this order (its details kept in the note)."""
-    if existing is not None:
-        return existing
-    report = (
-        Payment.select()
-        .where((Payment.order == order) & (Payment.status == PaymentStatus.REPORTED))
-        .order_by(Payment.id.desc())
-        .first()
-    )
-    if report is not None:
-        report.note = (
-            f"{report.note}\nreported by the member: {report.method} {report.reference} "
-            f"{report.amount_cents} cents on {report.paid_on}"
-        ).strip()
-        return report
-    return Payment(order=order)
-
-
-def _flag(
-    order, existing, code, details, amount_cents, method, provider, reference, actor, paid_on, note
-) -> PaymentOutcome:
-    """Not applied: record the money as flagged for an operator, and audit it, once."""
-    if existing is not None and existing.status == PaymentStatus.REPORTED:
-        # A member's report stays a report (and keeps its R5 hold); the attempt is audited.
-        audit.record(actor, f"payment.{code}", order, details)
-        log.warning("payment not applied on order %s: %s %s", order.number, code, details)
-        return PaymentOutcome(code, order, existing)
-    if (
-        existing is not None
-        and existing.status == PaymentStatus.FLAGGED
-        and existing.rejection_reason == code
-        and existing.amount_cents == amount_cents
-    ):
-        return PaymentOutcome(code, order, existing)  # a replay: nothing new to say
+def _record_money(
+    order, existing, amount_cents, method, provider, reference, actor, now, paid_on, note
+) -> Payment:
+    """The registered payment row: the same (provider, reference) if seen (a gateway's
+    pending attempt, a rejected report registered after all), else the member's waiting
+    report for this order (its details kept in the note), else a new row."""
     values = dict(
         method=method,
+        provider=provider,
+        reference=reference,
         amount_cents=amount_cents,
+        status=PaymentStatus.REGISTERED,
         paid_on=paid_on,
-        status=PaymentStatus.FLAGGED,
-        rejection_reason=code,
-        note=f"{existing.note if existing else ''}\n{note}".strip(),
+        registered_at=now,
+        registered_by=actor,
+        rejection_reason="",
     )
-    if existing is None:
-        payment = Payment.create(order=order, provider=provider, reference=reference, **values)
-    else:
-        # Compare-and-set: a concurrent winner may have registered this very row.
-        changed = (
-            Payment.update(**values)
-            .where((Payment.id == existing.id) & (Payment.status == existing.status))
-            .execute()
+    row = existing
+    if row is None:
+        row = (
+            Payment.select()
+            .where((Payment.order == order) & (Payment.status == PaymentStatus.REPORTED))
+            .order_by(Payment.id.desc())
+            .first()
         )
-        if changed != 1:
-            raise _Conflict()
-        payment = Payment.get_by_id(existing.id)
-    audit.record(actor, f"payment.{code}", order, details)
-    log.warning("payment not applied on order %s: %s %s", order.number, code, details)
-    return PaymentOutcome(code, order, payment)
+        if row is not None:
+            note = (
+                f"reported by the member: {row.method} {row.reference} "
+                f"{row.amount_cents} cents on {row.paid_on}\n{note}"
+            ).strip()
+    if row is None:
+        return Payment.create(order=order, note=note, **values)
+    values["note"] = f"{row.note}\n{note}".strip()
+    # Compare-and-set: a concurrent registration may have taken this very row.
+    changed = (
+        Payment.update(**values)
+        .where((Payment.id == row.id) & (Payment.status == row.status))
+        .execute()
+    )
+    if changed != 1:
+        raise _Conflict()
+    return Payment.get_by_id(row.id)
 
 
 # --- Online attempts -------------------------------------------------------------------
@@ -322,7 +345,7 @@ def start_attempt(order: Order, *, provider: str, actor: str, today: dt.date) ->
             method=order.payment_method,
             provider=provider,
             reference=None,
-            amount_cents=order.gross_cents,
+            amount_cents=missing_cents(order),  # R12: what earlier payments left to pay
             status=PaymentStatus.PENDING,
         )
         audit.record(actor, "payment.checkout_started", order, {"payment_id": payment.id})

@@ -435,12 +435,18 @@ def cancel_order(
     ip: str = "",
     reason: str = "",
     notices: Notices | None = None,
+    money_to_refund: bool = False,
 ) -> Order:
     """Cancel an open order and free its mailboxes (R4), by the member or an operator
     (audited with the reason). The number stays on the cancelled order; a reported
     payment waits for an operator instead. With `notices`, the holder of a confirmed
-    order is told, with the reason; a draft was never confirmed, so nobody is told."""
+    order is told, with the reason; a draft was never confirmed, so nobody is told.
+
+    An order that already received part of its money is cancelled only when
+    `money_to_refund` (an operator's choice): that money is then to refund (R12)."""
     with write_transaction():
+        if Order.get_by_id(order.id).received_cents and not money_to_refund:
+            raise RenewalError("payment_received", order)
         reported = (
             Payment.select()
             .where((Payment.order == order) & (Payment.status == PaymentStatus.REPORTED))

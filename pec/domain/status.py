@@ -1,8 +1,10 @@
 """A mailbox's status as a member sees it, derived from dates through the clock.
 
 R1: active through `expires_on` inclusive. R5: deactivated from the next day, unless a
-declared transfer/slip payment holds it for the convention's hold. R6: ceased after the
-restore window.
+declared transfer/slip payment holds it for the convention's hold. The hold only keeps
+the daily job from deactivating: once the job did (a payment declared afterwards), the
+mailbox is deactivated until a payment is registered (R12). R6: ceased after the restore
+window.
 """
 
 import datetime as dt
@@ -54,16 +56,17 @@ def mailbox_status(
     awaiting_payment: bool = False,
     has_declared_payment: bool = False,
     is_ceased: bool = False,
+    is_deactivated: bool = False,
 ) -> MailboxStatus:
     """The status shown on "Gestione PEC" and used by every rule that needs one.
 
     `is_ceased`: the daily job already ceased it (the provider deleted it); a restore
-    window widened afterwards does not bring it back (R6)."""
+    window widened afterwards does not bring it back (R6). `is_deactivated`: the daily
+    job already deactivated it; a payment declared afterwards does not hide that."""
     if is_ceased or today > deletion_date(expires_on, policy):
         return MailboxStatus.CEASED
-    if is_expired(expires_on, today) and not is_held(
-        expires_on, today, policy, has_declared_payment
-    ):
+    held = not is_deactivated and is_held(expires_on, today, policy, has_declared_payment)
+    if is_expired(expires_on, today) and not held:
         return MailboxStatus.DEACTIVATED
     if awaiting_payment:
         return MailboxStatus.AWAITING_PAYMENT

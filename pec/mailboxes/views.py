@@ -12,6 +12,7 @@ from pec.domain.mailboxes import mailbox_views
 from pec.domain.payments import paid_orders_by_mailbox
 from pec.models import IdentityDocument
 from pec.rendering import render_page
+from pec.vocabulary import OrderStatus
 
 bp = Blueprint("mailboxes", __name__, url_prefix="/mailboxes")
 
@@ -35,12 +36,24 @@ def _page(status=200, document_error=None):
     # Links to an order only where this login may open it (a PEC-address login does
     # not see an order that also renews another mailbox of the account).
     visible = visible_order_ids(principal, [*open_orders, *paid.values()])
+    # Mailboxes that may be ticked into one combined order: renewable, and free or on
+    # the member's own draft (which the new order replaces).
+    selectable = [
+        v
+        for v in views
+        if v.is_renewable
+        and (
+            v.open_order is None
+            or (v.open_order.status == OrderStatus.DRAFT and v.open_order.id in visible)
+        )
+    ]
     return render_page(
         "mailboxes/index.html",
         status=status,
         principal=principal,
         account=account,
         views=views,
+        selectable=selectable,
         visible_orders=visible,
         receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
         document=IdentityDocument.latest_for(account),

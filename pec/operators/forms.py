@@ -19,7 +19,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
 from pec.operators.labels import ROLE_LABELS
-from pec.vocabulary import PaymentMethod, PersonType, Role
+from pec.vocabulary import PaymentMethod, PersonType, Role, Seller
 
 MIN_OPERATOR_PASSWORD_LENGTH = 12
 
@@ -119,6 +119,25 @@ class ConventionForm(FlaskForm):
         _l("Modalità di pagamento attive"),
         choices=[SelectChoice(m, PAYMENT_METHOD_LABELS[m]) for m in tuple(PaymentMethod)],
         validators=[DataRequired(_l("Attiva almeno una modalità di pagamento."))],
+    )
+    seller = SelectField(
+        _l("Chi vende e fattura il rinnovo"),
+        choices=[
+            SelectChoice(Seller.PROVIDER, _l("Il gestore PEC (esportate gli ordini pagati)")),
+            SelectChoice(
+                Seller.CONVENTION, _l("La convenzione (fatture elettroniche dal portale)")
+            ),
+        ],
+        validate_choice=False,  # a form sent without it keeps the saved value (the view)
+    )
+    tax_regime = SelectField(
+        _l("Regime fiscale della convenzione (fatture)"),
+        choices=[
+            SelectChoice("RF01", _l("RF01 – ordinario")),
+            SelectChoice("RF02", _l("RF02 – contribuenti minimi")),
+            SelectChoice("RF19", _l("RF19 – forfettario")),
+        ],
+        validate_choice=False,
     )
 
 
@@ -275,4 +294,36 @@ class MemberForm(HolderForm):
     expires_on = DateField(
         _l("Scadenza"),
         validators=[InputRequired(_l("Inserisci la data di scadenza (GG/MM/AAAA)."))],
+    )
+
+
+class RefundForm(PlainForm):
+    """Money paid back to the member (R12); the amount is parsed by parse_eur."""
+
+    refund_amount = StringField(
+        _l("Importo rimborsato (euro)"), validators=[DataRequired(_l("Inserisci l'importo."))]
+    )
+    refunded_on = DateField(
+        _l("Data del rimborso"),
+        validators=[InputRequired(_l("Inserisci la data del rimborso (GG/MM/AAAA)."))],
+    )
+    refund_reference = StringField(
+        _l("Riferimento del rimborso (CRO/TRN del bonifico)"),
+        validators=[DataRequired(_l("Inserisci il riferimento del rimborso.")), Length(max=100)],
+    )
+    refund_note = StringField(_l("Nota per l'iscritto (facoltativa)"), validators=[Length(max=500)])
+
+
+class AcceptMoneyForm(PlainForm):
+    """Money to refund that the convention keeps, with the reason (R12)."""
+
+    accept_amount = StringField(
+        _l("Importo trattenuto (euro)"), validators=[DataRequired(_l("Inserisci l'importo."))]
+    )
+    accept_reason = TextAreaField(
+        _l("Motivo"),
+        validators=[
+            DataRequired(_l("Scrivi il motivo (resta nel registro attività).")),
+            Length(max=1000),
+        ],
     )

@@ -107,27 +107,38 @@ def outcome_text(outcome) -> str:
 
 def _outcome_text(outcome):
     from pec.domain import payments as pay
+    from pec.domain.balance import balance
     from pec.domain.money import format_eur
     from pec.operators.labels import ORDER_STATUS_LABELS
 
     order, payment = outcome.order, outcome.payment
+    funds = balance(order)
     values = {
         "number": order.number or order.id,
         "expected": format_eur(order.gross_cents),
+        "missing": format_eur(funds.missing_cents),
+        "to_refund": format_eur(funds.to_refund_cents),
         "received": format_eur(payment.amount_cents) if payment else "",
         "reference": payment.reference if payment else "",
         "status": ORDER_STATUS_LABELS.get(order.status, order.status),
     }
+    if outcome.code == pay.APPLIED and funds.to_refund_cents:
+        return _l(
+            "Pagamento registrato sull'ordine N° %(number)s: il rinnovo è applicato. "
+            "Ricevuti %(to_refund)s più del totale: sono da rimborsare (l'iscritto è avvisato).",
+            **values,
+        )
     if outcome.code == pay.APPLIED:
         return _l(
             "Pagamento registrato sull'ordine N° %(number)s: il rinnovo è applicato e "
             "l'iscritto riceve la conferma per e-mail.",
             **values,
         )
-    if outcome.code == pay.AMOUNT_MISMATCH:
+    if outcome.code == pay.PARTIAL:
         return _l(
-            "Importo diverso dal totale dell'ordine (atteso %(expected)s, ricevuto "
-            "%(received)s): il rinnovo NON è applicato; il pagamento è segnato da verificare.",
+            "Pagamento di %(received)s registrato sull'ordine N° %(number)s: mancano "
+            "%(missing)s, il rinnovo non è ancora applicato. L'iscritto riceve un'e-mail "
+            "con la differenza da pagare.",
             **values,
         )
     if outcome.code == pay.ALREADY_APPLIED:
@@ -146,14 +157,15 @@ def _outcome_text(outcome):
         )
     if outcome.code == pay.WINDOW_CLOSED:
         return _l(
-            "Rifiutato: una casella dell'ordine è cessata (oltre la finestra di ripristino) "
-            "e il rinnovo non si può applicare. Il pagamento è segnato da verificare "
-            "(rimborso).",
+            "Pagamento registrato, ma una casella dell'ordine è cessata (oltre la finestra "
+            "di ripristino): il rinnovo non si può applicare, l'ordine è annullato e "
+            "%(to_refund)s sono da rimborsare. L'iscritto è avvisato.",
             **values,
         )
     return _l(
-        "Rifiutato: l'ordine N° %(number)s non è in attesa di pagamento (%(status)s). Il "
-        "rinnovo non è applicato; il pagamento è segnato da verificare.",
+        "Pagamento registrato, ma l'ordine N° %(number)s non è in attesa di pagamento "
+        "(%(status)s): il rinnovo non è applicato e %(to_refund)s sono da rimborsare. "
+        "L'iscritto è avvisato.",
         **values,
     )
 
@@ -167,9 +179,11 @@ FLAG_REASONS = {
 
 STATEMENT_REASONS = {
     "order_number": _l("numero d'ordine e importo corrispondono"),
-    "amount_mismatch": _l("importo diverso dal totale dell'ordine: sarà segnato da verificare"),
-    "not_payable": _l("l'ordine non è in attesa di pagamento: sarà segnato da verificare"),
-    "window_closed": _l("una casella dell'ordine è cessata: sarà segnato da verificare"),
+    "partial": _l(
+        "importo inferiore a quanto manca: registrato in acconto, all'iscritto si chiede la differenza"
+    ),
+    "not_payable": _l("l'ordine non è in attesa di pagamento: registrato, da rimborsare"),
+    "window_closed": _l("una casella dell'ordine è cessata: registrato, da rimborsare"),
     "no_order_number": _l("nessun numero d'ordine nella causale"),
     "unknown_order": _l("il numero nella causale non corrisponde a nessun ordine"),
     "several_orders": _l("la causale nomina più ordini"),

@@ -9,19 +9,28 @@ from flask_babel import lazy_gettext as _l
 
 from pec.domain import clock, money, order_admin, renewal
 from pec.domain import payments as pay
+from pec.domain.balance import balance
 from pec.domain.operators import paginate
 from pec.member_mail import MemberMail
 from pec.models import (
     Account,
     AuditEvent,
+    Invoice,
     Mailbox,
     Order,
     OrderLine,
     OutboxMessage,
     Payment,
+    Settlement,
 )
 from pec.operators import audit_words
-from pec.operators.forms import CancelOrderForm, RegisterPaymentForm, RejectReportForm
+from pec.operators.forms import (
+    AcceptMoneyForm,
+    CancelOrderForm,
+    RefundForm,
+    RegisterPaymentForm,
+    RejectReportForm,
+)
 from pec.operators.labels import PAYMENT_ORIGINS
 from pec.operators.messages import outcome_text
 from pec.operators.session import actor, operator_required
@@ -39,7 +48,8 @@ ORDER_STATUSES = (
 VIEW_LABELS = {
     order_admin.VIEW_AWAITING: _l("In attesa di pagamento"),
     order_admin.VIEW_REPORTED: _l("Con un pagamento segnalato"),
-    order_admin.VIEW_FLAGGED: _l("Con pagamenti da verificare"),
+    order_admin.VIEW_PARTIAL: _l("Pagati in parte"),
+    order_admin.VIEW_TO_REFUND: _l("Da rimborsare"),
 }
 
 
@@ -90,7 +100,21 @@ def _order(order_id: int) -> Order:
     return Order.get_or_none(Order.id == order_id) or abort(404)
 
 
-def _order_page(order: Order, status=200, register=None, reject=None, cancel=None, open_action=""):
+def _euros(cents: int) -> str:
+    """An amount as the forms propose it: 4,88."""
+    return money.format_eur(cents).replace("\xa0€", "").strip()
+
+
+def _order_page(
+    order: Order,
+    status=200,
+    register=None,
+    reject=None,
+    cancel=None,
+    refund=None,
+    accept=None,
+    open_action="",
+):
     """The order page; `open_action` names the action whose form is shown open (the
     one that was just refused, with its errors)."""
     lines = list(
@@ -101,10 +125,12 @@ def _order_page(order: Order, status=200, register=None, reject=None, cancel=Non
     )
     report = pay.pending_report(order)
     payments = list(Payment.select().where(Payment.order == order).order_by(Payment.id))
+    funds = balance(order)
+    settlements = list(Settlement.select().where(Settlement.order == order).order_by(Settlement.id))
     if register is None:
         register = RegisterPaymentForm(
             formdata=None,
-            amount=money.format_eur(order.gross_cents).replace("\xa0€", "").strip(),
+            amount=_euros(funds.missing_cents or order.gross_cents),
             paid_on=report.paid_on if report and report.paid_on else clock.today(),
             method=order.payment_method if order.payment_method in tuple(PaymentMethod) else None,
             reference=order_admin.default_reference(order),
@@ -127,10 +153,23 @@ def _order_page(order: Order, status=200, register=None, reject=None, cancel=Non
             .where((AuditEvent.target_type == "Order") & (AuditEvent.target_id == order.id))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         ),
-        names=audit_words.Names.of_actors(p.registered_by for p in payments),
+        names=audit_words.Names.of_actors(
+            [p.registered_by for p in payments] + [s.actor for s in settlements]
+        ),
         register=register,
         reject=reject or RejectReportForm(formdata=None),
         cancel=cancel or CancelOrderForm(formdata=None),
+        refund=refund
+        or RefundForm(
+            formdata=None, refund_amount=_euros(funds.to_refund_cents), refunded_on=clock.today()
+        ),
+        accept=accept
+        or AcceptMoneyForm(formdata=None, accept_amount=_euros(funds.to_refund_cents)),
+        money=funds,
+        settlements=settlements,
+        invoices=list(
+            Invoice.select().where(Invoice.order == order).order_by(Invoice.year, Invoice.number)
+        ),
         is_payable=order.status == OrderStatus.AWAITING_PAYMENT,
         open_action=open_action,
         origins=PAYMENT_ORIGINS,
@@ -232,6 +271,7 @@ def cancel_order(order_id: int):
             ip=request.remote_addr or "",
             reason=(form.cancel_reason.data or "").strip(),
             notices=MemberMail() if form.notify.data else None,
+            money_to_refund=True,  # R12: money already received becomes to refund
         )
     except renewal.RenewalError as error:
         if error.code == "payment_reported":

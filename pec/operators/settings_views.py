@@ -1,15 +1,19 @@
 """Convention settings and contract versions: admins only, every change audited."""
 
+from types import SimpleNamespace
+
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from playhouse.shortcuts import model_to_dict
 
 from pec.domain import convention_settings as settings
+from pec.domain import invoices
 from pec.domain.money import format_rate, parse_eur
 from pec.models import ContractDocument, Convention
 from pec.operators.forms import CONTRACT_LABELS, ContractForm, ConventionForm
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
-from pec.vocabulary import Role
+from pec.vocabulary import Role, Seller
 
 bp = Blueprint("settings", __name__)
 
@@ -27,7 +31,7 @@ def conventions():
     return render_page("operators/conventions.html", conventions=items)
 
 
-def _form_values(form: ConventionForm) -> dict:
+def _form_values(form: ConventionForm, item: Convention) -> dict:
     """The form as model values; parse errors go to the fields, {} if any."""
     values = {}
     parsers = {
@@ -64,8 +68,22 @@ def _form_values(form: ConventionForm) -> dict:
         values[name] = getattr(form, name).data
     values["beneficiary"] = (form.beneficiary.data or "").strip()
     values["enabled_methods"] = settings.methods_value(form.enabled_methods.data)
+    # Who invoices: a value not offered keeps what is saved.
+    values["seller"] = form.seller.data if form.seller.data in tuple(Seller) else item.seller
+    regime = form.tax_regime.data
+    values["tax_regime"] = regime if regime in settings.TAX_REGIMES else item.tax_regime
     if form.errors:
         return {}
+    if values["seller"] == Seller.CONVENTION:
+        # R13: invoices need the seller's identity (the settings above, as saved or sent).
+        seen = SimpleNamespace(**{**model_to_dict(item, recurse=False), **values})
+        if invoices.missing_seller_fields(seen):
+            form.seller.errors.append(
+                _(
+                    "Per emettere le fatture servono ragione sociale, partita IVA, indirizzo, "
+                    "CAP e comune del venditore."
+                )
+            )
     for name in settings.missing_payment_details(values):
         getattr(form, name).errors.append(
             _("Serve per le modalità di pagamento attive (bonifico o bollettino).")
@@ -88,7 +106,7 @@ def convention(convention_id: int):
         )
     else:
         form = ConventionForm()
-    if form.validate_on_submit() and (values := _form_values(form)):
+    if form.validate_on_submit() and (values := _form_values(form, item)):
         changed = settings.update_convention(item, values, actor=actor(), ip=request.remote_addr)
         if changed:
             flash(_("Impostazioni salvate: valgono per i nuovi ordini."), "info")

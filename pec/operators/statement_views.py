@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 
 from pec.config import statement_columns
 from pec.domain import clock, statements
+from pec.domain.statements.suggestions import suggest
 from pec.member_mail import MemberMail
 from pec.operators.forms import MatchLineForm, StatementUploadForm
 from pec.operators.messages import (
@@ -89,6 +90,8 @@ def statement(token: str):
         problem_text=statement_problem_text,
         form=StatementUploadForm(),
         match_form=MatchLineForm(formdata=None),
+        # Open orders each unmatched line may pay, best first (one click applies one).
+        suggestions={d.entry.line: suggest(d.entry) for d in preview.of_kind(statements.MANUAL)},
     )
 
 

@@ -1,6 +1,6 @@
 """The operators' area under /operators: sign-in, the dashboard and the audit log.
 
-Each other screen family (documents, mailboxes, orders, outbox, roster, settings,
+Each other screen family (documents, mailboxes, money, orders, outbox, roster, settings,
 statements) is a blueprint of its own, nested in this one below, so its endpoints read
 `operators.<family>.<view>` and the area's 403 page and template context reach them.
 """
@@ -25,6 +25,7 @@ from pec.operators import (
     mailbox_views,
     member_views,
     messages,
+    money_views,
     order_views,
     outbox_views,
     profile_views,
@@ -45,6 +46,7 @@ for family in (
     document_views,
     mailbox_views,
     member_views,
+    money_views,
     order_views,
     outbox_views,
     profile_views,

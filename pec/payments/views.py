@@ -16,8 +16,10 @@ from flask_wtf import FlaskForm
 from pec.auth.session import current_principal, member_required
 from pec.domain import access, clock
 from pec.domain import payments as domain
+from pec.domain.balance import balance
 from pec.domain.renewal import lines_of
 from pec.models import (
+    Invoice,
     Order,
     Payment,
 )
@@ -25,7 +27,7 @@ from pec.payments.forms import ReportForm
 from pec.payments.gateways import GatewayUnavailable, current_gateway
 from pec.payments.words import euro_in_words
 from pec.rendering import render_page
-from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
+from pec.vocabulary import InvoiceKind, OrderStatus, PaymentMethod, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +137,7 @@ def _checkout_page(order, form, status=200, error_message=None):
         status=status,
         order=order,
         lines=lines_of(order),
+        money=balance(order),
         form=form,
         error_message=error_message,
     )
@@ -165,8 +168,11 @@ def returned(order_id: int):
             "error",
         )
         return redirect(url_for("payments.checkout", order_id=order.id), 303)
-    flagged = attempt is not None and attempt.status == PaymentStatus.FLAGGED
-    return render_page("payments/returned.html", order=order, flagged=flagged)
+    # Money received that did not pay the order (R12): the member was told by e-mail.
+    received = attempt is not None and attempt.status == PaymentStatus.REGISTERED
+    return render_page(
+        "payments/returned.html", order=order, received=received, money=balance(order)
+    )
 
 
 @bp.route("/<int:order_id>/report", methods=["GET", "POST"])
@@ -210,6 +216,7 @@ def report(order_id: int):
         status=422 if form.errors else 200,
         order=order,
         convention=order.convention,
+        money=balance(order),
         form=form,
         waiting=waiting,
     )
@@ -230,7 +237,8 @@ def slip(order_id: int):
         "payments/slip.html",
         order=order,
         convention=order.convention,
-        amount_words=euro_in_words(order.gross_cents),
+        money=balance(order),
+        amount_words=euro_in_words(balance(order).missing_cents),
         payer=payer or order.account.display_name,
         billing=billing,
     )
@@ -258,5 +266,26 @@ def receipt(order_id: int):
         convention=order.convention,
         lines=lines_of(order),
         payment=payment,
+        invoices=list(order.invoices.order_by(Invoice.year, Invoice.number)),
+        billing_rows=[(label, billing[key]) for key, label in BILLING_LABELS if billing.get(key)],
+    )
+
+
+@bp.get("/<int:order_id>/invoices/<int:invoice_id>")
+@member_required
+def invoice(order_id: int, invoice_id: int):
+    """The courtesy copy of an invoice or credit note (rule R13), naming the seller; the
+    valid document is the electronic one delivered through SDI."""
+    order = _order_or_404(order_id)
+    document = Invoice.get_or_none((Invoice.id == invoice_id) & (Invoice.order == order))
+    if document is None:
+        abort(404)
+    billing = order.billing or {}
+    return render_page(
+        "payments/invoice.html",
+        order=order,
+        invoice=document,
+        seller=document.seller,
+        lines=lines_of(order) if document.kind == InvoiceKind.INVOICE else [],
         billing_rows=[(label, billing[key]) for key, label in BILLING_LABELS if billing.get(key)],
     )

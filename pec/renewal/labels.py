@@ -45,6 +45,9 @@ ERRORS = {
     "payment_reported": _l(
         "Hai già segnalato un pagamento per questo ordine: non si può annullare finché non è verificato."
     ),
+    "payment_received": _l(
+        "Per questo ordine abbiamo già ricevuto un pagamento: non si può annullare. Paga la differenza, oppure chiedi alla convenzione il rimborso."
+    ),
     "prices_changed": _l(
         "Le condizioni economiche della convenzione sono cambiate: controlla il riepilogo aggiornato e conferma di nuovo."
     ),

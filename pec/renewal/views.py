@@ -16,6 +16,7 @@ from pec.auth.session import current_principal, member_required
 from pec.domain import access, clock
 from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
+from pec.domain.balance import balance
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
 from pec.models import ContractDocument, Mailbox
@@ -289,6 +290,7 @@ def _done(order, status=200, **context):
         method_form=method_form,
         method_details=METHOD_DETAILS,
         cancel_form=FlaskForm(formdata=None),
+        money=balance(order),
         **context,
     )
 
@@ -330,7 +332,7 @@ def cancel(order_id: int):
     except wizard.RenewalError as error:
         flash(ERRORS[error.code], "error")
         return redirect(url_for("renewal.resume", order_id=order.id), 303)
-    flash(ORDER_CANCELLED_NOTICE, "info")
+    flash(ORDER_CANCELLED_NOTICE if order.number else DRAFT_CANCELLED_NOTICE, "info")
     return redirect(url_for("mailboxes.index"), 303)
 
 
@@ -397,3 +399,4 @@ VIEWS = {
 
 PAYMENT_SWITCHED = _l("Modalità di pagamento aggiornata: ti abbiamo inviato le nuove istruzioni.")
 ORDER_CANCELLED_NOTICE = _l("Ordine annullato. Puoi avviare un nuovo rinnovo quando vuoi.")
+DRAFT_CANCELLED_NOTICE = _l("Rinnovo annullato: nessun ordine è stato creato.")

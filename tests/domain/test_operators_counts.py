@@ -26,22 +26,29 @@ OFFSETS = (-200, -91, -90, -89, -30, -16, -15, -6, -5, -4, -1, 0, 1, 7, 15, 29, 
 
 
 def _mixed(today):
-    """Mailboxes at every boundary, bare, on a draft, awaiting payment, and awaiting
-    with a declared transfer — under two conventions with different windows."""
+    """Mailboxes at every boundary, bare, on a draft, awaiting payment, awaiting with a
+    declared transfer, and declared after the job deactivated them — under two
+    conventions with different windows."""
     default = make_convention()
     strict = make_convention(
         restore_window_days=15, declared_payment_hold_days=0, expiring_window_days=10
     )
     for convention in (default, strict):
         for offset in OFFSETS:
-            for kind in ("bare", "draft", "awaiting", "declared"):
+            for kind in ("bare", "draft", "awaiting", "declared", "declared_late"):
                 account = make_account(convention)
                 box = make_mailbox(account, expires_in=offset, today=today)
+                if kind == "declared_late" and offset < 0:
+                    # Deactivated by the job before the member declared a payment: the
+                    # hold hides nothing (R12).
+                    Mailbox.update(deactivated_on=box.expires_on + dt.timedelta(days=1)).where(
+                        Mailbox.id == box.id
+                    ).execute()
                 if kind == "draft":
                     make_order([box], status="draft")
-                elif kind in ("awaiting", "declared"):
+                elif kind in ("awaiting", "declared", "declared_late"):
                     order = make_order([box])
-                    if kind == "declared":
+                    if kind in ("declared", "declared_late"):
                         Payment.create(
                             order=order,
                             method="bank_transfer",

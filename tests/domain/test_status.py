@@ -70,3 +70,17 @@ def test_a_mailbox_the_job_ceased_stays_ceased_when_the_window_is_widened():
     day = EXPIRY + dt.timedelta(days=20)
     assert mailbox_status(EXPIRY, day, wide) == MailboxStatus.DEACTIVATED
     assert mailbox_status(EXPIRY, day, wide, is_ceased=True) == MailboxStatus.CEASED
+
+
+def test_a_payment_declared_after_the_deactivation_hides_nothing():
+    """R12: the R5 hold only keeps the job from deactivating; once it did, a declared
+    payment leaves the mailbox deactivated until a payment is registered."""
+    policy = Policy(declared_payment_hold_days=5)
+    expired = dt.date(2026, 3, 7)
+    today = dt.date(2026, 3, 10)
+    args = dict(awaiting_payment=True, has_declared_payment=True)
+    assert mailbox_status(expired, today, policy, **args) == MailboxStatus.AWAITING_PAYMENT
+    assert (
+        mailbox_status(expired, today, policy, is_deactivated=True, **args)
+        == MailboxStatus.DEACTIVATED
+    )

@@ -43,7 +43,9 @@ def shoot(page, name: str) -> None:
 def slug(url: str) -> str:
     if "/welcome/" in url:
         return "welcome"
-    return re.sub(r"[^a-z0-9]+", "-", url.removeprefix("/operators").lower()).strip("-") or "dashboard"
+    return (
+        re.sub(r"[^a-z0-9]+", "-", url.removeprefix("/operators").lower()).strip("-") or "dashboard"
+    )
 
 
 def test_every_operator_page_is_axe_clean_and_in_words(browser, app, demo_server):

@@ -105,8 +105,13 @@ def test_an_operator_walks_through_members_access_and_two_factor(browser, served
     page.wait_for_selector(".flash-success")
     deliver(app)
     invitation = mail_to(smtp, "luca.neri@example.org")
-    assert "Giulia Verdi ti invita nell'area operatori" in invitation.get_body(("plain",)).get_content()
-    link = re.search(r"http\S+/operators/welcome/\S+", invitation.get_body(("plain",)).get_content())
+    assert (
+        "Giulia Verdi ti invita nell'area operatori"
+        in invitation.get_body(("plain",)).get_content()
+    )
+    link = re.search(
+        r"http\S+/operators/welcome/\S+", invitation.get_body(("plain",)).get_content()
+    )
     welcome_url = server + "/operators/welcome/" + link.group(0).rsplit("/", 1)[1]
     admin.close()
 

@@ -38,7 +38,7 @@ KINDS = (MATCHED, FLAGGED, MANUAL, RECONCILED, DONE, IGNORED)
 # ... and why (`Decision.reason`)
 REASONS = (
     "order_number",  # matched
-    pay.AMOUNT_MISMATCH,
+    pay.PARTIAL,
     pay.NOT_PAYABLE,
     pay.WINDOW_CLOSED,
     "no_order_number",
@@ -111,13 +111,7 @@ def _ignored_reason(entry: Entry) -> str | None:
 
 def predict(order: Order, amount_cents: int, today: dt.date) -> str:
     """What register_payment would answer (the preview; the real call decides)."""
-    if order.status != OrderStatus.AWAITING_PAYMENT:
-        return pay.NOT_PAYABLE
-    if amount_cents != order.gross_cents:
-        return pay.AMOUNT_MISMATCH
-    if pay.ceased_on_order(order, today):
-        return pay.WINDOW_CLOSED
-    return pay.APPLIED
+    return pay.predict(order, amount_cents, today)
 
 
 def plan(statement: Statement, today: dt.date) -> Preview:

@@ -1,0 +1,1 @@
+"""I miei ordini: the member's orders (member journey 12)."""

@@ -276,6 +276,24 @@ def totp_code(email: str, when=None) -> str:
     return totp.generate_otp(fresh[0])
 
 
+def sign_in_operator(page, server, email="admin@example.org", password="admin-password"):
+    """An operator signs in through the browser: password, then (when they use two-step
+    verification) the code their authenticator shows."""
+    from pec.database import db
+
+    page.goto(server + "/operators/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r".*/operators/(login/code)?$"))
+    if page.url.endswith("/operators/login/code"):
+        with db.connection_context():
+            code = totp_code(email)
+        page.get_by_label("Codice").fill(code)
+        page.get_by_role("button", name="Verifica").click()
+        page.wait_for_url("**/operators/")
+
+
 class OperatorActions(ClientActions):
     """An operator using the operators' area through the test client. An operator with
     two-factor authentication answers the code step with their authenticator's code."""

@@ -13,6 +13,7 @@ from pec.domain import (
     members,
     operator_accounts,
     payments,
+    refunds,
     renewal,
     roster,
 )
@@ -100,6 +101,28 @@ def populate(app, today: dt.date) -> dict:
         notices=notices,
         paid_on=today,
     )
+    # …completed by a second payment that goes beyond the total: part refunded, part kept.
+    payments.register_payment(
+        flagged,
+        amount_cents=600,
+        method="bank_transfer",
+        provider="statement",
+        reference="BANK-8",
+        today=today,
+        actor=who,
+        notices=notices,
+        paid_on=today,
+    )
+    refunds.record_refund(
+        flagged,
+        amount_cents=100,
+        refunded_on=today,
+        reference="TRN-BACK-1",
+        actor=who,
+        notices=notices,
+        today=today,
+    )
+    refunds.accept_money(flagged, amount_cents=12, reason="Pochi centesimi", actor=who, today=today)
     lapsed = Mailbox.get(Mailbox.address == "m.rossi@pec.demo.it")
     renewal.cancel_order(
         make_order([lapsed], number="C4NC3LLD"),
@@ -182,6 +205,9 @@ NOT_PAGES = {
     "operators.roster.roster_export",
     "operators.roster.domicilio_export",
     "operators.reports.payments_csv",
+    "operators.money.invoice_xml",
+    "operators.money.invoices_zip",
+    "operators.money.paid_orders_csv",
     # The previews of an upload: see upload_previews().
     "operators.roster.roster_preview",
     "operators.statements.statement",

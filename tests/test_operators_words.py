@@ -45,8 +45,10 @@ def test_the_audit_log_reads_as_sentences(app, operator, demo):
         "Anna Bianchi ha segnalato un bonifico di 4,88 € per l'ordine B6KRJV3H.",
         "Giulia Verdi ha registrato un pagamento di 4,88 € sull'ordine K7M4Q9X2: rinnovo "
         "applicato.",
-        "Giulia Verdi ha registrato 4,00 € sull'ordine P3RTWX7Z, ma il rinnovo non è applicato: "
-        "l'importo è diverso dal totale (4,88 €). Da verificare.",
+        "Giulia Verdi ha registrato 4,00 € sull'ordine P3RTWX7Z: ricevuti 4,00 € su 4,88 €, "
+        "mancano 0,88 €.",
+        "Giulia Verdi ha registrato un rimborso di 1,00 € per l'ordine P3RTWX7Z.",
+        "Giulia Verdi ha trattenuto 0,12 € dell'ordine P3RTWX7Z invece di rimborsarli.",
         "Giulia Verdi ha annullato l'ordine C4NC3LLD.",
         "Giulia Verdi ha creato l'iscritto Paola Gialli con la casella paola.gialli@pec.demo.it.",
         "Giulia Verdi ha invitato Luca Neri (luca.neri@example.org) come operatore.",

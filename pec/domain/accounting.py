@@ -1,9 +1,10 @@
-"""Money for the accountant: the payments (and, once recorded, refunds) of a period,
-one row each, with the order, the holder as frozen on the order, the amount split into
-taxable and VAT, the method, the bank reference and the invoice number.
+"""Money for the accountant: the payments and refunds of a period, one row each, with
+the order, the holder as frozen on the order, the amount split into taxable and VAT, the
+method, the bank reference and the invoice (or credit note) number.
 
-Money received but not applied to a renewal ("da verificare") is money in the bank all
-the same: it is listed with its own kind so the accountant sees it.
+Every registered payment is money in the bank, whether or not it completed its order
+(rule R12); a refund is money out, with a minus sign. The bank's record of a payment
+already registered by hand is not money a second time and is left out.
 """
 
 import datetime as dt
@@ -11,11 +12,11 @@ from dataclasses import dataclass
 
 from pec.database import write_transaction
 from pec.domain import audit
-from pec.models import Account, Order, Payment
-from pec.vocabulary import PaymentMethod, PaymentStatus
+from pec.models import Account, Invoice, Order, Payment, Settlement
+from pec.vocabulary import InvoiceKind, PaymentMethod, PaymentStatus, SettlementKind
 
 PAYMENT = "payment"
-TO_VERIFY = "to_verify"
+TO_VERIFY = "to_verify"  # money kept apart before rule R12 (old data only)
 REFUND = "refund"
 
 
@@ -61,9 +62,21 @@ def _amounts(payment: Payment, order: Order) -> tuple[int, int]:
     return split_gross(payment.amount_cents, order.vat_rate_bp)
 
 
+def _invoices(order_ids) -> tuple[dict, dict]:
+    """order id → its invoice's number; settlement id → its credit note's number."""
+    by_order, by_settlement = {}, {}
+    if order_ids:
+        for invoice in Invoice.select().where(Invoice.order.in_(sorted(order_ids))):
+            if invoice.kind == InvoiceKind.INVOICE:
+                by_order[invoice.order_id] = invoice.label
+            elif invoice.settlement_id is not None:
+                by_settlement[invoice.settlement_id] = invoice.label
+    return by_order, by_settlement
+
+
 def ledger(start: dt.date, end: dt.date) -> list[LedgerRow]:
-    """Money received from `start` to `end` inclusive, by the day it was paid."""
-    payments = (
+    """Money received and refunded from `start` to `end` inclusive, by the day it moved."""
+    payments = list(
         Payment.select(Payment, Order, Account)
         .join(Order)
         .join(Account)
@@ -72,7 +85,19 @@ def ledger(start: dt.date, end: dt.date) -> list[LedgerRow]:
             & (Payment.paid_on >= start)
             & (Payment.paid_on <= end)
         )
-        .order_by(Payment.paid_on, Payment.id)
+    )
+    refunds = list(
+        Settlement.select(Settlement, Order, Account)
+        .join(Order)
+        .join(Account)
+        .where(
+            (Settlement.kind == SettlementKind.REFUND)
+            & (Settlement.settled_on >= start)
+            & (Settlement.settled_on <= end)
+        )
+    )
+    invoice_of, credit_note_of = _invoices(
+        {p.order_id for p in payments} | {r.order_id for r in refunds}
     )
     rows = []
     for payment in payments:
@@ -91,9 +116,29 @@ def ledger(start: dt.date, end: dt.date) -> list[LedgerRow]:
                 gross_cents=payment.amount_cents,
                 method=payment.method,
                 reference=payment.reference or "",
+                invoice_number=invoice_of.get(order.id, ""),
             )
         )
-    return rows
+    for refund in refunds:
+        order = refund.order
+        holder, fiscal_code = _holder(order)
+        net, vat = split_gross(-refund.amount_cents, order.vat_rate_bp)
+        rows.append(
+            LedgerRow(
+                on=refund.settled_on,
+                kind=REFUND,
+                order_number=order.number or "",
+                holder=holder,
+                fiscal_code=fiscal_code,
+                net_cents=net,
+                vat_cents=vat,
+                gross_cents=-refund.amount_cents,
+                method=PaymentMethod.BANK_TRANSFER,  # refunds go back by transfer
+                reference=refund.reference,
+                invoice_number=credit_note_of.get(refund.id, ""),
+            )
+        )
+    return sorted(rows, key=lambda row: (row.on, row.kind != PAYMENT, row.order_number))
 
 
 def record_export(start: dt.date, end: dt.date, rows: int, *, actor: str, ip: str = "") -> None:

@@ -116,7 +116,10 @@ KINDS = {
             "operator.recovery_codes_renewed",
         ),
     ),
-    "payments": (_l("Pagamenti"), ("payment.", "payments.")),
+    "payments": (
+        _l("Pagamenti, rimborsi e fatture"),
+        ("payment.", "payments.", "refund.", "invoice."),
+    ),
     "orders": (_l("Ordini"), ("order.",)),
     "members": (_l("Iscritti e caselle"), ("member.", "mailbox.", "account.", "roster.")),
     "documents": (_l("Documenti d'identità"), ("document.",)),
@@ -467,6 +470,21 @@ def _registered(e):
     ), _payment_fields(e.details)
 
 
+@says("payment.partial")
+def _partial(e):
+    d = e.details
+    return _(
+        "%(who)s ha registrato %(amount)s sull'ordine %(number)s: ricevuti %(received)s su "
+        "%(total)s, mancano %(missing)s.",
+        who=e.who,
+        amount=eur(d.get("amount_cents")),
+        number=e.number(),
+        received=eur(d.get("received_cents")),
+        total=eur(d.get("total_cents")),
+        missing=eur(d.get("missing_cents")),
+    ), _payment_fields(d)
+
+
 @says(
     "payment.amount_mismatch",
     "payment.not_payable",
@@ -489,13 +507,81 @@ def _not_applied(e):
         "already_applied": _("era già registrato"),
     }
     code = e.action.partition(".")[2]
+    if code == "amount_mismatch":  # written before money received added up (rule R12)
+        sentence = _(
+            "%(who)s ha registrato %(amount)s sull'ordine %(number)s, ma il rinnovo non è "
+            "applicato: %(why)s. Da verificare.",
+            who=e.who,
+            amount=eur(d.get("amount_cents")),
+            number=e.number(),
+            why=why[code],
+        )
+    else:
+        sentence = _(
+            "%(who)s ha registrato %(amount)s sull'ordine %(number)s, ma il rinnovo non è "
+            "applicato: %(why)s. Il denaro è da rimborsare.",
+            who=e.who,
+            amount=eur(d.get("amount_cents")),
+            number=e.number(),
+            why=why.get(code, _("da verificare")),
+        )
+    return sentence, _payment_fields(d)
+
+
+@says("refund.recorded")
+def _refund_recorded(e):
+    d = e.details
     return _(
-        "%(who)s ha registrato %(amount)s sull'ordine %(number)s, ma il rinnovo non è applicato: %(why)s. Da verificare.",
+        "%(who)s ha registrato un rimborso di %(amount)s per l'ordine %(number)s.",
         who=e.who,
         amount=eur(d.get("amount_cents")),
         number=e.number(),
-        why=why.get(code, _("da verificare")),
-    ), _payment_fields(d)
+    ), [
+        (_("Data del rimborso"), day(d.get("refunded_on"))),
+        (_("Riferimento"), d.get("reference") or ""),
+        (_("Nota"), d.get("note") or ""),
+        (_("Nota di credito"), d.get("credit_note") or ""),
+    ]
+
+
+@says("refund.accepted")
+def _refund_accepted(e):
+    d = e.details
+    return _(
+        "%(who)s ha trattenuto %(amount)s dell'ordine %(number)s invece di rimborsarli.",
+        who=e.who,
+        amount=eur(d.get("amount_cents")),
+        number=e.number(),
+    ), [(_("Motivo"), d.get("reason") or "")]
+
+
+@says("invoice.issued", "invoice.credit_note_issued")
+def _invoice_issued(e):
+    d = e.details
+    values = dict(
+        who=e.who, label=d.get("number", ""), amount=eur(d.get("gross_cents")), number=e.number()
+    )
+    if e.action == "invoice.credit_note_issued":
+        sentence = _(
+            "%(who)s ha emesso la nota di credito N° %(label)s di %(amount)s per l'ordine "
+            "%(number)s.",
+            **values,
+        )
+    else:
+        sentence = _(
+            "%(who)s ha emesso la fattura N° %(label)s di %(amount)s per l'ordine %(number)s.",
+            **values,
+        )
+    return sentence, [(_("File per il Sistema di Interscambio"), d.get("file") or "")]
+
+
+@says("invoice.not_issued")
+def _invoice_not_issued(e):
+    return _(
+        "Fattura non emessa per l'ordine %(number)s: nelle impostazioni della convenzione "
+        "mancano dati del venditore.",
+        number=e.number(),
+    ), []
 
 
 @says("payment.report_rejected")

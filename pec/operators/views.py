@@ -131,7 +131,11 @@ def dashboard():
     """The mailboxes by status, what needs someone now, and the jobs' health."""
     to_do = {
         view: order_admin.search_orders(order_admin.OrderFilters(view=view)).count()
-        for view in (order_admin.VIEW_REPORTED, order_admin.VIEW_FLAGGED)
+        for view in (
+            order_admin.VIEW_REPORTED,
+            order_admin.VIEW_PARTIAL,
+            order_admin.VIEW_TO_REFUND,
+        )
     }
     now = dt.datetime.now(dt.UTC)  # the jobs' stamps are real time (pec.domain.job_runs)
     return render_page(

@@ -5,7 +5,7 @@ import datetime as dt
 
 import pytest
 
-from pec.domain import accounting, payments
+from pec.domain import accounting, payments, refunds
 from tests.factories import make_account, make_mailbox, make_order
 from tests.notices import RecordingNotices
 
@@ -44,12 +44,74 @@ def test_the_ledger_lists_money_received_in_the_period(app, today):
             paid_on=today - dt.timedelta(days=1),
         )
     rows = accounting.ledger(today - dt.timedelta(days=1), today)
-    assert [(r.order_number, r.kind, r.gross_cents) for r in rows] == [
-        (paid.number, accounting.PAYMENT, 488),
-        (other.number, accounting.TO_VERIFY, 400),
-    ]
-    first = rows[0]
+    # Both are money received (rule R12): the second is a partial payment of its order.
+    assert sorted((r.order_number, r.kind, r.gross_cents) for r in rows) == sorted(
+        [(paid.number, accounting.PAYMENT, 488), (other.number, accounting.PAYMENT, 400)]
+    )
+    first = next(r for r in rows if r.order_number == paid.number)
     assert (first.holder, first.fiscal_code) == ("Studio Rossi S.r.l.", "01234567897")
     assert (first.net_cents, first.vat_cents, first.reference) == (400, 88, "TRN-1")
-    assert (rows[1].net_cents, rows[1].vat_cents) == (328, 72)
+    partial = next(r for r in rows if r.order_number == other.number)
+    assert (partial.net_cents, partial.vat_cents) == (328, 72)
     assert accounting.ledger(today, today) == []
+
+
+def test_a_refund_is_money_out_with_its_credit_note(app, today):
+    order = make_order([make_mailbox()])
+    payments.register_payment(
+        order,
+        amount_cents=1000,
+        method="bank_transfer",
+        provider="operator",
+        reference="TRN-9",
+        today=today,
+        actor="operator:1",
+        notices=RecordingNotices(),
+        paid_on=today,
+    )
+    refunds.record_refund(
+        order,
+        amount_cents=512,
+        refunded_on=today,
+        reference="TRN-BACK",
+        actor="operator:1",
+        notices=RecordingNotices(),
+        today=today,
+    )
+    rows = accounting.ledger(today, today)
+    assert [(r.kind, r.gross_cents, r.reference) for r in rows] == [
+        (accounting.PAYMENT, 1000, "TRN-9"),
+        (accounting.REFUND, -512, "TRN-BACK"),
+    ]
+    refund = rows[1]
+    assert refund.net_cents + refund.vat_cents == -512 and refund.method == "bank_transfer"
+
+
+def test_invoice_and_credit_note_numbers_come_with_the_money(app, ctx, today):
+    from tests.domain.test_invoices import seller_convention
+
+    convention = seller_convention()
+    order = make_order([make_mailbox(make_account(convention))])
+    payments.register_payment(
+        order,
+        amount_cents=order.gross_cents,
+        method="bank_transfer",
+        provider="operator",
+        reference="TRN-1",
+        today=today,
+        actor="operator:1",
+        notices=RecordingNotices(),
+        paid_on=today,
+    )
+    refunds.record_refund(
+        order,
+        amount_cents=100,
+        refunded_on=today,
+        reference="TRN-BACK",
+        actor="operator:1",
+        notices=RecordingNotices(),
+        today=today,
+    )
+    payment, refund = accounting.ledger(today, today)
+    assert payment.invoice_number == f"1/{today.year}"
+    assert refund.invoice_number == f"2/{today.year}"  # the credit note, same numbering

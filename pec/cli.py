@@ -158,12 +158,12 @@ def scheduler():
 def import_roster(file, do_apply):
     """Import the member roster CSV: a dry run unless --apply (README, "Roster CSV").
 
-    Exit status: 0 every line is good; 1 some lines are bad (listed; with --apply the
-    good ones were still imported); 2 the file cannot be read at all."""
+    Exit status: 0 every line is good; 1 some lines are bad or must be checked (listed;
+    with --apply the good ones were still imported); 2 the file cannot be read at all."""
     from flask_babel import force_locale
 
     from pec.domain import roster
-    from pec.operators.messages import file_error_text, problem_text
+    from pec.operators.messages import file_error_text, problem_text, repaired_text
 
     data = Path(file).read_bytes()
     with db.connection_context(), force_locale("en"):
@@ -177,6 +177,11 @@ def import_roster(file, do_apply):
             raise SystemExit(2) from None
         for problem in report.problems:
             click.echo(f"line {problem.line}: {problem_text(problem)}", err=True)
+        for repaired in report.repaired:
+            click.echo(
+                f"line {repaired.line}: check it, {repaired_text(repaired)}: {repaired.text}",
+                err=True,
+            )
     verb = "Imported" if report.applied else "Dry run (nothing changed; use --apply)"
     click.echo(
         f"{verb}: {report.lines} line(s), {len(report.bad_lines)} bad; "
@@ -184,7 +189,7 @@ def import_roster(file, do_apply):
         f"{report.unchanged_mailboxes} unchanged; "
         f"accounts {report.new_accounts} new, {report.updated_accounts} updated."
     )
-    if report.problems:
+    if report.problems or report.repaired:
         raise SystemExit(1)
 
 
@@ -208,9 +213,10 @@ def purge_documents(today):
     "--apply", "do_apply", is_flag=True, help="Register the matched lines (default: preview)."
 )
 def import_statement(file, do_apply):
-    """Import a bank statement (CSV or CAMT.053 XML): a preview unless --apply.
+    """Import a bank statement (CSV, CAMT.053/054 XML or MT940): a preview unless --apply.
 
-    Exit status: 0 done; 1 some lines are bad (listed); 2 the file cannot be read."""
+    Exit status: 0 done; 1 some lines are bad or must be checked (bad bytes, reversals;
+    listed); 2 the file cannot be read."""
     from flask import current_app
     from flask_babel import force_locale
 
@@ -218,7 +224,9 @@ def import_statement(file, do_apply):
     from pec.domain import statements
     from pec.member_mail import MemberMail
     from pec.operators.messages import (
+        STATEMENT_FORMATS,
         STATEMENT_REASONS,
+        repaired_text,
         statement_file_error_text,
         statement_problem_text,
     )
@@ -241,13 +249,29 @@ def import_statement(file, do_apply):
             )
         else:
             preview = statements.plan(parsed, today)
+        bank = f" ({parsed.profile})" if parsed.profile else ""
+        click.echo(f"Format: {STATEMENT_FORMATS.get(parsed.format, parsed.format)}{bank}")
         for problem in parsed.problems:
             click.echo(f"line {problem.line}: {statement_problem_text(problem)}", err=True)
+        for repaired in parsed.repaired:
+            click.echo(
+                f"line {repaired.line}: check it, {repaired_text(repaired)}: {repaired.text}",
+                err=True,
+            )
+        reversals = preview.of_kind(statements.REVERSAL)
+        for d in reversals:
+            order = f" order {d.order.number}" if d.order else ""
+            click.echo(
+                f"line {d.entry.key}: reversal of {d.entry.amount_cents} cents{order}: "
+                f"{STATEMENT_REASONS[d.reason]}",
+                err=True,
+            )
         for d in preview.decisions:
             order = d.order.number if d.order else "-"
             result = f" -> {d.outcome}" if d.outcome else ""
+            sign = "" if d.entry.is_credit else "-"
             click.echo(
-                f"line {d.entry.line}\t{d.entry.booked_on}\t{d.entry.amount_cents}\t"
+                f"line {d.entry.key}\t{d.entry.booked_on}\t{sign}{d.entry.amount_cents}\t"
                 f"{d.entry.reference}\t{order}\t{d.kind}: {STATEMENT_REASONS[d.reason]}{result}"
             )
     counts = preview.counts
@@ -255,16 +279,19 @@ def import_statement(file, do_apply):
     if do_apply:
         click.echo(
             f"Imported: {outcomes.count('applied')} registered, "
-            f"{len(outcomes) - outcomes.count('applied')} flagged, {counts['manual']} to match "
-            f"by hand, {counts['done']} imported before, {counts['ignored']} ignored."
+            f"{len(outcomes) - outcomes.count('applied') - outcomes.count('reconciled')} "
+            f"flagged, {counts['manual']} to match by hand, {counts['done']} imported before, "
+            f"{counts['reversal']} reversals, {counts['ignored']} ignored, "
+            f"{outcomes.count('reconciled')} recognised as payments registered by hand."
         )
     else:
         click.echo(
             f"Preview (nothing changed; use --apply): {counts['matched']} to register, "
             f"{counts['flagged']} to flag, {counts['manual']} to match by hand, "
-            f"{counts['done']} imported before, {counts['ignored']} ignored."
+            f"{counts['done']} imported before, {counts['reversal']} reversals, "
+            f"{counts['ignored']} ignored."
         )
-    if parsed.problems:
+    if parsed.problems or parsed.repaired or reversals:
         raise SystemExit(1)
 
 

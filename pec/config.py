@@ -27,12 +27,13 @@ def _secret_key(instance_path: str) -> str:
 
 
 def _names(name: str) -> tuple[str, ...]:
-    """A comma-separated list of CSV header names (empty: the built-in defaults)."""
+    """A comma-separated list of CSV header names (added in front of the built-in ones)."""
     return tuple(n.strip() for n in os.environ.get(name, "").split(",") if n.strip())
 
 
 def statement_columns(config) -> dict:
-    """The bank CSV column settings (README "Bank statements"): accepted header names."""
+    """The bank CSV column settings (README "Bank statements"): header names the generic
+    profile accepts besides its defaults."""
     keys = ("date", "amount", "credit", "debit", "text", "reference", "currency")
     return {key: config.get(f"PEC_STATEMENT_{key.upper()}_COLUMNS") or () for key in keys}
 
@@ -57,7 +58,8 @@ def from_environment(instance_path: str) -> dict:
         # Bank statements waiting between preview and confirm (and for manual matching);
         # empty: a "statements" folder beside PEC_ROSTER_DIR.
         "PEC_STATEMENT_DIR": os.environ.get("PEC_STATEMENT_DIR", ""),
-        # Bank CSV columns (README "Bank statements"): header names, first one found wins.
+        # Bank CSV columns (README "Bank statements"): more header names for banks without a
+        # built-in profile, tried before the default names (first one found wins).
         **{
             f"PEC_STATEMENT_{key}_COLUMNS": _names(f"PEC_STATEMENT_{key}_COLUMNS")
             for key in ("DATE", "AMOUNT", "CREDIT", "DEBIT", "TEXT", "REFERENCE", "CURRENCY")

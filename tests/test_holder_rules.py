@@ -193,7 +193,7 @@ def roster_verdict(app, values: dict) -> tuple[dict, list, dict]:
         }
     assert {p.line for p in report.problems} <= {2}
     assert len(messages) == len(report.problems), report.problems
-    rows, _problems, _lines = roster.read_rows(data)
+    rows, _problems, _lines, _repaired = roster.read_rows(data)
     holder = rows[0].holder if rows else {}
     return messages, [p.code for p in report.problems], holder
 

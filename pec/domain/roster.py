@@ -25,13 +25,15 @@ from pec.database import write_transaction
 from pec.domain import clock
 from pec.domain.billing import COMPANY_CF, HOLDER_FIELDS, REQUIRED, check_holder, normal_email
 from pec.domain.csv_files import (
+    RepairedLine,
     UnreadableText,
-    decode,
     guard_cell,
     is_blank,
     numbered_rows,
     parse_date,
+    read_text,
     sniff_delimiter,
+    trimmed,
     unguard_cell,
 )
 from pec.models import (
@@ -57,7 +59,8 @@ CHUNK = 500
 
 
 class RosterFileError(Exception):
-    """The file as a whole cannot be read: `code` is encoding, empty or columns."""
+    """The file as a whole cannot be read: `code` is encoding, spreadsheet (an Excel
+    file not saved as CSV), empty or columns."""
 
     def __init__(self, code: str, columns: Iterable[str] = ()):
         super().__init__(code)
@@ -97,6 +100,9 @@ class Report:
     new_mailboxes: int = 0
     updated_mailboxes: int = 0
     unchanged_mailboxes: int = 0
+    # Lines whose bytes needed repair (a stray Windows-1252 byte in a UTF-8 file, control
+    # characters): imported, but shown so the operator checks them.
+    repaired: tuple[RepairedLine, ...] = ()
 
     @property
     def bad_lines(self) -> list[int]:
@@ -120,13 +126,15 @@ def _header_name(cell: str) -> str:
     return cell.strip().lower().replace(" ", "_")
 
 
-def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
-    """Rows that pass the checks needing no database, the problems of the others, and
-    the number of data lines read (blank lines are not counted)."""
+def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int, tuple[RepairedLine, ...]]:
+    """Rows that pass the checks needing no database, the problems of the others, the
+    number of data lines read (blank lines are not counted), and the lines whose bytes
+    needed repair."""
     try:
-        text = decode(data)
-    except UnreadableText:
-        raise RosterFileError("encoding") from None
+        decoded = read_text(data)
+    except UnreadableText as error:
+        raise RosterFileError(error.code) from None
+    text = decoded.text
     first_line = next((line for line in text.splitlines() if line.strip()), "")
     if not first_line:
         raise RosterFileError("empty")
@@ -135,11 +143,18 @@ def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
     problems: list[Problem] = []
     first_line_of: dict[str, int] = {}
     lines = 0
-    for line, cells in numbered_rows(text, sniff_delimiter(first_line)):
-        if is_blank(cells):
+    # A roster cell never spans lines: a quote left open is one bad line, not the loss
+    # of every line after it.
+    for line, cells, unreadable in numbered_rows(
+        text, sniff_delimiter(first_line), multiline=False
+    ):
+        if not unreadable and is_blank(cells):
             continue
         if header is None:
-            header = [_header_name(c) for c in cells]
+            if unreadable:
+                raise RosterFileError("columns", [unreadable])
+            # Excel keeps the empty columns at the right of a sheet that once had data.
+            header = [_header_name(c) for c in trimmed(cells)]
             unknown = [c for c in header if c not in COLUMNS]
             repeated = {c for c in header if header.count(c) > 1}
             missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -147,6 +162,11 @@ def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
                 raise RosterFileError("columns", missing + unknown + sorted(repeated))
             continue
         lines += 1
+        if unreadable:
+            problems.append(Problem(line, unreadable))
+            continue
+        if len(cells) > len(header) and is_blank(cells[len(header) :]):
+            cells = cells[: len(header)]
         if len(cells) != len(header):
             problems.append(Problem(line, "field_count", f"{len(cells)}/{len(header)}"))
             continue
@@ -163,7 +183,7 @@ def read_rows(data: bytes) -> tuple[list[Row], list[Problem], int]:
             rows.append(row)
     if header is None:
         raise RosterFileError("empty")
-    return rows, problems, lines
+    return rows, problems, lines, decoded.repaired
 
 
 def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
@@ -257,8 +277,8 @@ def _on_open_orders(mailbox_ids: list[int]) -> set[int]:
 
 
 def _plan(data: bytes) -> _Plan:
-    rows, problems, lines = read_rows(data)
-    plan = _Plan(Report(lines=lines))
+    rows, problems, lines, repaired = read_rows(data)
+    plan = _Plan(Report(lines=lines, repaired=repaired))
     conventions = {c.code.lower(): c for c in Convention.select()}
     mailboxes, accounts = _existing(rows)
     moving = [

@@ -74,15 +74,42 @@ ROSTER_PROBLEMS = {
     ),
     "open_order": _l("la casella ha un ordine aperto: la scadenza non si cambia con l'import"),
     "holder_conflict": _l("dati del titolare %(value)s diversi da quelli della riga %(other)s"),
+    "cell_too_long": _l(
+        "una cella supera i 5.000 caratteri (forse una virgoletta aperta e mai chiusa): "
+        "riga saltata, le righe seguenti sono lette"
+    ),
+    "unclosed_quote": _l(
+        "una virgoletta aperta e mai chiusa unisce questa riga alle seguenti: riga saltata, "
+        "le righe seguenti sono lette"
+    ),
 }
 
 ROSTER_FILE_ERRORS = {
-    "encoding": _l("Il file non è un testo CSV leggibile (UTF-8 o Windows-1252)."),
+    "encoding": _l("Il file non è un testo CSV leggibile (UTF-8, UTF-16 o Windows-1252)."),
+    "spreadsheet": _l(
+        "È un file Excel (.xlsx o .xls), non un CSV: aprilo e salvalo come «CSV UTF-8», "
+        "poi caricalo di nuovo."
+    ),
     "empty": _l("Il file è vuoto."),
     "columns": _l(
         "Intestazione non valida: colonne mancanti, sconosciute o ripetute: %(columns)s."
     ),
 }
+
+
+# Lines of a roster or statement whose bytes needed repair (csv_files.RepairedLine).
+REPAIRED_LINES = {
+    "invalid_utf8": _l(
+        "il file è in UTF-8 ma questa riga contiene byte non validi, letti come "
+        "Windows-1252: controlla nomi e lettere accentate"
+    ),
+    "control_characters": _l("caratteri di controllo (invisibili) tolti dalla riga"),
+}
+
+
+def repaired_text(repaired) -> str:
+    """Why a line needed repair, as a sentence in the current language."""
+    return str(REPAIRED_LINES[repaired.code])
 
 
 def problem_text(problem) -> str:
@@ -184,18 +211,35 @@ STATEMENT_REASONS = {
     ),
     "not_payable": _l("l'ordine non è in attesa di pagamento: registrato, da rimborsare"),
     "window_closed": _l("una casella dell'ordine è cessata: registrato, da rimborsare"),
+    "paid_twice": _l(
+        "un movimento precedente di questo file paga già lo stesso ordine: pagato due volte, "
+        "registrato, da rimborsare"
+    ),
     "no_order_number": _l("nessun numero d'ordine nella causale"),
     "unknown_order": _l("il numero nella causale non corrisponde a nessun ordine"),
     "several_orders": _l("la causale nomina più ordini"),
+    "batch_without_details": _l(
+        "più bonifici raggruppati in un solo movimento, senza il dettaglio degli importi: "
+        "da abbinare a mano"
+    ),
     "already_registered": _l("già registrato da un import precedente"),
     "already_flagged": _l("già importato e segnato da verificare"),
     "registered_by_hand": _l(
         "pagamento già registrato a mano da un operatore: questo movimento ne diventa la "
         "registrazione bancaria"
     ),
-    "duplicate_in_file": _l("movimento ripetuto nel file (stesso riferimento)"),
+    "reversal_of_applied": _l(
+        "storno o bonifico restituito: la banca riprende il pagamento di un ordine già "
+        "rinnovato. Verifica con l'iscritto; il rinnovo resta applicato"
+    ),
+    "reversal_of_order": _l(
+        "storno o bonifico restituito di un ordine non rinnovato: verifica i suoi pagamenti"
+    ),
+    "reversal_unmatched": _l(
+        "storno o bonifico restituito: nessun pagamento registrato corrisponde, verifica"
+    ),
     "debit": _l("addebito: ignorato"),
-    "reversal": _l("storno: ignorato"),
+    "reversal": _l("storno di un nostro addebito (denaro restituito a noi): ignorato"),
     "not_booked": _l("movimento non contabilizzato: ignorato"),
     "currency": _l("valuta diversa dall'euro: ignorato"),
 }
@@ -205,17 +249,35 @@ STATEMENT_PROBLEMS = {
     "date_invalid": _l("data non valida: %(value)s"),
     "amount_invalid": _l("importo non valido: %(value)s"),
     "amount_missing": _l("manca l'importo"),
+    "direction_invalid": _l("non dice se è un accredito o un addebito: %(value)s"),
+    "cell_too_long": _l(
+        "una cella supera i 5.000 caratteri (forse una virgoletta aperta e mai chiusa): "
+        "riga saltata, le righe seguenti sono lette"
+    ),
 }
 
 STATEMENT_FILE_ERRORS = {
-    "encoding": _l("Il file non è un testo leggibile (UTF-8 o Windows-1252)."),
+    "encoding": _l("Il file non è un testo leggibile (UTF-8, UTF-16 o Windows-1252)."),
+    "spreadsheet": _l(
+        "È un file Excel (.xlsx o .xls): aprilo e salvalo come CSV, poi caricalo di nuovo."
+    ),
     "empty": _l("Il file non contiene movimenti."),
     "columns": _l(
         "Non trovo l'intestazione delle colonne (data, importo, causale). Attese per "
         "esempio: %(detail)s. Le colonne si configurano nelle impostazioni (README)."
     ),
     "xml": _l("Il file XML non è valido o contiene costrutti non ammessi: %(detail)s"),
-    "not_camt": _l("Il file XML non è un estratto conto CAMT.053 (%(detail)s)."),
+    "not_camt": _l(
+        "Il file XML non è un estratto conto CAMT.053 né un avviso CAMT.054 (%(detail)s)."
+    ),
+    "mt940": _l("Il file MT940 non è leggibile: %(detail)s"),
+}
+
+STATEMENT_FORMATS = {
+    "csv": "CSV",
+    "camt053": "CAMT.053",
+    "camt054": "CAMT.054",
+    "mt940": "MT940",
 }
 
 

@@ -19,7 +19,7 @@ from pec.domain.operators import domicilio_query, paginate
 from pec.labels import STATUS_LABELS
 from pec.models import Mailbox
 from pec.operators.forms import UploadForm
-from pec.operators.messages import file_error_text, problem_text
+from pec.operators.messages import file_error_text, problem_text, repaired_text
 from pec.operators.session import actor, current_operator, operator_required
 from pec.operators.uploads import UploadStore
 from pec.rendering import render_page
@@ -70,6 +70,7 @@ def roster_preview(token: str):
         meta=meta,
         token=token,
         problem_text=problem_text,
+        repaired_text=repaired_text,
         form=UploadForm(),
     )
 
@@ -91,7 +92,11 @@ def roster_apply(token: str):
     _uploads.discard(token)
     flash(_("Import eseguito."), "info")
     return render_page(
-        "operators/roster_report.html", report=report, meta=meta, problem_text=problem_text
+        "operators/roster_report.html",
+        report=report,
+        meta=meta,
+        problem_text=problem_text,
+        repaired_text=repaired_text,
     )
 
 

@@ -17,8 +17,10 @@ from pec.domain.statements.suggestions import suggest
 from pec.member_mail import MemberMail
 from pec.operators.forms import MatchLineForm, StatementUploadForm
 from pec.operators.messages import (
+    STATEMENT_FORMATS,
     STATEMENT_REASONS,
     outcome_text,
+    repaired_text,
     statement_file_error_text,
     statement_problem_text,
 )
@@ -87,11 +89,13 @@ def statement(token: str):
         meta=meta,
         token=token,
         reasons=STATEMENT_REASONS,
+        formats=STATEMENT_FORMATS,
         problem_text=statement_problem_text,
+        repaired_text=repaired_text,
         form=StatementUploadForm(),
         match_form=MatchLineForm(formdata=None),
         # Open orders each unmatched line may pay, best first (one click applies one).
-        suggestions={d.entry.line: suggest(d.entry) for d in preview.of_kind(statements.MANUAL)},
+        suggestions={d.entry.key: suggest(d.entry) for d in preview.of_kind(statements.MANUAL)},
     )
 
 
@@ -128,13 +132,24 @@ def statement_apply(token: str):
         ),
         "success",
     )
+    reversals = preview.of_kind(statements.REVERSAL)
+    if reversals:
+        flash(
+            _(
+                "Attenzione: il file contiene %(n)d storni o bonifici restituiti. Sono elencati "
+                "nella pagina: verificali.",
+                n=len(reversals),
+            ),
+            "warning",
+        )
     return redirect(url_for("operators.statements.statement", token=token), 303)
 
 
-@bp.post("/statements/<token>/lines/<int:line>/match")
+@bp.post("/statements/<token>/lines/<line>/match")
 @operator_required()
-def statement_match(token: str, line: int):
-    """The operator names the order of a line the import could not match."""
+def statement_match(token: str, line: str):
+    """The operator names the order of a line the import could not match (`line` is the
+    entry's key: "12", or "3.2" for a transaction of a batched entry)."""
     try:
         parsed, meta = _parse(token)
     except statements.StatementFileError:
@@ -142,7 +157,12 @@ def statement_match(token: str, line: int):
     preview = statements.plan(parsed, clock.today())
     decision = preview.decision_for(line) or abort(404)
     form = MatchLineForm()
-    back = redirect(url_for("operators.statements.statement", token=token) + f"#line-{line}", 303)
+    back = redirect(
+        url_for(
+            "operators.statements.statement", token=token, _anchor=f"line-{decision.entry.key}"
+        ),
+        303,
+    )
     if decision.kind != statements.MANUAL:
         flash(_("Questo movimento non è da abbinare: nulla è cambiato."), "error")
         return back

@@ -137,7 +137,7 @@ def test_camt053_later_versions_and_entry_reference_fallbacks(orders, today):
         f"RINNOVO {RIGHT}",
     )
     assert parsed.entries[1].is_derived_reference and parsed.entries[1].reference.startswith(
-        "auto-"
+        "content-"
     )
     assert [(p.line, p.code) for p in parsed.problems] == [(4, "amount_invalid")]
     preview = statements.plan(parsed, today)
@@ -163,10 +163,18 @@ def test_camt053_later_versions_and_entry_reference_fallbacks(orders, today):
             "xml",
         ),
         (b"<Document><unclosed></Document>", "xml"),
-        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>', "not_camt"),
+        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.052.001.02"/>', "not_camt"),
+        (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.054.001.02"/>', "empty"),
         (b'<Document xmlns="urn:iso:std:iso:20022:tech:xsd:camt.053.001.02"/>', "empty"),
     ],
-    ids=["entity-expansion", "external-entity", "not-well-formed", "camt054", "no-entries"],
+    ids=[
+        "entity-expansion",
+        "external-entity",
+        "not-well-formed",
+        "camt052",
+        "camt054-empty",
+        "no-entries",
+    ],
 )
 def test_untrusted_xml_is_refused_with_a_code_never_parsed_unsafely(xml, code):
     with pytest.raises(statements.StatementFileError) as caught:

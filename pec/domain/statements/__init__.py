@@ -1,10 +1,13 @@
 """Bank statement import (docs/rules.md, Operators): reading a bank's file into entries, and matching
 those entries to orders.
 
-- entries.py: Entry, Statement and Problem, what every format is read into;
+- entries.py: Entry, Statement and Problem, what every format is read into, and the
+  identity of each entry (the bank's unique reference, else content and position);
 - reading.py: parse(), which tells the format apart by content;
-- csv_format.py (bank CSV exports) and camt.py (ISO 20022 camt.053 XML): one module per
-  format family;
+- csv_format.py (bank CSV exports, one profile per bank in banks.py), camt.py (ISO 20022
+  camt.053 and camt.054 XML) and mt940_format.py (SWIFT MT940): one module per format
+  family; values.py reads their dates and amounts; legacy.py the identities the first
+  version gave CSV lines;
 - matching.py: plan (preview), apply (import), register_entry (a manual match).
 
 Callers import the names below from `pec.domain.statements`.
@@ -27,6 +30,7 @@ from pec.domain.statements.matching import (
     PROVIDER,
     REASONS,
     RECONCILED,
+    REVERSAL,
     Decision,
     Preview,
     apply,
@@ -48,6 +52,7 @@ __all__ = [
     "PROVIDER",
     "REASONS",
     "RECONCILED",
+    "REVERSAL",
     "Decision",
     "Entry",
     "Preview",

@@ -2,24 +2,28 @@
 
 A credit whose remittance text holds an order number (renewal.is_order_number) is
 registered on that order through payments.register_payment, with provider "statement"
-and the entry's reference as the payment reference: importing the same statement twice
-registers nothing twice, and a wrong amount is flagged, not applied (R3). The other
-credits are listed for manual matching; debits are ignored. `plan` only reads, so an
-operator previews it; `apply` writes. Nothing here reads a file: every format is read
-into entries first (entries.py).
+and the entry's identity (entries.identify) as the payment reference: importing the same
+statement twice registers nothing twice, and a wrong amount is flagged, not applied
+(R3). Two credits for one order in one file are two payments: the second is flagged
+(paid twice). The other credits are listed for manual matching; debits are ignored,
+except reversals and returned transfers, listed with the order whose money they take
+back. `plan` only reads, so an operator previews it; `apply` writes. Nothing here reads
+a file: every format is read into entries first (entries.py).
 """
 
 import datetime as dt
 import re
 from dataclasses import dataclass
 
+from peewee import chunked
+
 from pec.database import write_transaction
 from pec.domain import audit
 from pec.domain import payments as pay
 from pec.domain.notices import Notices
 from pec.domain.renewal import NUMBER_RANDOM_CHARS, is_order_number
-from pec.domain.statements.entries import Entry, Statement
-from pec.models import Order, Payment
+from pec.domain.statements.entries import Entry, Statement, by_content, is_placeholder
+from pec.models import AuditEvent, Order, Payment
 from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 PROVIDER = "statement"
@@ -32,8 +36,11 @@ DONE = "done"  # this entry reference was imported before: nothing to do
 # The order was paid by a payment an operator registered by hand: this line is that
 # money's bank record, kept as a "reconciled" payment (counted once, never applied again).
 RECONCILED = "reconciled"
-IGNORED = "ignored"  # not money in for us (debit, reversal, not booked, not in euro)
-KINDS = (MATCHED, FLAGGED, MANUAL, RECONCILED, DONE, IGNORED)
+IGNORED = "ignored"  # not money in for us (debit, not booked, not in euro)
+# The bank took money back (a reversal, a returned transfer): listed for the operator,
+# with the order whose payment it takes back when one is found. Nothing is changed.
+REVERSAL = "reversal"
+KINDS = (MATCHED, FLAGGED, MANUAL, RECONCILED, DONE, REVERSAL, IGNORED)
 
 # ... and why (`Decision.reason`)
 REASONS = (
@@ -41,15 +48,19 @@ REASONS = (
     pay.PARTIAL,
     pay.NOT_PAYABLE,
     pay.WINDOW_CLOSED,
+    "paid_twice",  # flagged: an earlier line of this file pays the same order
     "no_order_number",
     "unknown_order",
     "several_orders",
+    "batch_without_details",  # several transfers in one entry, their amounts not given
     "already_registered",
     "already_flagged",
     "registered_by_hand",
-    "duplicate_in_file",
+    "reversal_of_applied",  # takes back money of an order whose renewal was applied
+    "reversal_of_order",  # names an order not (or no longer) paid
+    "reversal_unmatched",  # no payment of ours found for it
     "debit",
-    "reversal",
+    "reversal",  # money back on a debit of ours: not a member's payment
     "not_booked",
     "currency",
 )
@@ -81,29 +92,47 @@ class Preview:
     def counts(self) -> dict[str, int]:
         return {kind: len(self.of_kind(kind)) for kind in KINDS}
 
-    def decision_for(self, line: int) -> Decision | None:
-        return next((d for d in self.decisions if d.entry.line == line), None)
+    def decision_for(self, key: str) -> Decision | None:
+        """The decision for the entry at `key` ("12", or "3.2" in a batch)."""
+        return next((d for d in self.decisions if d.entry.key == key), None)
 
 
 _TOKEN = re.compile(rf"(?<![A-Z0-9])[A-Z0-9]{{{NUMBER_RANDOM_CHARS + 1}}}(?![A-Z0-9])")
 
 
-def order_numbers_in(text: str) -> list[str]:
-    """The well-formed order numbers (check character included) in a remittance text."""
+def order_numbers_in(*texts: str) -> list[str]:
+    """The well-formed order numbers (check character included) in remittance texts."""
     found = []
-    for token in _TOKEN.findall((text or "").upper()):
-        if is_order_number(token) and token not in found:
-            found.append(token)
+    for text in texts:
+        for token in _TOKEN.findall((text or "").upper()):
+            if is_order_number(token) and token not in found:
+                found.append(token)
     return found
 
 
+# A debit whose text says it takes back or returns a transfer (any format: banks write
+# "STORNO" or "BONIFICO RESTITUITO" where no reversal flag exists).
+RETURN_WORDS = re.compile(
+    r"\b(storn\w*|restituzion\w*|restituit\w*|respint\w*|richiamo|revoca|reso|"
+    r"return\w*|reversal|rückbuchung|chargeback)\b",
+    re.IGNORECASE,
+)
+
+
+def is_reversal(entry: Entry) -> bool:
+    """The bank took money back: flagged so by the format, or said so in a debit's text."""
+    return entry.is_reversal or (
+        not entry.is_credit and any(RETURN_WORDS.search(t) for t in entry.search_texts)
+    )
+
+
 def _ignored_reason(entry: Entry) -> str | None:
-    if not entry.is_credit:
-        return "debit"
-    if entry.is_reversal:
-        return "reversal"
     if not entry.is_booked:
         return "not_booked"
+    if not entry.is_credit:
+        return None if is_reversal(entry) else "debit"
+    if entry.is_reversal:
+        return "reversal"
     if entry.currency != "EUR":
         return "currency"
     return None
@@ -114,22 +143,82 @@ def predict(order: Order, amount_cents: int, today: dt.date) -> str:
     return pay.predict(order, amount_cents, today)
 
 
+def _known_payments(entries: list[Entry], alternatives: dict) -> dict[str, Payment]:
+    """Statement payments stored under any identity the entries may have had."""
+    references = set(alternatives.values())
+    for e in entries:
+        references.update((e.reference, *e.legacy_references, *e.other_references))
+    references.discard("")
+    known = {}
+    for chunk in chunked(sorted(references), 500):
+        for payment in Payment.select().where(
+            (Payment.provider == PROVIDER) & Payment.reference.in_(chunk)
+        ):
+            known[payment.reference] = payment
+    return known
+
+
+def _same_movement(payment: Payment, entry: Entry) -> bool:
+    return payment.amount_cents == entry.amount_cents and payment.paid_on == entry.booked_on
+
+
+@dataclass
+class _Seen:
+    """What earlier lines of the file settled, for the lines after them."""
+
+    legacy: dict  # a first-version identity -> the line that claimed it
+    received: dict  # order id -> cents earlier lines of this import bring it (R12: they add up)
+    completed: set  # ids of orders an earlier line of this import completes
+    hand: set  # ("order", id) of orders whose hand-registered payment a line became
+
+
 def plan(statement: Statement, today: dt.date) -> Preview:
     """What importing `statement` would do, line by line; writes nothing."""
-    references = [e.reference for e in statement.entries]
-    known = {
-        p.reference: p
-        for p in Payment.select().where(
-            (Payment.provider == PROVIDER) & Payment.reference.in_(references)
-        )
-    }
-    numbers = {n for e in statement.entries for n in order_numbers_in(e.text)}
-    orders = {o.number: o for o in Order.select().where(Order.number.in_(list(numbers)))}
-    seen: set[str] = set()
+    entries = statement.entries
+    # A bank reference unique in the file but already stored for another movement (other
+    # day or amount) was reused by the bank: that entry is known by its content instead.
+    alternatives = {e.key: e.content_reference for e in entries if not e.is_derived_reference}
+    known = _known_payments(entries, alternatives)
+    numbers = {n for e in entries for n in order_numbers_in(*e.search_texts)}
+    orders = {}
+    for chunk in chunked(sorted(numbers), 500):
+        orders.update({o.number: o for o in Order.select().where(Order.number.in_(chunk))})
+    seen = _Seen({}, {}, set(), set())
     decisions = []
-    for entry in statement.entries:
+    for entry in entries:
+        stored = known.get(entry.reference)
+        if (
+            stored is not None
+            and not entry.is_derived_reference
+            and not _same_movement(stored, entry)
+        ):
+            entry = by_content(entry)
         decisions.append(_decide(entry, today, known, orders, seen))
     return Preview(statement, decisions)
+
+
+def _imported_before(entry: Entry, known: dict, seen: _Seen) -> Payment | None:
+    """The payment an earlier import made of this entry: under its identity, or under
+    the identity the first version of this importer gave it (see entries.py)."""
+    if entry.reference in known:
+        return known[entry.reference]
+    for legacy in entry.legacy_references:
+        payment = known.get(legacy)
+        if payment is None or is_placeholder(legacy):
+            continue
+        owner = seen.legacy.get(legacy)
+        if owner is None:
+            # That version kept only the first of lines sharing an identity, and a
+            # batch whole: a later line, or another day or amount, is another movement.
+            if payment.paid_on != entry.booked_on or (
+                not entry.part and payment.amount_cents != entry.amount_cents
+            ):
+                continue
+            seen.legacy[legacy] = entry.line
+            return payment
+        if entry.part and owner == entry.line:
+            return payment  # another transaction of a batch imported whole before
+    return None
 
 
 def _registered_by_hand(order: Order, amount_cents: int, seen: set) -> Payment | None:
@@ -164,14 +253,13 @@ def _registered_by_hand(order: Order, amount_cents: int, seen: set) -> Payment |
     return hand
 
 
-def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decision:
+def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Decision:
     ignored = _ignored_reason(entry)
     if ignored:
         return Decision(entry, IGNORED, ignored)
-    if entry.reference in seen:
-        return Decision(entry, IGNORED, "duplicate_in_file")
-    seen.add(entry.reference)
-    existing = known.get(entry.reference)
+    if not entry.is_credit:
+        return _reversal(entry, known, orders, seen)
+    existing = _imported_before(entry, known, seen)
     if existing is not None:
         reason = (
             "already_registered"
@@ -179,7 +267,9 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decisi
             else "already_flagged"
         )
         return Decision(entry, DONE, reason, existing.order, existing)
-    numbers = order_numbers_in(entry.text)
+    if entry.batch_without_details:
+        return Decision(entry, MANUAL, "batch_without_details")
+    numbers = order_numbers_in(*entry.search_texts)
     matching = [orders[n] for n in numbers if n in orders]
     if not numbers:
         return Decision(entry, MANUAL, "no_order_number")
@@ -188,13 +278,36 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: set) -> Decisi
     if len(matching) > 1:
         return Decision(entry, MANUAL, "several_orders")
     order = matching[0]
-    hand = _registered_by_hand(order, entry.amount_cents, seen)
+    hand = _registered_by_hand(order, entry.amount_cents, seen.hand)
     if hand is not None:
         return Decision(entry, RECONCILED, "registered_by_hand", order, hand)
-    code = predict(order, entry.amount_cents, today)
+    if order.id in seen.completed:
+        return Decision(entry, FLAGGED, "paid_twice", order)
+    # R12: what earlier lines of this file bring the order counts, as it will on apply.
+    earlier = seen.received.get(order.id, 0)
+    seen.received[order.id] = earlier + entry.amount_cents
+    code = predict(order, earlier + entry.amount_cents, today)
     if code == pay.APPLIED:
+        seen.completed.add(order.id)
         return Decision(entry, MATCHED, "order_number", order)
     return Decision(entry, FLAGGED, code, order)
+
+
+def _reversal(entry: Entry, known: dict, orders: dict, seen: _Seen) -> Decision:
+    """A reversal or returned transfer: which order's money it takes back, if any (an
+    order paid by an earlier line of this file counts as renewed)."""
+    payment = next(
+        (known[r] for r in (entry.reference, *entry.other_references) if r in known), None
+    )
+    order = payment.order if payment is not None else None
+    if order is None:
+        named = [orders[n] for n in order_numbers_in(*entry.search_texts) if n in orders]
+        order = named[0] if len(named) == 1 else None
+    if order is None:
+        return Decision(entry, REVERSAL, "reversal_unmatched")
+    if order.status == OrderStatus.PAID or order.id in seen.completed:
+        return Decision(entry, REVERSAL, "reversal_of_applied", order, payment)
+    return Decision(entry, REVERSAL, "reversal_of_order", order, payment)
 
 
 def _method(order: Order) -> str:
@@ -222,7 +335,7 @@ def register_entry(
         actor=actor,
         notices=notices,
         paid_on=entry.booked_on,
-        note=f"statement {filename} line {entry.line}: {entry.text}"[:1000],
+        note=f"statement {filename} line {entry.key}: {entry.text}"[:1000],
     )
 
 
@@ -253,6 +366,8 @@ def apply(
         elif decision.kind == RECONCILED:
             decision.payment = _record_reconciled(decision, filename)
             decision.outcome = RECONCILED
+        elif decision.kind == REVERSAL and decision.order is not None:
+            _record_reversal(decision, actor, filename, ip)
     outcomes: dict[str, int] = {}
     for decision in preview.decisions:
         if decision.outcome:
@@ -270,10 +385,48 @@ def apply(
             "manual": len(preview.of_kind(MANUAL)),
             "done_before": len(preview.of_kind(DONE)),
             "ignored": len(preview.of_kind(IGNORED)),
+            "reversals": [
+                {
+                    "line": d.entry.key,
+                    "amount_cents": d.entry.amount_cents,
+                    "order": d.order.number if d.order else None,
+                }
+                for d in preview.of_kind(REVERSAL)
+            ],
         },
         ip=ip,
     )
     return preview
+
+
+def _record_reversal(decision: Decision, actor: str, filename: str, ip: str) -> None:
+    """Note on the order that the bank took its money back (once per bank line), so the
+    order's history says so after the statement file is gone."""
+    entry = decision.entry
+    with write_transaction():
+        order = Order.get_by_id(decision.order.id)
+        earlier = AuditEvent.select(AuditEvent.details).where(
+            (AuditEvent.action == "statement.reversal")
+            & (AuditEvent.target_type == "Order")
+            & (AuditEvent.target_id == order.id)
+        )
+        if any((e.details or {}).get("reference") == entry.reference for e in earlier):
+            return
+        audit.record(
+            actor,
+            "statement.reversal",
+            order,
+            {
+                "reference": entry.reference,
+                "amount_cents": entry.amount_cents,
+                "booked_on": entry.booked_on.isoformat(),
+                "order_status": order.status,
+                "filename": filename,
+                "line": entry.key,
+                "text": entry.text[:300],
+            },
+            ip=ip,
+        )
 
 
 def _record_reconciled(decision: Decision, filename: str) -> Payment:
@@ -290,7 +443,7 @@ def _record_reconciled(decision: Decision, filename: str) -> Payment:
             status=PaymentStatus.RECONCILED,
             paid_on=entry.booked_on,
             note=f"bank record of payment #{hand.id} registered by hand; "
-            f"statement {filename} line {entry.line}: {entry.text}"[:1000],
+            f"statement {filename} line {entry.key}: {entry.text}"[:1000],
         )
 
 

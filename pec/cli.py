@@ -47,7 +47,9 @@ def demo():
 
 @pec.command("create-operator")
 @click.argument("email")
-@click.option("--role", type=click.Choice([Role.OPERATOR, Role.ADMIN]), default=Role.OPERATOR)
+# Plain strings: click shows a StrEnum member by its name (ADMIN), and `--role admin`,
+# as the README writes it, would be refused.
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.OPERATOR.value)
 @click.option("--name", default="", help="How the operators' area names them (e.g. the audit log).")
 @click.password_option()
 def create_operator(email, role, name, password):
@@ -55,7 +57,7 @@ def create_operator(email, role, name, password):
     up two-factor authentication at the first sign-in."""
     with db.connection_context():
         try:
-            operators.create_operator(email, password, role, name=name)
+            operators.create_operator(email, password, Role(role), name=name)
         except operators.OperatorExists:
             raise click.ClickException(f"{email} already exists.") from None
     click.echo(f"Operator {email} created ({role}).")

@@ -34,11 +34,14 @@ demo: $(VENV)/.runtime translations
 	$(FLASK) pec demo
 	PEC_SCHEDULER=$${PEC_SCHEDULER:-on} $(FLASK) run --host 127.0.0.1 --port 5000
 
-## Install what tests need and run all of them
+## Install what tests need and run all of them: one worker per core (PYTEST_WORKERS=0: one
+## process), then the `slow` scale tests alone, so their time limits get a core to themselves
+PYTEST_WORKERS ?= auto
 test: $(VENV)/.dev translations node_modules/.installed
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) -m "not slow" $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS) || [ $$? -eq 5 ]  # 5: none selected
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check .

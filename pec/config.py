@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import tempfile
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -19,10 +20,19 @@ def _secret_key(instance_path: str) -> str:
         return os.environ["PEC_SECRET_KEY"]
     path = Path(instance_path) / "secret_key"
     if not path.exists():
+        # Several gunicorn workers may start at once on a first boot: each writes a whole
+        # key to a file of its own and links it into place; the first link wins and the
+        # others read the winner's key, never a half-written file.
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as fh:
-            fh.write(secrets.token_hex(32))
+        fd, draft = tempfile.mkstemp(dir=path.parent, prefix=".secret_key.")
+        try:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_hex(32))
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            os.unlink(draft)
     return path.read_text().strip()
 
 

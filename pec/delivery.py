@@ -22,6 +22,7 @@ import flask_mail
 from flask import current_app
 
 from pec.database import write_transaction
+from pec.member_mail import LocalSenderRefused, outgoing
 from pec.models import OutboxMessage
 from pec.vocabulary import OutboxStatus
 
@@ -36,6 +37,7 @@ _MESSAGE_ERRORS = (
     smtplib.SMTPSenderRefused,
     smtplib.SMTPDataError,
     smtplib.SMTPNotSupportedError,
+    LocalSenderRefused,  # a configuration to fix; the message waits for its retry
 )
 
 
@@ -100,15 +102,21 @@ def backoff(attempts: int) -> dt.timedelta:
 
 
 def build_message(row: OutboxMessage) -> flask_mail.Message:
-    """The MIME message of an outbox row: text and HTML parts, the row's Message-ID."""
+    """The MIME message of an outbox row: text and HTML parts, the row's Message-ID, and
+    what pec.member_mail.outgoing settles at delivery (sender, links, inline images)."""
+    parts = outgoing(row)
     message = flask_mail.Message(
         subject=row.subject,
         recipients=[row.to_address],
-        body=row.body_text,
-        html=row.body_html or None,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        body=parts.body_text,
+        html=parts.body_html or None,
+        sender=parts.sender,
         extra_headers={"Auto-Submitted": "auto-generated", "Content-Language": row.language},
     )
+    for cid, content_type, data in parts.images:
+        message.attach(
+            f"{cid}.png", content_type, data, "inline", headers={"Content-ID": f"<{cid}>"}
+        )
     message.msgId = row.message_id
     return message
 

@@ -1,10 +1,11 @@
 """Demo data of README, Commands and Demo logins, with dates relative to today. Idempotent: what exists is kept."""
 
 import datetime as dt
+from pathlib import Path
 
 from pec.contracts import seed_documents
 from pec.database import write_transaction
-from pec.domain import clock, passwords
+from pec.domain import clock, passwords, seller
 from pec.models import (
     Account,
     Convention,
@@ -18,6 +19,29 @@ DEMO_PASSWORD = "demo-password"
 # printed by `pec demo` and in the README, so anyone trying the demo can get the current
 # code from an authenticator app or one line of Python; a real install never has it.
 DEMO_TOTP_SECRET = "PECDEMOADMINTOTPSECRET234567ABCD"
+
+LOGO = Path(__file__).with_name("demo_logo.png")
+
+# A fictional seller: plausible Italian data that belongs to no one (the partita IVA has a
+# valid check digit; the addresses use the reserved .example domain).
+IDENTITY = dict(
+    seller_name="PEC Demo S.r.l.",
+    seller_address="Via Nazionale 100",
+    seller_postal_code="00184",
+    seller_city="Roma",
+    seller_province="RM",
+    seller_country="IT",
+    seller_vat_number="07654320584",
+    seller_fiscal_code="07654320584",
+    seller_pec="amministrazione@pec.demo.it",
+    contact_email="assistenza@pecdemo.example",
+    contact_phone="06 1234 5678",
+    office_hours="lun–ven 9:00–13:00 e 14:30–17:30",
+    privacy_controller="PEC Demo S.r.l., Via Nazionale 100, 00184 Roma – privacy@pecdemo.example",
+    dpo_contact="dpo@pecdemo.example",
+    sender_name="Rinnovi PEC FNOMCeO",
+    sender_address="rinnovi@pecdemo.example",
+)
 
 
 def _convention() -> Convention:
@@ -33,6 +57,16 @@ def _convention() -> Convention:
             postal_account="1234567",
         ),
     )
+    # Fill the identity where it is missing (an older demo database), keeping the rest.
+    missing = {k: v for k, v in IDENTITY.items() if not getattr(convention, k)}
+    if not convention.logo_sha256:
+        logo = seller.check_logo(LOGO.read_bytes())
+        missing |= dict(logo=logo.data, logo_type=logo.content_type, logo_sha256=logo.sha256)
+        missing |= dict(logo_width=logo.width, logo_height=logo.height)
+    if missing:
+        Convention.update(missing).where(Convention.id == convention.id).execute()
+        for key, value in missing.items():
+            setattr(convention, key, value)
     return convention
 
 

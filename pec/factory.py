@@ -7,9 +7,11 @@ from flask import Flask
 
 from pec import config, database, extensions, web
 from pec.auth.views import bp as auth_bp
+from pec.domain import passwords
 from pec.mailboxes.views import bp as mailboxes_bp
 from pec.operators.views import bp as operators_bp
 from pec.orders.views import bp as orders_bp
+from pec.pages.views import bp as pages_bp
 from pec.payments import gateways
 from pec.payments.views import bp as payments_bp
 from pec.payments.webhooks import bp as gateways_bp
@@ -23,6 +25,7 @@ BLUEPRINTS = (
     gateways_bp,
     orders_bp,
     operators_bp,
+    pages_bp,
 )
 
 
@@ -38,6 +41,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     gateways.check_config(app.config)  # refuse to start with a half-configured gateway
+    passwords.configure(cheap=bool(app.config["TESTING"]))  # cheap hashes for tests only
 
     database.init_app(app)
     extensions.csrf.init_app(app)

@@ -1,8 +1,15 @@
 """Translatable labels for values that code stores in English."""
 
+from flask_babel import LazyString, pgettext
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from pec.vocabulary import MailboxStatus
+from pec.vocabulary import MailboxStatus, PaymentMethod
+
+# "Stato" is both a country and a status in Italian: the country has its own context, so
+# English can say "Country" here and "Status" in the tables. (A lambda, so the standard
+# extract command finds the pgettext call.)
+COUNTRY_LABEL = LazyString(lambda: pgettext("paese", "Stato"))
 
 STATUS_LABELS = {
     MailboxStatus.ACTIVE: _l("Attivo"),
@@ -25,6 +32,19 @@ PERSON_TYPE_LABELS = {
     "professional": _l("Libero professionista"),
     "company": _l("Azienda"),
 }
+
+
+def registration_delay(method) -> str:
+    """How soon a payment by `method` is registered, in words ("in circa 3 giorni
+    lavorativi", "in 5–7 giorni lavorativi", "subito"), from PaymentMethod."""
+    days = PaymentMethod(method).registration_days
+    if days is None:
+        return _("subito")
+    fewest, most = days
+    if fewest == most:
+        return _("in circa %(days)d giorni lavorativi", days=most)
+    return _("in %(fewest)d–%(most)d giorni lavorativi", fewest=fewest, most=most)
+
 
 # How a member reads an order's status and a payment's ("I miei ordini").
 ORDER_STATUS_LABELS = {

@@ -1,6 +1,7 @@
 """Links that pages and e-mails share: absolute URLs from PEC_BASE_URL (they work
 outside a request, for the daily jobs), and where each payment method is paid."""
 
+import re
 from urllib.parse import urlsplit
 
 from flask import current_app
@@ -31,3 +32,12 @@ def login_link(login: str) -> str:
     """The Area Clienti login with `login` prefilled, then Gestione PEC."""
     next_path = urlsplit(external_url("mailboxes.index")).path
     return external_url("auth.login", login=login, next=next_path)
+
+
+def rebase(text: str, old_base: str, new_base: str) -> str:
+    """`text` with every link written on `old_base` moved onto `new_base`: an e-mail
+    queued before PEC_BASE_URL changed still sends members to the right host."""
+    old, new = (old_base or "").rstrip("/"), (new_base or "").rstrip("/")
+    if not text or not old or old == new:
+        return text
+    return re.sub(re.escape(old) + r"(?=[/?#\s\"'<>)]|$)", lambda _m: new, text)

@@ -1,22 +1,32 @@
 """Every e-mail to a member, written in one place: the web layer's implementation of the
-domain's `Notices` port (pec.domain.notices).
+domain's `Notices` port (pec.domain.notices), and what each message becomes at delivery.
 
-Each method renders emails/<kind>.txt and .html in the member's language and queues the
-message in the outbox, inside the caller's transaction (the domain verb's). Delivery is
-pec.delivery's job. Templates for e-mails are rendered here and nowhere else.
+Each method renders emails/<kind>.txt and .html in the member's current language and
+queues the message in the outbox, inside the caller's transaction (the domain verb's).
+Every e-mail names the convention that sends it, with its contacts (emails/_layout.html).
+Templates for e-mails are rendered here and nowhere else.
+
+At delivery (`outgoing`), a message gets what may have changed since it was queued: the
+sender "Name <address>" from the convention's settings, its links moved onto the current
+PEC_BASE_URL, and its inline images (the transfer's QR code) drawn from stored facts.
 """
+
+import io
+from dataclasses import dataclass, field
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from pec.domain import accounts, lifecycle
+from pec.domain import accounts, lifecycle, seller, transfers
 from pec.domain.balance import balance
 from pec.domain.money import format_eur
 from pec.domain.notices import RenewedMailbox
 from pec.domain.outbox import Email, enqueue
 from pec.domain.renewal import lines_of
-from pec.links import external_url, login_link, pay_endpoint
+from pec.links import external_url, login_link, pay_endpoint, rebase
+from pec.models import Account, Convention, OutboxMessage
 from pec.vocabulary import InvoiceKind
 from pec.web import format_date
 
@@ -25,9 +35,10 @@ LIFECYCLE_TEMPLATES = {
     lifecycle.DEACTIVATION: "deactivated",
     lifecycle.CEASING: "ceased",
 }
+QR_CID = "epc-qr"
 
 
-def render_email(kind: str, *, to: str, language: str, subject, **context) -> Email:
+def render_email(kind: str, *, to: str, language: str, subject, images=None, **context) -> Email:
     """Render emails/<kind>.txt and .html in the member's language."""
     with force_locale(language):
         context.update(language=language)
@@ -38,6 +49,7 @@ def render_email(kind: str, *, to: str, language: str, subject, **context) -> Em
             body_text=render_template(f"emails/{kind}.txt", **context),
             body_html=render_template(f"emails/{kind}.html", **context),
             language=language,
+            images=images,
         )
 
 
@@ -47,47 +59,67 @@ class MemberMail:
     def __init__(self):
         sender = current_app.config["MAIL_DEFAULT_SENDER"]
         self.sender_domain = sender.rpartition("@")[2].strip(">") or "localhost"
+        self.base_url = current_app.config["PEC_BASE_URL"]
 
     # --- writing ---------------------------------------------------------------------
 
-    def _queue(self, kind, *, to, language, subject, dedupe_key=None, links=None, **context):
-        """Render and queue; `links` ties the message to account/mailbox/order rows so
+    def _queue(self, kind, holder, *, subject, dedupe_key=None, links=None, **context):
+        """Render and queue to the `holder` account's reference address in its language
+        (the member's current choice). `links` ties the message to mailbox/order rows so
         operators see it in their history. A `dedupe_key` already queued adds nothing."""
-        email = render_email(kind, to=to, language=language, subject=subject, **context)
+        context.setdefault("convention", holder.convention)
+        email = render_email(
+            kind,
+            to=context.pop("to", None) or holder.reference_email,
+            language=holder.language or "it",
+            subject=subject,
+            help_url=external_url("pages.help_page"),
+            privacy_url=external_url("pages.privacy"),
+            **context,
+        )
         return enqueue(
-            email, sender_domain=self.sender_domain, dedupe_key=dedupe_key, **(links or {})
+            email,
+            sender_domain=self.sender_domain,
+            base_url=self.base_url,
+            dedupe_key=dedupe_key,
+            account=holder,
+            **(links or {}),
         )
 
     def _about_order(self, kind, order, *, subject, dedupe_key=None, **context):
-        """An e-mail about `order` to its holder's reference address, in the order's
-        language, tied to the order and its account."""
+        """An e-mail about `order` to its holder, tied to the order and its account."""
         account = order.account
         context.setdefault("name", account.display_name)
         return self._queue(
             kind,
-            to=account.reference_email,
-            language=order.language or account.language,
+            account,
             subject=subject,
             dedupe_key=dedupe_key,
-            links={"account": account, "order": order},
+            links={"order": order},
             order=order,
-            **context,
+            **{"convention": order.convention, **context},
         )
 
     def _order_receipt(self, order, *, switched: bool, subject, dedupe_key=None):
         acceptances = sorted(order.acceptances, key=lambda a: a.document_id)
+        qr = None
+        if order.payment_method.is_bank_transfer:
+            qr = transfers.transfer_facts(
+                order, order.convention, amount_cents=balance(order).missing_cents
+            )
         return self._about_order(
             "order_confirmed",
             order,
             subject=subject,
             dedupe_key=dedupe_key,
             switched=switched,
-            convention=order.convention,
             account=order.account,
             lines=lines_of(order),
             amount_due=balance(order).missing_cents,
             documents=[a.document for a in acceptances],
             acceptances=acceptances,
+            qr_cid=QR_CID if qr else None,
+            images={QR_CID: qr.as_dict()} if qr else None,
         )
 
     # --- the order -------------------------------------------------------------------
@@ -147,7 +179,7 @@ class MemberMail:
                 _l(
                     "Pagamento parziale ricevuto – ordine PEC N° %(number)s: mancano %(missing)s",
                     number=order.number,
-                    missing=format_eur(money.missing_cents, order.language or "it"),
+                    missing=format_eur(money.missing_cents, order.account.language or "it"),
                 )
                 if money.missing_cents
                 else _l(
@@ -221,10 +253,8 @@ class MemberMail:
         account = document.account
         self._queue(
             "document_rejected",
-            to=account.reference_email,
-            language=account.language,
+            account,
             subject=_l("Documento d'identità da ricaricare"),
-            links={"account": account},
             name=account.display_name,
             reason=document.rejection_reason,
             upload_url=external_url("auth.login", login=account.login),
@@ -233,10 +263,9 @@ class MemberMail:
     def password_reset(self, account, mailbox, token: str) -> None:
         self._queue(
             "password_reset",
-            to=account.reference_email,
-            language=account.language,
+            account,
             subject=_l("Recupero dati di accesso"),
-            links={"account": account, "mailbox": mailbox},
+            links={"mailbox": mailbox},
             name=account.display_name,
             login=mailbox.address if mailbox is not None else account.login,
             reset_url=external_url("auth.reset", token=token),
@@ -246,9 +275,24 @@ class MemberMail:
     # --- the daily jobs --------------------------------------------------------------
 
     def reminder(self, due) -> None:
-        self._lifecycle(
-            due, _l("La casella PEC %(address)s scade il %(date)s", **self._values(due))
-        )
+        values = self._values(due)
+        subjects = {
+            "notice": _l("La casella PEC %(address)s scade il %(date)s", **values),
+            "soon": _l(
+                "Mancano %(days)d giorni: la casella PEC %(address)s scade il %(date)s",
+                **values,
+            ),
+            "urgent": _l(
+                "Urgente: la casella PEC %(address)s scade tra %(days)d giorni (%(date)s)",
+                **values,
+            ),
+            "last": _l(
+                "Ultimo avviso: la casella PEC %(address)s scade domani (%(date)s)", **values
+            )
+            if due.days_left == 1
+            else _l("Ultimo avviso: la casella PEC %(address)s scade oggi (%(date)s)", **values),
+        }
+        self._lifecycle(due, subjects[due.tone])
 
     def deactivated(self, due) -> None:
         self._lifecycle(
@@ -260,27 +304,89 @@ class MemberMail:
 
     @staticmethod
     def _values(due) -> dict:
-        return dict(address=due.mailbox.address, date=format_date(due.expires_on))
+        return dict(
+            address=due.mailbox.address,
+            date=format_date(due.expires_on),
+            days=due.days_left or 0,
+        )
 
     def _lifecycle(self, due, subject) -> None:
         account = due.mailbox.account
         self._queue(
             LIFECYCLE_TEMPLATES[due.kind],
+            account,
             to=due.to_address,
-            language=account.language,
             subject=subject,
             dedupe_key=due.dedupe_key,
-            links={
-                "account": due.mailbox.account_id,
-                "mailbox": due.mailbox.id,
-                "order": due.order.id if due.order else None,
-            },
+            links={"mailbox": due.mailbox.id, "order": due.order.id if due.order else None},
             due=due,
             name=account.display_name,
             address=due.mailbox.address,
             expires_on=due.expires_on,
             order=due.order,
             amount_due=balance(due.order).missing_cents if due.order else None,
-            convention=account.convention,
             renewal_url=login_link(due.mailbox.address),
         )
+
+
+# --- At delivery -------------------------------------------------------------------------
+
+
+class LocalSenderRefused(ValueError):
+    """The sender is an address at localhost: members would get mail that looks like
+    phishing and bounces when answered. Set the sender in the convention's settings."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """An outbox row as it leaves: sender, bodies on the current base URL, images."""
+
+    sender: tuple[str, str]
+    body_text: str
+    body_html: str
+    images: list[tuple[str, str, bytes]] = field(default_factory=list)
+
+
+def _convention_of(row: OutboxMessage) -> Convention | None:
+    query = Convention.select()
+    if row.account_id is not None:
+        query = query.join(Account).where(Account.id == row.account_id)
+    return query.order_by(Convention.id).first()
+
+
+def sender_of(row: OutboxMessage) -> tuple[str, str]:
+    """(name, address): the convention's sender, else MAIL_DEFAULT_SENDER's, named after
+    the convention when the default has no name."""
+    default_name, default_address = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])
+    convention = _convention_of(row)
+    if convention is None:
+        return default_name, default_address
+    return (
+        convention.sender_name or default_name or convention.name,
+        convention.sender_address or default_address,
+    )
+
+
+def qr_png(facts: dict) -> bytes:
+    """The transfer's EPC QR code as a PNG for an e-mail (mail clients show no SVG)."""
+    out = io.BytesIO()
+    transfers.epc_qr(facts).save(out, kind="png", scale=5, border=4)
+    return out.getvalue()
+
+
+def outgoing(row: OutboxMessage) -> Outgoing:
+    """What `row` becomes at delivery; raises LocalSenderRefused for a localhost sender."""
+    sender = sender_of(row)
+    if seller.is_local_address(sender[1]):
+        raise LocalSenderRefused(
+            f"sender {sender[1]!r} is a local address: set the e-mail sender in the "
+            "convention's settings (or MAIL_DEFAULT_SENDER)"
+        )
+    base = current_app.config["PEC_BASE_URL"]
+    images = [(cid, "image/png", qr_png(facts)) for cid, facts in (row.images or {}).items()]
+    return Outgoing(
+        sender=sender,
+        body_text=rebase(row.body_text, row.base_url, base),
+        body_html=rebase(row.body_html, row.base_url, base),
+        images=images,
+    )

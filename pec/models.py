@@ -9,6 +9,7 @@ import datetime as dt
 import json
 
 from peewee import (
+    BlobField,
     BooleanField,
     CharField,
     DateField,
@@ -122,8 +123,19 @@ class Convention(BaseModel):
     seller_pec = CharField(default="")
     contact_email = CharField(default="")
     contact_phone = CharField(default="")
+    office_hours = CharField(default="")
+    privacy_controller = CharField(default="")  # who the controller is and how to reach it
+    dpo_contact = CharField(default="")
+    # The logo, checked by content (PNG or JPEG); its hash fingerprints its URL.
+    logo = BlobField(null=True)
+    logo_type = CharField(default="")
+    logo_sha256 = CharField(default="")
+    logo_width = IntegerField(default=0)
+    logo_height = IntegerField(default=0)
+    sender_name = CharField(default="")  # e-mails come from "sender_name <sender_address>"
+    sender_address = CharField(default="")
     # Who sells and invoices the renewal (R13); with the convention, its FatturaPA
-    # regime (RF01 = ordinario). The seller's identity is in the fields below.
+    # regime (RF01 = ordinario). The seller's identity is in the fields above.
     seller = EnumField(Seller, default=Seller.PROVIDER)
     tax_regime = CharField(default="RF01")
     created_at = UtcDateTimeField(default=_utcnow)
@@ -147,7 +159,10 @@ class ContractDocument(BaseModel):
     code = CharField()  # "conditions", "unfair_terms", "privacy"
     version = IntegerField()
     title = CharField()
-    body = TextField()
+    body = TextField()  # exactly the text shown and accepted (its SHA-256 is the evidence)
+    # What the operator wrote, with placeholders such as {venditore} that `body` fills
+    # from the convention's identity; "" = the body has none.
+    template = TextField(default="")
     is_current = BooleanField(default=True)
     created_at = UtcDateTimeField(default=_utcnow)
 
@@ -465,6 +480,11 @@ class OutboxMessage(BaseModel):
     body_text = TextField()
     body_html = TextField(default="")
     language = CharField(default="it")
+    # The PEC_BASE_URL the links were written with: delivery rewrites them onto the
+    # current one, so a changed address never sends members to the old host.
+    base_url = CharField(default="")
+    # Inline images by Content-ID, as the facts to draw them from ({"epc-qr": payload}).
+    images = JSONField(null=True)
     account = ForeignKeyField(Account, null=True, on_delete="SET NULL")
     mailbox = ForeignKeyField(Mailbox, null=True, on_delete="SET NULL")
     order = ForeignKeyField(Order, null=True, on_delete="SET NULL")

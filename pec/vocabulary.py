@@ -52,6 +52,16 @@ class PaymentMethod(enum.StrEnum):
         return not self.is_online
 
     @property
+    def registration_days(self) -> tuple[int, int] | None:
+        """Working days from payment to registration, (fewest, most); None = at once.
+        The one home of these figures: every page and e-mail words them from here."""
+        return {
+            PaymentMethod.PREFILLED_SLIP: (3, 3),  # its order number is read by machine
+            PaymentMethod.BANK_TRANSFER: (3, 3),
+            PaymentMethod.BLANK_SLIP: (5, 7),  # typed by hand, matched by a person
+        }.get(self)
+
+    @property
     def has_printable_slip(self) -> bool:
         """The portal prints the slip, filled in, for the member to pay at the post office."""
         return self is PaymentMethod.PREFILLED_SLIP

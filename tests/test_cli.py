@@ -63,7 +63,11 @@ def test_create_operator_takes_the_name_the_area_shows(app, runner):
     assert result.exit_code == 0, result.output
     with db.connection_context():
         boss = Operator.get(Operator.email == "boss@example.org")
-        assert (boss.display_name, boss.role, boss.has_two_factor) == ("Giulia Verdi", "admin", False)
+        assert (boss.display_name, boss.role, boss.has_two_factor) == (
+            "Giulia Verdi",
+            "admin",
+            False,
+        )
 
 
 def test_backup_writes_a_readable_copy(app, runner, tmp_path):

@@ -10,7 +10,7 @@ from tests.factories import make_mailbox, make_order
 @pytest.mark.parametrize(
     "method,expected",
     [
-        ("bank_transfer", "IBAN: IT60X0542811101000000123456"),
+        ("bank_transfer", "IBAN: IT60 X054 2811 1010 0000 0123 456"),
         ("blank_slip", "conto corrente n. 1234567"),
         ("prefilled_slip", "/payments/"),
         ("card", "/checkout"),
@@ -27,7 +27,7 @@ def test_payment_instructions_fit_the_method(ctx, method, expected):
     assert expected in text
     assert "4,88" in text
     if method in ("bank_transfer", "blank_slip"):
-        assert f"ordine N° {order.number}" in text
+        assert f"Causale: Rinnovo PEC ordine {order.number}\n" in text
 
 
 def test_external_urls_use_the_configured_base_url(ctx):

@@ -21,9 +21,9 @@ def rows(page: str) -> dict[str, str]:
     """address → the text of its table row."""
     found = {}
     for row in re.findall(r"<tr>(.*?)</tr>", page, re.S):
-        m = re.search(r'class="address">([^<]+)<', row)
+        m = re.search(r'class="address">(.+?)</th>', row)
         if m:
-            found[m.group(1)] = re.sub(r"<[^>]+>|\s+", " ", row)
+            found[re.sub(r"<wbr>", "", m.group(1))] = re.sub(r"<[^>]+>|\s+", " ", row)
     return found
 
 

@@ -29,3 +29,41 @@ def test_every_migration_can_be_reverted_and_reapplied(app):
         runner.down(target=names[0])
         assert database.pending_migrations() == names
     assert database.migrate() == names
+
+
+def test_0003_keeps_conventions_documents_and_outbox_rows(tmp_path):
+    """A database filled under 0001 gains the seller's identity (empty), document
+    templates equal to the texts members accepted, and outbox rows without a base URL."""
+    from peewee import SqliteDatabase
+
+    path = tmp_path / "old.sqlite3"
+    old = SqliteDatabase(str(path), pragmas={"foreign_keys": 1})
+    Runner(old, database.MIGRATIONS_DIR).up(target="0001_initial")
+    old.execute_sql(
+        "INSERT INTO convention (code, name, price_cents, vat_rate_bp, duration_years, "
+        "reminder_offsets, restore_window_days, declared_payment_hold_days, "
+        "document_retention_days, expiring_window_days, iban, beneficiary, postal_account, "
+        "enabled_methods, created_at) VALUES ('C', 'Ordine', 400, 2200, 3, '60', 90, 5, 30, "
+        "30, '', '', '', 'card', '2026-01-01 00:00:00')"
+    )
+    old.execute_sql(
+        "INSERT INTO contract_document (convention_id, code, version, title, body, "
+        "is_current, created_at) VALUES (1, 'privacy', 1, 'Privacy', 'Il Titolare…', 1, "
+        "'2026-01-01 00:00:00')"
+    )
+    old.execute_sql(
+        "INSERT INTO outbox_message (kind, message_id, to_address, subject, body_text, "
+        "body_html, language, status, attempts, last_error, next_attempt_at, created_at) "
+        "VALUES ('reminder', '<1@x>', 'a@example.org', 'S', 'T', '', 'it', 'pending', 0, '', "
+        "'2026-01-01 00:00:00', '2026-01-01 00:00:00')"
+    )
+    applied = Runner(old, database.MIGRATIONS_DIR).up()
+    assert any(name.startswith("0003") for name in applied)
+    seller = old.execute_sql("SELECT seller_name, seller_country, logo FROM convention").fetchone()
+    assert seller == ("", "IT", None)
+    assert old.execute_sql("SELECT template, body FROM contract_document").fetchone() == (
+        "Il Titolare…",
+        "Il Titolare…",
+    )
+    assert old.execute_sql("SELECT base_url, images FROM outbox_message").fetchone() == ("", None)
+    old.close()

@@ -55,7 +55,7 @@ def test_a_transfer_reported_for_a_deactivated_mailbox_leaves_it_deactivated(
     assert reported.status_code == 303
     row = row_of(member.client.get("/mailboxes/").get_data(as_text=True), MARIO_DEACTIVATED)
     assert "badge-deactivated" in row and "pagamento segnalato, in verifica" in row
-    assert "Disattivata: puoi ancora rinnovarla" in row
+    assert "La casella non riceve né invia messaggi: puoi ancora rinnovarla" in row
     member.logout()
 
     operator.login()
@@ -222,6 +222,7 @@ def test_operators_download_the_months_invoices_and_export_paid_orders(operator,
 
 
 def test_the_convention_cannot_invoice_without_the_sellers_identity(operator, demo):
+    Convention.update(seller_name="", seller_vat_number="").execute()  # the demo has them
     convention = Convention.get()
     operator.login()
     form = operator.page(f"/operators/conventions/{convention.id}")

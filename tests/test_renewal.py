@@ -74,7 +74,7 @@ def test_mario_renews_his_mailbox_and_gets_an_order_number_and_an_email(mario, w
     order = Order.get_by_id(order_id)
     assert "L'ordine è andato a buon fine." in done and order.number in done
     assert (order.net_cents, order.vat_cents, order.gross_cents) == (400, 88, 488)
-    assert "IT60X0542811101000000123456" in done
+    assert "IT60 X054 2811 1010 0000 0123 456" in done
     email = OutboxMessage.get(OutboxMessage.order == order)
     assert email.to_address == "mario.rossi@example.org" and email.kind == "order_confirmed"
     body = email.body_text.replace(NBSP, " ")
@@ -82,7 +82,7 @@ def test_mario_renews_his_mailbox_and_gets_an_order_number_and_an_email(mario, w
         f"La presente a conferma dell'ordine di rinnovo N° {order.number} relativo al "
         "Servizio Pec, effettuato in data 10/03/2026." in body
     )
-    assert "4,88 €" in body and "IT60X0542811101000000123456" in body
+    assert "4,88 €" in body and "IT60 X054 2811 1010 0000 0123 456" in body
     assert "nuova scadenza: 30/03/2029" in body
     assert "Condizioni Generali di Contratto (versione 1)" in body
     assert order.number in email.subject and order.number in email.body_html

@@ -86,3 +86,25 @@ def test_every_post_without_a_csrf_token_gets_the_friendly_page_before_its_view(
     assert {"renewal.confirm", "renewal.cancel", "operators.outbox.outbox_retry"} <= set(checked)
     webhooks = {r.endpoint for r in app.url_map.iter_rules() if "/webhooks/" in r.rule}
     assert webhooks == CSRF_EXEMPT
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
+    """A first boot with several workers: every one reads the same whole key."""
+    import threading
+
+    from pec.config import _secret_key
+
+    monkeypatch.delenv("PEC_SECRET_KEY", raising=False)
+    keys, start = [], threading.Barrier(8)
+
+    def worker():
+        start.wait()
+        keys.append(_secret_key(str(tmp_path)))
+
+    threads = [threading.Thread(target=worker) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 64
+    assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]

@@ -1,7 +1,8 @@
 """The demo convention's contract texts (docs/rules.md, member journey 5), written for this project.
 
 Texts are convention data (ContractDocument rows, versioned); these files only seed the
-demo. Titles stay Italian: they are the contract's own headings.
+demo. Titles stay Italian: they are the contract's own headings. Placeholders such as
+{venditore} and {titolare} are filled from the convention's identity (pec.domain.seller).
 """
 
 from pathlib import Path
@@ -28,6 +29,7 @@ def text(filename: str) -> str:
 
 def seed_documents(convention) -> None:
     """Create version 1 of each document for `convention` where missing (idempotent)."""
+    from pec.domain.seller import fill
     from pec.models import ContractDocument
 
     for code, version, title, filename in DOCUMENTS:
@@ -37,6 +39,12 @@ def seed_documents(convention) -> None:
             & (ContractDocument.version == version)
         )
         if exists is None:
+            template = text(filename)
             ContractDocument.create(
-                convention=convention, code=code, version=version, title=title, body=text(filename)
+                convention=convention,
+                code=code,
+                version=version,
+                title=title,
+                body=fill(template, convention),
+                template=template,
             )

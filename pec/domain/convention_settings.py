@@ -12,7 +12,7 @@ from peewee import fn
 from stdnum import iban as iban_numbers
 
 from pec.database import write_transaction
-from pec.domain import audit
+from pec.domain import audit, seller
 from pec.models import ContractDocument, Convention
 from pec.vocabulary import PaymentMethod
 
@@ -121,7 +121,12 @@ def update_convention(convention: Convention, values: dict, *, actor: str, ip: s
 def add_contract_version(
     convention: Convention, code: str, title: str, body: str, *, actor: str, ip: str = ""
 ) -> ContractDocument:
-    """A new current version of document `code`; earlier versions stay as accepted."""
+    """A new current version of document `code`; earlier versions stay as accepted.
+
+    `body` is what the operator wrote: its placeholders ({venditore}, {titolare}, …)
+    are filled from the convention's identity, and the filled text is what members
+    read, accept and hash (R10)."""
+    template = body.replace("\r\n", "\n")
     with write_transaction():
         latest = (
             ContractDocument.select(fn.MAX(ContractDocument.version))
@@ -136,7 +141,8 @@ def add_contract_version(
             code=code,
             version=(latest or 0) + 1,
             title=title.strip(),
-            body=body.replace("\r\n", "\n"),
+            body=seller.fill(template, convention),
+            template=template,
             is_current=True,
         )
         audit.record(
@@ -147,3 +153,78 @@ def add_contract_version(
             ip=ip,
         )
     return document
+
+
+# --- The seller's identity and logo (pec.domain.seller judges them) ---------------------
+
+
+def update_identity(convention: Convention, values: dict, *, actor: str, ip: str = "") -> dict:
+    """Save the identity fields that changed, audited, and publish a new version of each
+    current contract text whose filled words change; returns {field: (before, after)}."""
+    changes = {
+        k: (getattr(convention, k), values[k])
+        for k in seller.IDENTITY_FIELDS
+        if k in values and getattr(convention, k) != values[k]
+    }
+    if not changes:
+        return changes
+    with write_transaction():
+        Convention.update({k: after for k, (_b, after) in changes.items()}).where(
+            Convention.id == convention.id
+        ).execute()
+        for k, (_before, after) in changes.items():
+            setattr(convention, k, after)
+        audit.record(
+            actor,
+            "convention.identity_updated",
+            convention,
+            {
+                "before": {k: b for k, (b, _a) in changes.items()},
+                "after": {k: a for k, (_b, a) in changes.items()},
+            },
+            ip=ip,
+        )
+        refresh_contract_texts(convention, actor=actor, ip=ip)
+    return changes
+
+
+def refresh_contract_texts(convention: Convention, *, actor: str, ip: str = "") -> list:
+    """A new version of every current document whose template fills to other words
+    than its body now; the versions members accepted stay as they were (R10)."""
+    published = []
+    for document in list(ContractDocument.current_for(convention)):
+        if not document.template:
+            continue
+        if seller.fill(document.template, convention) != document.body:
+            published.append(
+                add_contract_version(
+                    convention,
+                    document.code,
+                    document.title,
+                    document.template,
+                    actor=actor,
+                    ip=ip,
+                )
+            )
+    return published
+
+
+def set_logo(convention: Convention, logo: seller.Logo | None, *, actor: str, ip: str = "") -> None:
+    """Store (or, with None, remove) the convention's logo, audited."""
+    values = (
+        dict(logo=logo.data, logo_type=logo.content_type, logo_sha256=logo.sha256)
+        | dict(logo_width=logo.width, logo_height=logo.height)
+        if logo
+        else dict(logo=None, logo_type="", logo_sha256="", logo_width=0, logo_height=0)
+    )
+    with write_transaction():
+        Convention.update(values).where(Convention.id == convention.id).execute()
+        audit.record(
+            actor,
+            "convention.logo_set" if logo else "convention.logo_removed",
+            convention,
+            {"sha256": values["logo_sha256"], "bytes": len(logo.data) if logo else 0},
+            ip=ip,
+        )
+    for k, v in values.items():
+        setattr(convention, k, v)

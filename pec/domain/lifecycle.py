@@ -66,6 +66,18 @@ class Due:
     has_declared_payment: bool = False
     deletion_on: dt.date | None = None
     amount_cents: int | None = None
+    days_left: int | None = None  # a reminder: days from the job's day to the expiry
+
+    @property
+    def deactivates_on(self) -> dt.date | None:
+        """R5: the day after the expiry, when an unpaid mailbox is deactivated."""
+        return self.expires_on + dt.timedelta(days=1) if self.expires_on else None
+
+    @property
+    def tone(self) -> str:
+        """How urgently a reminder speaks (R7), by the days really left (a late job may
+        send the 7-day reminder with 5 days left): notice, soon, urgent, last."""
+        return reminder_tone(self.days_left if self.days_left is not None else 0)
 
     @property
     def dedupe_key(self) -> str:
@@ -135,6 +147,18 @@ def stale_draft_candidates(today: dt.date):
     return Order.select().where((Order.status == OrderStatus.DRAFT) & (Order.updated_at < cutoff))
 
 
+def reminder_tone(days_left: int) -> str:
+    """notice (more than 15 days), soon (8–15), urgent (2–7), last (the day before or
+    the expiry day itself)."""
+    if days_left <= 1:
+        return "last"
+    if days_left <= 7:
+        return "urgent"
+    if days_left <= 15:
+        return "soon"
+    return "notice"
+
+
 def most_urgent_offset(offsets: Iterable[int], days_left: int) -> int | None:
     """R7: the most urgent offset already reached `days_left` days before expiry.
 
@@ -178,6 +202,7 @@ def plan_reminders(today: dt.date) -> list[Due]:
                 to_address=box.account.reference_email,
                 expires_on=box.expires_on,
                 offset_days=wanted[box.id],
+                days_left=(box.expires_on - today).days,
                 order=awaiting,
                 has_declared_payment=awaiting is not None and awaiting.id in declared,
             )

@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from pec.domain import clock
 from pec.domain.status import Policy, deletion_date, mailbox_status
 from pec.models import (
     Account,
@@ -25,6 +26,43 @@ class MailboxView:
     # The member declared a transfer or slip for the open order, still to be registered
     # ("pagamento segnalato, in verifica"; a deactivated mailbox stays deactivated).
     payment_reported: bool = False
+
+
+# RINNOVA on a mailbox renewed this recently asks first: members who did not notice the
+# renewal had been applied ordered and paid twice.
+RECENT_RENEWAL_DAYS = 30
+
+
+@dataclass(frozen=True)
+class RecentRenewal:
+    order: Order
+    paid_on: dt.date
+    new_expires_on: dt.date
+
+
+def recent_renewals(
+    mailbox_ids, today: dt.date, days: int = RECENT_RENEWAL_DAYS
+) -> dict[int, RecentRenewal]:
+    """mailbox id → its renewal paid in the last `days` days (the latest), one query."""
+    if not mailbox_ids:
+        return {}
+    since = clock.start_of_day(today - dt.timedelta(days=days))
+    lines = (
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .where(
+            OrderLine.mailbox.in_(list(mailbox_ids))
+            & (Order.status == OrderStatus.PAID)
+            & (Order.paid_at >= since)
+        )
+        .order_by(Order.paid_at, Order.id)
+    )
+    return {
+        line.mailbox_id: RecentRenewal(
+            line.order, line.order.paid_at.astimezone(clock.ROME).date(), line.new_expires_on
+        )
+        for line in lines
+    }
 
 
 def open_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:

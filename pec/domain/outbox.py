@@ -23,10 +23,20 @@ class Email:
     body_text: str
     body_html: str = ""
     language: str = "it"
+    # Inline images by Content-ID, as the facts delivery draws them from.
+    images: dict | None = None
 
 
-def enqueue(email: Email, *, sender_domain: str, dedupe_key: str | None = None, **links):
-    """Queue `email` (links: account=, mailbox=, order=). With a `dedupe_key` already
+def enqueue(
+    email: Email,
+    *,
+    sender_domain: str,
+    base_url: str = "",
+    dedupe_key: str | None = None,
+    **links,
+):
+    """Queue `email` (links: account=, mailbox=, order=), whose links were written with
+    `base_url` (delivery moves them to the current one). With a `dedupe_key` already
     queued, nothing is added and None is returned: each event mails at most once."""
     try:
         with write_transaction():  # a savepoint inside the caller's transaction
@@ -39,6 +49,8 @@ def enqueue(email: Email, *, sender_domain: str, dedupe_key: str | None = None, 
                 body_text=email.body_text,
                 body_html=email.body_html,
                 language=email.language,
+                base_url=base_url,
+                images=email.images,
                 **links,
             )
     except IntegrityError:

@@ -8,7 +8,7 @@ from pec.auth.session import current_principal, member_required
 from pec.domain import clock
 from pec.domain.access import visible_order_ids
 from pec.domain.documents import DocumentError, document_path, store_document
-from pec.domain.mailboxes import mailbox_views
+from pec.domain.mailboxes import mailbox_views, recent_renewals
 from pec.domain.payments import paid_orders_by_mailbox
 from pec.models import IdentityDocument
 from pec.rendering import render_page
@@ -30,7 +30,8 @@ def _document_errors():
 def _page(status=200, document_error=None):
     principal = current_principal()
     account = principal.account()
-    views = mailbox_views(principal.mailboxes(), clock.today())
+    today = clock.today()
+    views = mailbox_views(principal.mailboxes(), today)
     paid = paid_orders_by_mailbox([v.mailbox.id for v in views])
     open_orders = [v.open_order for v in views if v.open_order is not None]
     # Links to an order only where this login may open it (a PEC-address login does
@@ -56,6 +57,7 @@ def _page(status=200, document_error=None):
         selectable=selectable,
         visible_orders=visible,
         receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
+        recent=recent_renewals([v.mailbox.id for v in views], today),
         document=IdentityDocument.latest_for(account),
         upload_form=FlaskForm(),
         document_error=document_error,

@@ -87,8 +87,8 @@ def _tables(db):
     return Order, Payment, Settlement, InvoiceCounter, Invoice
 
 
-# The seller's identity an invoice needs. Issue 11's migration 0003 adds the same columns
-# (and more): until it is merged they are added here, and dropped from here after.
+# The seller's identity an invoice needs. This migration landed first, so it owns these
+# columns; issue 11's migration 0003 adds the rest of the identity (contacts, logo, sender).
 SELLER_COLUMNS = (
     "seller_name",
     "seller_address",

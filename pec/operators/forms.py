@@ -297,6 +297,35 @@ class MemberForm(HolderForm):
     )
 
 
+def _identity(label, max_length=200):
+    return StringField(label, validators=[Length(max=max_length)])
+
+
+class IdentityForm(FlaskForm):
+    """Who sells and who to call (pec.domain.seller judges the values)."""
+
+    seller_name = _identity(_l("Ragione sociale del venditore"))
+    seller_address = _identity(_l("Indirizzo della sede (via e numero)"))
+    seller_postal_code = _identity(_l("CAP"), 20)
+    seller_city = _identity(_l("Comune"))
+    seller_province = _identity(_l("Provincia"), 40)
+    seller_country = _identity(_l("Nazione (codice di 2 lettere)"), 40)
+    seller_vat_number = _identity(_l("Partita IVA"), 40)
+    seller_fiscal_code = _identity(_l("Codice fiscale"), 40)
+    seller_pec = _identity(_l("PEC del venditore"), 254)
+    contact_email = _identity(_l("E-mail dell'assistenza"), 254)
+    contact_phone = _identity(_l("Telefono dell'assistenza"), 40)
+    office_hours = _identity(_l("Orari dell'assistenza"))
+    privacy_controller = _identity(_l("Titolare del trattamento dei dati (nome e contatti)"))
+    dpo_contact = _identity(_l("Responsabile della protezione dei dati (DPO): contatto"))
+    sender_name = _identity(_l("Nome del mittente delle e-mail"))
+    sender_address = _identity(_l("Indirizzo del mittente delle e-mail"), 254)
+
+
+class LogoForm(FlaskForm):
+    logo = FileField(_l("Logo (PNG o JPEG, al massimo 6 KB)"))
+
+
 class RefundForm(PlainForm):
     """Money paid back to the member (R12); the amount is parsed by parse_eur."""
 

@@ -4,13 +4,20 @@ from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from playhouse.shortcuts import model_to_dict
 
 from pec.domain import convention_settings as settings
-from pec.domain import invoices
+from pec.domain import invoices, seller
 from pec.domain.money import format_rate, parse_eur
 from pec.models import ContractDocument, Convention
-from pec.operators.forms import CONTRACT_LABELS, ContractForm, ConventionForm
+from pec.operators.forms import (
+    CONTRACT_LABELS,
+    ContractForm,
+    ConventionForm,
+    IdentityForm,
+    LogoForm,
+)
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
 from pec.vocabulary import Role, Seller
@@ -147,7 +154,9 @@ def contract_version(convention_id: int):
         )
         form.code.data = request.args["code"]
         if current is not None:
-            form.title.data, form.body.data = current.title, current.body
+            # The operator edits what they wrote, placeholders included.
+            form.title.data = current.title
+            form.body.data = current.template or current.body
     if form.validate_on_submit():
         document = settings.add_contract_version(
             item,
@@ -173,3 +182,99 @@ def contract_version(convention_id: int):
         convention=item,
         documents=_documents(item),
     )
+
+
+# --- Who sells and who to call ------------------------------------------------------------
+
+IDENTITY_ERRORS = {
+    "invalid": _l("Valore non valido."),
+    "checksum": _l("Il carattere di controllo non corrisponde."),
+    "company_cf": _l("Il codice fiscale di un'azienda ha 11 cifre."),
+    "cap": _l("Il CAP è formato da 5 cifre."),
+    "province": _l("Sigla di provincia inesistente: usa la sigla di 2 lettere, ad es. RM."),
+    seller.LOCAL_SENDER: _l(
+        "Un indirizzo su localhost non riceve risposte e fa sembrare le e-mail un tentativo "
+        "di phishing: usa un indirizzo del dominio della convenzione."
+    ),
+    seller.CONTROL: _l("Senza a capo né caratteri di controllo."),
+    seller.TOO_LONG: _l("Al massimo 200 caratteri."),
+}
+LOGO_ERRORS = {
+    "missing": _l("Scegli il file del logo."),
+    "too_large": _l("Il logo supera i 6 KB: la pagina di accesso deve restare leggera."),
+    "type": _l("Il logo deve essere un'immagine PNG o JPEG (SVG non è accettato)."),
+    "broken": _l("Il file non è un'immagine PNG o JPEG leggibile."),
+}
+
+
+def _identity_page(item, form, logo_form, status=200):
+    return render_page(
+        "operators/convention_identity.html",
+        status=status,
+        convention=item,
+        form=form,
+        logo_form=logo_form,
+        placeholders=seller.PLACEHOLDERS,
+    )
+
+
+@bp.route("/conventions/<int:convention_id>/identity", methods=["GET", "POST"])
+@operator_required(Role.ADMIN)
+def convention_identity(convention_id: int):
+    """The seller, contacts, privacy controller and e-mail sender; a change that alters
+    a contract text publishes its new version (past acceptances keep theirs)."""
+    item = _convention(convention_id)
+    if request.method == "GET":
+        form = IdentityForm(data={f: getattr(item, f) for f in seller.IDENTITY_FIELDS})
+        return _identity_page(item, form, LogoForm())
+    form = IdentityForm()
+    if form.validate_on_submit():
+        values, problems = seller.check_identity(form.data)
+        for name, code in problems.items():
+            getattr(form, name).errors.append(IDENTITY_ERRORS.get(code, IDENTITY_ERRORS["invalid"]))
+        if not problems:
+            before = {d.id for d in ContractDocument.current_for(item)}
+            changed = settings.update_identity(item, values, actor=actor(), ip=request.remote_addr)
+            published = [d for d in ContractDocument.current_for(item) if d.id not in before]
+            if not changed:
+                flash(_("Nessuna modifica."), "info")
+            elif published:
+                flash(
+                    _(
+                        "Dati salvati. Pubblicate nuove versioni di: %(titles)s (chi ha già "
+                        "accettato resta legato alla versione precedente).",
+                        titles=", ".join(d.title for d in published),
+                    ),
+                    "info",
+                )
+            else:
+                flash(_("Dati salvati."), "info")
+            return redirect(
+                url_for("operators.settings.convention_identity", convention_id=item.id), 303
+            )
+    return _identity_page(item, form, LogoForm(), 422)
+
+
+@bp.post("/conventions/<int:convention_id>/logo")
+@operator_required(Role.ADMIN)
+def convention_logo(convention_id: int):
+    """Upload (checked by content) or remove the convention's logo."""
+    item = _convention(convention_id)
+    form = LogoForm()
+    back = url_for("operators.settings.convention_identity", convention_id=item.id)
+    if request.form.get("remove"):
+        settings.set_logo(item, None, actor=actor(), ip=request.remote_addr)
+        flash(_("Logo rimosso."), "info")
+        return redirect(back, 303)
+    upload = request.files.get("logo")
+    try:
+        if upload is None or not upload.filename:
+            raise seller.LogoError("missing")
+        logo = seller.check_logo(upload.stream.read(seller.LOGO_MAX_BYTES + 1))
+    except seller.LogoError as error:
+        form.logo.errors = [LOGO_ERRORS[error.code]]
+        identity = IdentityForm(data={f: getattr(item, f) for f in seller.IDENTITY_FIELDS})
+        return _identity_page(item, identity, form, 422)
+    settings.set_logo(item, logo, actor=actor(), ip=request.remote_addr)
+    flash(_("Logo caricato."), "info")
+    return redirect(back, 303)

@@ -16,6 +16,10 @@ from pec.web import format_date
 
 REPORTABLE = [m for m in PaymentMethod if m.is_reportable]
 REFERENCE_RE = re.compile(r"^[A-Z0-9]{5,35}$")
+# "CRO", "TRN" or "n." written before the number, followed by a space or a colon.
+LABEL_RE = re.compile(
+    r"^\s*(?:CRO|TRN|N\.|NR\.?|NUM\.?|NUMERO)\s*[:.]?\s+|^\s*(?:CRO|TRN)\s*:\s*", re.I
+)
 DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 
 
@@ -90,7 +94,10 @@ class ReportForm(FlaskForm):
 
     @property
     def reference_value(self) -> str:
-        return re.sub(r"[\s\-./]", "", self.reference.data or "").upper()
+        """The one form a reference is stored and shown in: without a label typed before
+        it ("CRO 0306 1234" and "TRN: 0306-1234" are "03061234"), spaces, dots or dashes."""
+        text = LABEL_RE.sub("", self.reference.data or "", count=1)
+        return re.sub(r"[\s\-./]", "", text).upper()
 
     def validate_reference(self, field):
         if not (field.data or "").strip():

@@ -18,6 +18,7 @@ from pec.domain import access, clock
 from pec.domain import payments as domain
 from pec.domain.balance import balance
 from pec.domain.renewal import lines_of
+from pec.labels import COUNTRY_LABEL
 from pec.models import (
     Invoice,
     Order,
@@ -43,7 +44,7 @@ BILLING_LABELS = (
     ("postal_code", _l("CAP")),
     ("city", _l("Comune")),
     ("province", _l("Provincia")),
-    ("country", _l("Stato")),
+    ("country", COUNTRY_LABEL),
     ("einvoice_recipient", _l("Codice destinatario o PEC per la fattura")),
     ("email", _l("Email")),
 )

@@ -7,6 +7,7 @@ from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from pec.domain import billing
+from pec.labels import COUNTRY_LABEL
 from pec.vocabulary import PersonType
 
 ACCEPT, REFUSE = "yes", "no"
@@ -111,7 +112,7 @@ class BillingForm(FlaskForm):
     postal_code = StringField(_l("CAP"))
     city = StringField(_l("Comune"))
     province = StringField(_l("Provincia"))
-    country = StringField(_l("Stato"), default=billing.ITALY)
+    country = StringField(COUNTRY_LABEL, default=billing.ITALY)
     phone = StringField(_l("Telefono"))
     fax = StringField(_l("Fax (facoltativo)"))
     email = StringField(_l("Email"))

@@ -3,6 +3,8 @@ and the messages for domain error codes."""
 
 from flask_babel import lazy_gettext as _l
 
+from pec.labels import registration_delay
+
 STEP_LABELS = {
     "service": _l("Riepilogo servizio"),
     "contracts": _l("Contratti"),
@@ -12,8 +14,9 @@ STEP_LABELS = {
     "done": _l("Ordine confermato"),
 }
 
-# docs/rules.md, member journey 7: how and how fast each method is registered.
-METHOD_DETAILS = {
+# docs/rules.md, member journey 7: how and how fast each method is registered; the delay
+# is PaymentMethod.registration_days in words (pec.labels.registration_delay).
+_METHOD_DETAILS = {
     "card": _l(
         "Consigliato! Evasione rapida: il pagamento è registrato subito e la casella è rinnovata all'istante."
     ),
@@ -21,15 +24,24 @@ METHOD_DETAILS = {
         "Consigliato! Evasione rapida: il pagamento è registrato subito e la casella è rinnovata all'istante."
     ),
     "prefilled_slip": _l(
-        "Stampi il bollettino già compilato e lo paghi in un ufficio postale; è registrato in circa 3 giorni lavorativi."
+        "Stampi il bollettino già compilato e lo paghi in un ufficio postale; è registrato %(delay)s."
     ),
-    "bank_transfer": _l(
-        "Bonifico con il numero d'ordine nella causale; è registrato in circa 3 giorni lavorativi."
-    ),
+    "bank_transfer": _l("Bonifico con il numero d'ordine nella causale; è registrato %(delay)s."),
     "blank_slip": _l(
-        "Bollettino postale da compilare a mano con il numero d'ordine; è registrato in 5–7 giorni lavorativi."
+        "Bollettino postale da compilare a mano con il numero d'ordine; è registrato %(delay)s."
     ),
 }
+
+
+def method_details() -> dict[str, str]:
+    """Each method's sentence for the payment step, in the current language."""
+    return {
+        method: str(text) % {"delay": registration_delay(method)}
+        if "%(delay)s" in str(text)
+        else str(text)
+        for method, text in _METHOD_DETAILS.items()
+    }
+
 
 ERRORS = {
     "not_renewable": _l(

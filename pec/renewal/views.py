@@ -13,16 +13,17 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
-from pec.domain import access, clock
+from pec.domain import access, accounts, clock
 from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
 from pec.domain.balance import balance
+from pec.domain.mailboxes import recent_renewals
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
 from pec.models import ContractDocument, Mailbox
 from pec.rendering import render_page, wants_fragment
 from pec.renewal import forms
-from pec.renewal.labels import ERRORS, METHOD_DETAILS, STEP_LABELS
+from pec.renewal.labels import ERRORS, STEP_LABELS, method_details
 
 bp = Blueprint("renewal", __name__, url_prefix="/renewals")
 
@@ -104,15 +105,23 @@ def start():
     mailboxes = list(principal.mailboxes().where(Mailbox.id.in_(list(ids))))
     if not mailboxes or len(mailboxes) != len(ids) or len(ids) != len(raw):
         abort(404)
+    account = principal.account()
+    if not request.form.get("again"):
+        recent = recent_renewals([m.id for m in mailboxes], clock.today())
+        if recent:
+            return _renew_again(mailboxes, recent, account.convention, only)
+    language = str(get_locale() or "it")
+    if account.language != language:  # e-mails follow the member's current choice
+        accounts.choose_language(account, language)
     started_by = principal.record() if principal.kind == "mailbox" else None
     try:
         outcome = wizard.start_renewal(
-            principal.account(),
+            account,
             mailboxes,
             today=clock.today(),
             now=clock.now(),
             started_by=started_by,
-            language=str(get_locale() or "it"),
+            language=language,
         )
     except wizard.RenewalError as error:
         flash(ERRORS[error.code], "error")
@@ -126,6 +135,23 @@ def start():
     if outcome.code == "resumed":
         return redirect(url_for("renewal.resume", order_id=order.id), 303)
     return redirect(url_for("renewal.service", order_id=order.id), 303)
+
+
+def _renew_again(mailboxes, recent, convention, only):
+    """RINNOVA on a mailbox renewed in the last days: say so, with the expiry it already
+    has, and renew only if the member confirms (some ordered and paid twice)."""
+    rows = [
+        (box, recent[box.id], clock.add_years(box.expires_on, convention.duration_years))
+        for box in mailboxes
+        if box.id in recent
+    ]
+    return render_page(
+        "renewal/renew_again.html",
+        rows=rows,
+        mailboxes=mailboxes,
+        only=only,
+        form=FlaskForm(formdata=None),
+    )
 
 
 @bp.get("/<int:order_id>/")
@@ -225,7 +251,7 @@ def _payment(order, form=None, status=200, **context):
         "payment",
         status,
         form=form,
-        method_details=METHOD_DETAILS,
+        method_details=method_details(),
         expiry_warning=wizard.slow_method_warning(lines, clock.today()),
         **context,
     )
@@ -288,7 +314,7 @@ def _done(order, status=200, **context):
         "done",
         status,
         method_form=method_form,
-        method_details=METHOD_DETAILS,
+        method_details=method_details(),
         cancel_form=FlaskForm(formdata=None),
         money=balance(order),
         **context,

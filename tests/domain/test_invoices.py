@@ -29,6 +29,7 @@ SELLER = dict(
     seller_city="Roma",
     seller_province="RM",
     seller_vat_number="06363391001",
+    seller_fiscal_code="06363391001",
     seller_pec="segreteria@pec.ordine.example.it",
 )
 

@@ -108,10 +108,10 @@ def test_reminder_for_an_order_awaiting_payment_repeats_how_to_pay(ctx, today):
     run_reminders(today)
     (message,) = reminders(box)
     assert f"N° {order.number} è in attesa di pagamento" in message.body_text
-    assert "IBAN: IT60X0542811101000000123456" in message.body_text
+    assert "IBAN: IT60 X054 2811 1010 0000 0123 456" in message.body_text
     assert "4,88" in message.body_text
     assert message.order_id == order.id
-    assert "IT60X0542811101000000123456" in message.body_html
+    assert "IT60 X054 2811 1010 0000 0123 456" in message.body_html
 
 
 def test_reminder_after_a_declared_payment_says_it_awaits_registration(ctx, today):
@@ -136,8 +136,8 @@ def test_reminder_text_date_link_and_warnings(ctx, today):
     assert "login=studio@pec.test.it&next=/mailboxes/" in message.body_text
     assert "domicilio digitale" in message.body_text
     assert "Registro delle Imprese" in message.body_text and "INI-PEC" in message.body_text
-    assert (
-        message.subject == f"La casella PEC studio@pec.test.it scade il {box.expires_on:%d/%m/%Y}"
+    assert message.subject == (
+        f"Mancano 15 giorni: la casella PEC studio@pec.test.it scade il {box.expires_on:%d/%m/%Y}"
     )
 
 

@@ -55,7 +55,7 @@ def test_four_euros_then_eighty_eight_cents_apply_the_renewal_once(order, today)
     assert "mancano 0,88 €" in plain(asked.body_text)
     assert "mancano 0,88 €" in plain(asked.subject)
     assert "Importo da pagare: 0,88 €" in plain(asked.body_text)
-    assert "Causale: Rinnovo PEC ordine N°" in asked.body_text
+    assert f"Causale: Rinnovo PEC ordine {order.number}" in asked.body_text
     assert balance(fresh(order)).missing_cents == 88
 
     second = pay(order, 88, "CRO-2")

@@ -315,6 +315,7 @@ def _big_roster(n: int, year: int) -> bytes:
     return csv_bytes(rows, delimiter=";", encoding="cp1252")
 
 
+@pytest.mark.slow  # ~8 s: a scale test, run by `make test` and CI, skipped by `-m "not slow"`
 def test_ten_thousand_lines_import_in_seconds_with_few_queries(app, today):
     make_convention(code="ORD")
     data = _big_roster(10_000, 2027)

@@ -1,0 +1,1 @@
+"""Pages every visitor may read: help, privacy notice, and the convention's logo."""

@@ -1,0 +1,103 @@
+"""Who is selling and how to get help, on every member page (docs/rules.md, member
+journey 13): the convention's name and logo in the header, the seller's identity,
+contacts, privacy notice and help page in the footer."""
+
+from flask import Blueprint, abort, g, has_request_context, make_response, request
+from markupsafe import Markup, escape
+from werkzeug.local import LocalProxy
+
+from pec.auth.session import current_principal
+from pec.domain import seller, transfers
+from pec.domain.balance import missing_cents
+from pec.labels import registration_delay
+from pec.models import ContractDocument, Convention
+from pec.rendering import render_page
+
+bp = Blueprint("pages", __name__)
+
+# Everything of the convention but the logo's bytes, which only the logo's URL reads.
+_WITHOUT_LOGO = [f for f in Convention._meta.sorted_fields if f.name != "logo"]
+YEAR = 365 * 24 * 3600
+
+
+def current_brand() -> Convention | None:
+    """The convention this visitor belongs to: the signed-in member's, else the
+    portal's first one (a portal normally serves one). None in the operators' area,
+    which shows no seller footer, and before any convention exists."""
+    if "brand" in g:
+        return g.brand
+    g.brand = None
+    if (request.blueprint or "").startswith("operators"):
+        return None
+    query = Convention.select(*_WITHOUT_LOGO)
+    principal = current_principal()
+    account = principal.account() if principal is not None else None
+    if account is not None:
+        query = query.where(Convention.id == account.convention_id)
+    g.brand = query.order_by(Convention.id).first()
+    return g.brand
+
+
+@bp.app_context_processor
+def _brand():
+    """`brand` for every page, looked up only when a template uses it (an htmx panel
+    does not, and costs no query)."""
+    if not has_request_context():  # e-mails name their convention themselves
+        return {}
+    return {"brand": LocalProxy(current_brand)}
+
+
+@bp.app_template_filter("address")
+def breakable_address(address: str) -> Markup:
+    """A PEC or e-mail address that may wrap after its "@" and nowhere else it need not."""
+    local, at, domain = str(address or "").partition("@")
+    return escape(local) + (Markup("@<wbr>") if at else "") + escape(domain)
+
+
+@bp.app_template_global()
+def transfer_qr(order, convention, amount_cents: int, title: str) -> Markup:
+    """The EPC QR code paying `amount_cents` of the order, as inline SVG (no request, no
+    script), or "" when the convention has no IBAN; `title` names it for screen readers."""
+    facts = transfers.transfer_facts(order, convention, amount_cents)
+    if facts is None:
+        return Markup("")
+    svg = transfers.epc_qr(facts).svg_inline(scale=1, border=4, omitsize=True, title=title)
+    return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
+
+
+bp.add_app_template_global(registration_delay, "registration_delay")
+bp.add_app_template_global(missing_cents, "amount_to_pay")
+bp.add_app_template_global(seller.seller_line, "seller_line")
+bp.add_app_template_filter(transfers.grouped_iban, "iban")
+bp.add_app_template_global(transfers.causale, "causale")
+
+
+@bp.get("/help")
+def help_page():
+    """Aiuto: first access, a forgotten login, a payment still shown as awaiting,
+    changing the reference e-mail, what the identity document is for."""
+    return render_page("pages/help.html", convention=current_brand())
+
+
+@bp.get("/privacy")
+def privacy():
+    """The convention's current privacy notice, with its controller and DPO."""
+    convention = current_brand()
+    notice = (
+        ContractDocument.current_for(convention).where(ContractDocument.code == "privacy").first()
+        if convention
+        else None
+    )
+    return render_page("pages/privacy.html", convention=convention, notice=notice)
+
+
+@bp.get("/logo/<sha256>")
+def logo(sha256: str):
+    """The convention's logo; its URL names its content's hash, so it is cached a year."""
+    row = Convention.get_or_none(Convention.logo_sha256 == sha256)
+    if row is None or not sha256 or row.logo is None:
+        abort(404)
+    response = make_response(bytes(row.logo))
+    response.mimetype = row.logo_type
+    response.headers["Cache-Control"] = f"public, max-age={YEAR}, immutable"
+    return response

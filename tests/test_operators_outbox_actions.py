@@ -47,7 +47,7 @@ def test_retry_all_failed_requeues_every_failed_message_only(operator, demo):
 def test_tomorrow_lists_what_the_jobs_will_send_and_writes_nothing(operator, demo):
     operator.login()
     page = operator.page("/operators/jobs/tomorrow")
-    assert "Cosa faranno i job domani (11/03/2026)" in page
+    assert "Cosa faranno domani i lavori automatici (11/03/2026)" in page
     # The page shows exactly what lifecycle.preview says for tomorrow.
     from pec.domain import lifecycle
 
@@ -68,7 +68,7 @@ def test_tomorrow_shows_a_due_reminder_with_recipient_and_offset(operator, demo)
     operator.login()
     page = operator.page("/operators/jobs/tomorrow")
     row = page.split("studio.rossi@pec.demo.it", 1)[1].split("</tr>", 1)[0]
-    assert "mario.rossi@example.org" in row and "18/03/2026" in row and "<td>7</td>" in row
+    assert "mario.rossi@example.org" in row and "18/03/2026" in row and ">7</td>" in row
     assert "Promemoria di scadenza" in page
 
 

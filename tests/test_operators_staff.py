@@ -21,6 +21,7 @@ def test_an_admin_invites_an_operator_who_chooses_a_password(operator, demo, cli
     message = OutboxMessage.get(OutboxMessage.kind == "operator_invitation")
     assert message.to_address == "luca.neri@example.org"
     assert "Giulia Verdi ti invita nell'area operatori" in message.body_text
+    assert 'href=""' not in message.body_html  # the footer's help and privacy links
     link = LINK.search(message.body_text).group(0)
     staff = operator.page("/operators/staff")
     assert "Luca Neri" in staff and "invitato, password da scegliere" in staff

@@ -22,6 +22,7 @@ class OperatorMail:
     def __init__(self):
         sender = current_app.config["MAIL_DEFAULT_SENDER"]
         self.sender_domain = sender.rpartition("@")[2].strip(">") or "localhost"
+        self.base_url = current_app.config["PEC_BASE_URL"]
 
     def _queue(self, kind, operator, token, by, subject, purpose):
         language = str(get_locale() or "it")
@@ -36,8 +37,10 @@ class OperatorMail:
             link=external_url("operators.access.welcome", token=token),
             login_url=external_url("operators.login"),
             hours=hours,
+            help_url=external_url("pages.help_page"),
+            privacy_url=external_url("pages.privacy"),
         )
-        enqueue(email, sender_domain=self.sender_domain)
+        enqueue(email, sender_domain=self.sender_domain, base_url=self.base_url)
 
     def invitation(self, operator, token: str, invited_by) -> None:
         self._queue(

@@ -4,6 +4,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 FLASK  := $(BIN)/flask --app app
 CATALOG := pec/translations/en/LC_MESSAGES/messages
+# `make demo PORT=8080` where 5000 is taken (macOS: the AirPlay receiver uses it).
+HOST   ?= 127.0.0.1
+PORT   ?= 5000
 
 .PHONY: demo test lint format translations extract-messages bench serve clean
 
@@ -28,11 +31,12 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund
 	touch $@
 
-## Create the venv, install, load demo data, serve on http://127.0.0.1:5000
+## Create the venv, install, load demo data, serve on http://127.0.0.1:5000 (PORT=… to change)
 demo: $(VENV)/.runtime translations
 	$(FLASK) pec init-db
 	$(FLASK) pec demo
-	PEC_SCHEDULER=$${PEC_SCHEDULER:-on} $(FLASK) run --host 127.0.0.1 --port 5000
+	PEC_SCHEDULER=$${PEC_SCHEDULER:-on} PEC_BASE_URL=$${PEC_BASE_URL:-http://$(HOST):$(PORT)} \
+	  $(FLASK) run --host $(HOST) --port $(PORT)
 
 ## Install what tests need and run all of them: one worker per core (PYTEST_WORKERS=0: one
 ## process), then the `slow` scale tests alone, so their time limits get a core to themselves

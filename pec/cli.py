@@ -67,8 +67,8 @@ def create_operator(email, role, name, password):
 @click.argument("dest", type=click.Path(dir_okay=False, writable=True))
 def backup(dest):
     """A consistent copy of the database while the portal runs (SQLite or PostgreSQL)."""
+    Path(dest).parent.mkdir(parents=True, exist_ok=True)
     if database.is_sqlite():
-        Path(dest).parent.mkdir(parents=True, exist_ok=True)
         with sqlite3.connect(db.obj.database) as source, sqlite3.connect(dest) as target:
             source.backup(target)
     else:
@@ -79,6 +79,40 @@ def backup(dest):
         url = current_app.config["PEC_DATABASE_URL"]
         subprocess.run(["pg_dump", "--format=custom", "--file", dest, url], check=True)
     click.echo(f"Backup written to {dest}.")
+
+
+@pec.command("restore")
+@click.argument("src", type=click.Path(exists=True, dir_okay=False))
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+def restore(src, yes):
+    """Replace the database with a backup made by `pec backup` (stop the portal first)."""
+    from flask import current_app
+
+    url = current_app.config["PEC_DATABASE_URL"]
+    if not yes:
+        click.confirm(
+            f"Replace everything in {url} with {src}? Stop the web and the scheduler first",
+            abort=True,
+        )
+    if database.is_sqlite():
+        # The online backup API in reverse: the backup file is the source, our database
+        # the target; it takes the write lock and replaces every page at once.
+        with sqlite3.connect(src) as source, sqlite3.connect(db.obj.database) as target:
+            source.backup(target)
+    else:
+        if shutil.which("pg_restore") is None:
+            raise click.ClickException("pg_restore is needed to restore PostgreSQL.")
+        if not db.is_closed():
+            db.close()
+        subprocess.run(
+            [
+                "pg_restore", "--clean", "--if-exists", "--no-owner", "--single-transaction",
+                "--exit-on-error", "--dbname", url, src,
+            ],
+            check=True,
+        )  # fmt: skip
+    applied = database.migrate()  # a backup of an older release is brought up to date
+    click.echo(f"Database restored from {src} ({len(applied)} migration(s) applied).")
 
 
 jobs = AppGroup("jobs", help="The daily jobs (reminders, deactivation, ceasing, clean-up).")
@@ -96,6 +130,12 @@ def _report(runs) -> bool:
     return ok
 
 
+def _interrupted() -> None:
+    """Before running jobs: say which runs a stopped process left unfinished."""
+    if marked := job_runs.mark_interrupted():
+        click.echo(f"{marked} earlier run(s) had been interrupted: marked as such.", err=True)
+
+
 @jobs.command("run")
 @click.option("--today", "as_of", type=click.DateTime(["%Y-%m-%d"]), help="Run as of this day.")
 @click.option(
@@ -110,6 +150,7 @@ def jobs_run(as_of, only):
 
     day = as_of.date() if as_of else clock.today()
     with clock.frozen(day) if as_of else contextlib.nullcontext(), db.connection_context():
+        _interrupted()
         ok = _report(scheduled.run_daily(day, only or job_runs.DAILY_JOBS))
     if not ok:
         raise SystemExit(1)
@@ -139,6 +180,7 @@ def send_outbox():
     from pec import jobs as scheduled
 
     with db.connection_context():
+        _interrupted()
         ok = _report([scheduled.send_outbox()])
     if not ok:
         raise SystemExit(1)

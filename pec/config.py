@@ -86,6 +86,9 @@ def from_environment(instance_path: str) -> dict:
         # After this many failed attempts (backoff 1, 2, 4 … min, ≤ 6 h) a message is
         # `failed` until an operator retries it.
         "PEC_OUTBOX_MAX_ATTEMPTS": int(os.environ.get("PEC_OUTBOX_MAX_ATTEMPTS", "10")),
+        # How many reverse proxies in front of the app set X-Forwarded-For/-Proto/-Host
+        # (1 behind nginx or Caddy); 0 ignores those headers (README "Deployment").
+        "PEC_TRUSTED_PROXIES": int(os.environ.get("PEC_TRUSTED_PROXIES", "0") or 0),
         "RATELIMIT_STORAGE_URI": os.environ.get("PEC_RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_HEADERS_ENABLED": False,
         # Flask-WTF: the token lives as long as the session, not one hour (docs/stack-notes.md).
@@ -98,6 +101,11 @@ def from_environment(instance_path: str) -> dict:
         # connection; past 16 MB the request is refused outright (413).
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
         "PEC_MAX_DOCUMENT_BYTES": 5 * 1024 * 1024,
+        # Documents an account may have waiting for an operator's verification at once.
+        "PEC_MAX_PENDING_DOCUMENTS": 3,
+        # Any one text field of a form (files apart): the longest we take is a contract
+        # text; past this Werkzeug answers 413 before a view runs (pec/input_limits.py).
+        "MAX_FORM_MEMORY_SIZE": 200_000,
         "PEC_SESSION_IDLE_MINUTES": int(os.environ.get("PEC_SESSION_IDLE_MINUTES", "30")),
         "PEC_SESSION_MAX_HOURS": int(os.environ.get("PEC_SESSION_MAX_HOURS", "12")),
         # Gzip every text response ourselves: a small install may have no proxy in front.

@@ -11,18 +11,32 @@ the row lets mail clients recognise the copy.
 
 Flask-Mail 0.10 opens SMTP with no timeout and calls starttls() without an SSL context
 (the certificate is not verified, docs/stack-notes.md): `SecureConnection` fixes both.
+Flask-Mail also encodes domains with IDNA 2003 (`straße.example` becomes another domain,
+`strasse.example`) and cannot send a non-ASCII local part: we build the message with the
+standard library and put addresses on the wire ourselves (`wire_address`): IDNA 2008 for
+domains, SMTPUTF8 when the server offers it, never a rewritten address.
+
+Each message is isolated: whatever goes wrong while sending one (a refused recipient, an
+address the server cannot take, a header that cannot be written) is recorded on that
+message, and the batch goes on; only a broken connection gives the rest back unattempted.
 """
 
 import datetime as dt
+import email.policy
+import email.utils
+import logging
 import smtplib
 import ssl
 from collections import Counter
+from email.message import EmailMessage
+from urllib.parse import urlsplit
 
 import flask_mail
 from flask import current_app
 
 from pec.database import write_transaction
-from pec.member_mail import LocalSenderRefused, outgoing
+from pec.domain.billing import ascii_email, normal_email
+from pec.member_mail import LocalSenderRefused, Outgoing, outgoing
 from pec.models import OutboxMessage
 from pec.vocabulary import OutboxStatus
 
@@ -31,14 +45,11 @@ BACKOFF_MAX = dt.timedelta(hours=6)
 CLAIM = dt.timedelta(minutes=10)  # how long a sender owns a message it claimed
 BATCH_SIZE = 100
 
-# A message-level refusal: record it on that message, keep the connection for the rest.
-_MESSAGE_ERRORS = (
-    smtplib.SMTPRecipientsRefused,
-    smtplib.SMTPSenderRefused,
-    smtplib.SMTPDataError,
-    smtplib.SMTPNotSupportedError,
-    LocalSenderRefused,  # a configuration to fix; the message waits for its retry
-)
+log = logging.getLogger(__name__)
+
+
+class UndeliverableAddress(ValueError):
+    """An address this server cannot take (recorded on the message, never rewritten)."""
 
 
 def wall_clock() -> dt.datetime:
@@ -90,6 +101,29 @@ class SecureConnection(flask_mail.Connection):
             self.host.close()
 
 
+LOCAL_HOSTS = {"localhost", "127.0.0.1", "::1", "[::1]", "0.0.0.0"}
+
+
+def check_config(config) -> None:
+    """Warn at start when a production base URL would send mail from a localhost
+    sender (the default `noreply@localhost`): receiving servers refuse or junk it, and
+    members could not answer."""
+    base_host = (urlsplit(str(config.get("PEC_BASE_URL", ""))).hostname or "").lower()
+    sender = config.get("MAIL_DEFAULT_SENDER") or ""
+    if isinstance(sender, list | tuple):
+        sender = sender[-1]
+    sender_domain = email.utils.parseaddr(sender)[1].rpartition("@")[2].lower()
+    is_local_sender = sender_domain in LOCAL_HOSTS or sender_domain.endswith(".localhost")
+    if base_host and base_host not in LOCAL_HOSTS and is_local_sender:
+        log.warning(
+            "PEC_BASE_URL is %s but e-mails are sent from %r: set MAIL_DEFAULT_SENDER to an "
+            "address of your domain (README, Configuration), or members' mail servers "
+            "will refuse the reminders",
+            config.get("PEC_BASE_URL"),
+            sender,
+        )
+
+
 def is_configured() -> bool:
     """False with no MAIL_SERVER (demo) or with sending suppressed: mail stays pending."""
     state = current_app.extensions["mail"]
@@ -101,24 +135,84 @@ def backoff(attempts: int) -> dt.timedelta:
     return min(BACKOFF_BASE * (2 ** max(attempts - 1, 0)), BACKOFF_MAX)
 
 
-def build_message(row: OutboxMessage) -> flask_mail.Message:
-    """The MIME message of an outbox row: text and HTML parts, the row's Message-ID, and
-    what pec.member_mail.outgoing settles at delivery (sender, links, inline images)."""
-    parts = outgoing(row)
-    message = flask_mail.Message(
-        subject=row.subject,
-        recipients=[row.to_address],
-        body=parts.body_text,
-        html=parts.body_html or None,
-        sender=parts.sender,
-        extra_headers={"Auto-Submitted": "auto-generated", "Content-Language": row.language},
-    )
-    for cid, content_type, data in parts.images:
-        message.attach(
-            f"{cid}.png", content_type, data, "inline", headers={"Content-ID": f"<{cid}>"}
+def wire_address(address: str, smtputf8: bool) -> tuple[str, bool]:
+    """How `address` goes to the SMTP server, and whether it needs SMTPUTF8.
+
+    A non-ASCII domain is sent in its IDNA 2008 ASCII form (`straße.example` is
+    `xn--strae-oqa.example`, the same domain; IDNA 2003 would give `strasse.example`,
+    another one). A non-ASCII local part (`josé.verdi@…`) has no ASCII form: it needs a
+    server that offers SMTPUTF8, else UndeliverableAddress."""
+    try:
+        ascii_form = ascii_email(address)
+    except ValueError as error:
+        raise UndeliverableAddress(f"not a valid address {address!r}: {error}") from None
+    if ascii_form:
+        return ascii_form, False
+    if not smtputf8:
+        raise UndeliverableAddress(
+            f"{address} has non-ASCII characters before the @: it needs SMTPUTF8, "
+            "which the SMTP server does not offer"
         )
-    message.msgId = row.message_id
+    return normal_email(address), True
+
+
+def build_message(
+    row: OutboxMessage,
+    parts: Outgoing,
+    sender: str,
+    recipient: str,
+    smtputf8: bool = False,
+) -> EmailMessage:
+    """The MIME message of an outbox row: text and HTML parts, the row's Message-ID, and
+    what pec.member_mail.outgoing settled at delivery (links on the current base URL,
+    inline images such as the transfer's QR code)."""
+    message = EmailMessage(policy=email.policy.SMTPUTF8 if smtputf8 else email.policy.SMTP)
+    message["Subject"] = row.subject
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = email.utils.formatdate(localtime=True)
+    message["Message-ID"] = row.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message["Content-Language"] = row.language
+    message.set_content(parts.body_text, cte="quoted-printable")
+    if parts.body_html:
+        message.add_alternative(parts.body_html, subtype="html", cte="quoted-printable")
+        html = message.get_payload()[-1]
+        for cid, content_type, data in parts.images:
+            maintype, subtype = content_type.split("/", 1)
+            html.add_related(
+                data, maintype=maintype, subtype=subtype, cid=f"<{cid}>", filename=f"{cid}.png"
+            )
     return message
+
+
+def _sender(configured, smtputf8: bool) -> tuple[str, str, bool]:
+    """(envelope address, From header, needs SMTPUTF8) for the sender pec.member_mail
+    chose (the convention's, else MAIL_DEFAULT_SENDER): "Name <address>" or a (name,
+    address) pair."""
+    if isinstance(configured, list | tuple):
+        name, address = configured
+    else:
+        name, address = email.utils.parseaddr(configured)
+    envelope, needs_utf8 = wire_address(address, smtputf8)
+    return envelope, email.utils.formataddr((name, envelope)) if name else envelope, needs_utf8
+
+
+def send_row(host: smtplib.SMTP, row: OutboxMessage) -> None:
+    """Send one outbox row over an open SMTP session; raises what went wrong."""
+    host.ehlo_or_helo_if_needed()
+    offered = host.has_extn("smtputf8")
+    parts = outgoing(row)  # raises LocalSenderRefused: a setting to fix, not this message
+    recipient, recipient_utf8 = wire_address(row.to_address, offered)
+    envelope_from, from_header, sender_utf8 = _sender(parts.sender, offered)
+    smtputf8 = recipient_utf8 or sender_utf8
+    message = build_message(row, parts, from_header, recipient, smtputf8)
+    host.sendmail(
+        envelope_from,
+        [recipient],
+        message.as_bytes(),
+        mail_options=["SMTPUTF8"] if smtputf8 else [],
+    )
 
 
 def due_messages(now: dt.datetime, limit: int = BATCH_SIZE):
@@ -207,19 +301,40 @@ def deliver_due(now: dt.datetime | None = None, limit: int = BATCH_SIZE) -> Coun
     try:
         for index, row in enumerate(claimed):
             try:
-                connection.send(build_message(row))
-            except _MESSAGE_ERRORS as exc:
+                send_row(connection.host, row)
+            except Exception as exc:
+                # Whatever it was, it is recorded on this message and the batch goes on,
+                # unless the connection itself is gone (then the rest is given back).
+                if not isinstance(exc, OSError | UndeliverableAddress | LocalSenderRefused):
+                    log.exception("outbox message %s could not be sent", row.id)
                 counts[_mark_failed(row, exc, now)] += 1
-            except (smtplib.SMTPException, OSError) as exc:  # the connection is gone
-                counts[_mark_failed(row, exc, now)] += 1
-                _release(claimed[index + 1 :], now)
-                break
+                if _connection_lost(exc) or not _reset(connection.host):
+                    _release(claimed[index + 1 :], now)
+                    break
             else:
                 _mark_sent(row)
                 counts["sent"] += 1
     finally:
         connection.__exit__(None, None, None)
     return counts
+
+
+def _connection_lost(error: Exception) -> bool:
+    """A dropped connection or a socket error (timeout, reset), as opposed to a refusal
+    of this one message (smtplib's errors are OSErrors too, but not these)."""
+    if isinstance(error, smtplib.SMTPServerDisconnected):
+        return True
+    return isinstance(error, OSError) and not isinstance(error, smtplib.SMTPException)
+
+
+def _reset(host: smtplib.SMTP) -> bool:
+    """After a message failed half-way, put the SMTP session back to a clean state
+    (RSET); False if the connection did not survive."""
+    try:
+        host.rset()
+    except (smtplib.SMTPException, OSError):
+        return False
+    return True
 
 
 def deliver_all(now: dt.datetime | None = None, batch: int = BATCH_SIZE) -> Counter:

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from pec import config, database, extensions, web
+from pec import config, database, delivery, extensions, web
 from pec.auth.views import bp as auth_bp
 from pec.domain import passwords
 from pec.mailboxes.views import bp as mailboxes_bp
@@ -42,6 +42,7 @@ def create_app(test_config: dict | None = None) -> Flask:
         app.config.from_mapping(test_config)
     gateways.check_config(app.config)  # refuse to start with a half-configured gateway
     passwords.configure(cheap=bool(app.config["TESTING"]))  # cheap hashes for tests only
+    delivery.check_config(app.config)  # warn about a localhost sender in production
 
     database.init_app(app)
     extensions.csrf.init_app(app)

@@ -510,9 +510,10 @@ class JobRun(BaseModel):
     as_of = DateField()
     started_at = UtcDateTimeField(default=_utcnow)
     finished_at = UtcDateTimeField(null=True)
-    status = EnumField(JobStatus, default=JobStatus.RUNNING)
+    status = EnumField(JobStatus, default=JobStatus.RUNNING, index=True)
     counts = JSONField(null=True)
     error = TextField(default="")
+    runner = CharField(default="")  # host:pid of the process that runs it
 
     class Meta:
         indexes = ((("job", "started_at"), False),)

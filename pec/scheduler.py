@@ -6,9 +6,12 @@ scheduler`) starts a scheduler that only tries to take the "scheduler" lease eve
 LEASE_RENEW seconds. The process holding it adds the real jobs and catches up at once;
 the others do nothing else. If the holder dies, its lease expires after LEASE_TTL and
 another process takes over within one renewal period; a clean shutdown releases it at
-once. The database decides, so this holds across hosts and with PostgreSQL too (a file
-lock under instance/ would not), and a lease outliving a stalled holder can at worst
-run a job twice, which the jobs' unique keys make harmless.
+once — also on SIGTERM (systemd's stop, a container's stop), which would otherwise end
+the process without running its exit handlers and leave the lease to expire while no
+mail goes out. The database decides, so this holds across hosts and with PostgreSQL
+too (a file lock under instance/ would not), and a lease outliving a stalled holder can
+at worst run a job twice, which the jobs' unique keys make harmless. Taking the lease
+also marks the runs a stopped process left "running" as interrupted.
 
 Times are Europe/Rome: deactivation and ceasing just after midnight, clean-up at night,
 reminders in the morning, the outbox every minute. The memory job store forgets missed
@@ -21,6 +24,7 @@ import logging
 import os
 import signal
 import socket
+import threading
 import uuid
 
 import click
@@ -128,6 +132,10 @@ class SingleRunner:
         if held and not self.is_leader:
             self.is_leader = True
             log.info("scheduler lease taken by %s: scheduling the jobs", self.holder)
+            try:
+                self._in_app(job_runs.mark_interrupted)
+            except Exception:
+                log.exception("could not mark interrupted job runs")
             self._add_jobs()
         elif not held and self.is_leader:
             self.is_leader = False
@@ -176,12 +184,32 @@ class SingleRunner:
         self._in_app(jobs.send_outbox)
 
 
+def release_on_sigterm(runner: SingleRunner) -> None:
+    """Give the lease up when SIGTERM arrives, then let the signal do what it did before:
+    the server's own handler (gunicorn's graceful stop), or end the process. Python's
+    default for SIGTERM ends the process without exit handlers, so `atexit` alone would
+    leave the lease held until it expires (LEASE_TTL without any mail sent)."""
+    if threading.current_thread() is not threading.main_thread():
+        return  # signal handlers can only be set from the main thread
+    previous = signal.getsignal(signal.SIGTERM)
+
+    def _terminate(signum, frame):
+        runner.stop()
+        if callable(previous):
+            previous(signum, frame)
+        elif previous != signal.SIG_IGN:
+            raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+
 def start_background(app: Flask, **options) -> SingleRunner:
     """Start the in-process scheduler in a background thread of this process."""
     runner = SingleRunner(app, BackgroundScheduler(daemon=True), **options)
     runner.start()
     app.extensions["pec_scheduler"] = runner
     atexit.register(runner.stop)
+    release_on_sigterm(runner)
     return runner
 
 

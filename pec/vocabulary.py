@@ -149,6 +149,14 @@ class JobStatus(enum.StrEnum):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
+    # The process running it stopped (killed, restarted) before it finished; found and
+    # marked at the next start. Its work is safe to run again (every job is idempotent).
+    INTERRUPTED = "interrupted"
+
+    @property
+    def is_failure(self) -> bool:
+        """A run operators must look at: it failed or never finished."""
+        return self in (JobStatus.FAILED, JobStatus.INTERRUPTED)
 
 
 class PersonType(enum.StrEnum):

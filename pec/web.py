@@ -1,5 +1,6 @@
 """What every response shares: security headers, fingerprinted static files,
-template filters, and friendly error pages (no 500 page shows a stack trace)."""
+template filters, friendly error pages (no 500 page shows a stack trace), and which
+proxy in front of us is trusted for the client's address."""
 
 import hashlib
 from functools import lru_cache
@@ -10,6 +11,7 @@ from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pec.domain import money
 
@@ -18,6 +20,10 @@ CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
 )
+# Every page and file but the fingerprinted static assets is someone's own (a mailbox,
+# an order, an identity document): no shared cache may keep it, nor the browser's disk.
+PRIVATE = "private, no-store"
+HSTS = "max-age=31536000"
 
 
 @lru_cache(maxsize=64)
@@ -42,8 +48,21 @@ def format_datetime(value) -> str:
     return babel_format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind PEC_TRUSTED_PROXIES reverse proxies (nginx, Caddy: see deploy/), take the
+    client's address, scheme and host from their X-Forwarded-For/-Proto/-Host headers,
+    so the login rate limit counts each client apart and contract acceptances keep the
+    member's address as evidence (R10), not the proxy's. With 0 (the default) those
+    headers are ignored: a client could write anything in them."""
+    hops = int(app.config.get("PEC_TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
+
+
 def init_app(app: Flask) -> None:
-    from pec import labels
+    from pec import input_limits, labels
+
+    input_limits.init_app(app)  # before any blueprint: its rules take the int converter
     from pec.links import external_url
 
     app.jinja_env.globals.update(
@@ -61,8 +80,13 @@ def init_app(app: Flask) -> None:
         rate=lambda bp: money.format_rate(bp, str(get_locale() or "it")),
     )
 
+    trust_proxies(app)
+    https = str(app.config.get("PEC_BASE_URL", "")).startswith("https://")
+
     @app.after_request
     def _headers(response):
+        if https:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
         response.headers.setdefault("Content-Security-Policy", CSP)
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
@@ -74,7 +98,10 @@ def init_app(app: Flask) -> None:
             response.direct_passthrough = False
             response.make_sequence()
         else:
-            response.headers.setdefault("Cache-Control", "no-store")
+            # Set, not defaulted: send_file marks files public for a year (the static
+            # files' setting), and identity documents are files too.
+            response.headers["Cache-Control"] = PRIVATE
+            response.headers.pop("Expires", None)
         return response
 
     def _error(template, status, **context):
@@ -91,6 +118,10 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(405)
     def _not_allowed(error):
         return _error("errors/error.html", 405)
+
+    @app.errorhandler(413)
+    def _too_large(error):
+        return _error("errors/error.html", 413)
 
     @app.errorhandler(429)
     def _too_many(error):

@@ -314,3 +314,96 @@ def test_a_server_that_never_answers_times_out_within_mail_timeout(tmp_path, clo
             row = OutboxMessage.get_by_id(row.id)
     assert 0.9 <= elapsed < 5
     assert "timed out" in row.last_error.lower() and row.status == "pending"
+
+
+# --- One message's trouble stays on that message (issue 15) ---------------------------------
+
+
+def queue_to(addresses, today):
+    """One reminder to each reference address, in this order."""
+    for address in addresses:
+        make_mailbox(make_account(reference_email=address), expires_in=30, today=today)
+    lifecycle.send_due_reminders(today, MemberMail())
+    return {r.to_address: r for r in rows()}
+
+
+def test_an_internationalised_local_part_goes_out_with_smtputf8_amid_the_batch(
+    tmp_path, close_db, today
+):
+    server = SmtpServer(enable_SMTPUTF8=True).start()
+    try:
+        app = mail_app(tmp_path, server.port)
+        with app.app_context():
+            queue_to(["anna@example.org", "josé.verdi@example.org", "bruno@example.org"], today)
+            assert delivery.deliver_due() == {"sent": 3}
+            assert all(r.status == "sent" for r in rows())
+    finally:
+        server.stop()
+    recipients = sorted(r for e in server.handler.envelopes for r in e.rcpt_tos)
+    assert recipients == ["anna@example.org", "bruno@example.org", "josé.verdi@example.org"]
+    (utf8,) = [e for e in server.handler.envelopes if e.rcpt_tos == ["josé.verdi@example.org"]]
+    assert "SMTPUTF8" in utf8.mail_options
+    message = email.message_from_bytes(utf8.content, policy=email.policy.default)
+    assert message["To"] == "josé.verdi@example.org"
+
+
+def test_a_server_without_smtputf8_fails_that_message_alone_and_the_batch_goes_on(
+    tmp_path, close_db, today
+):
+    server = SmtpServer(enable_SMTPUTF8=False).start()
+    try:
+        app = mail_app(tmp_path, server.port, PEC_OUTBOX_MAX_ATTEMPTS=2)
+        with app.app_context():
+            queued = queue_to(
+                ["anna@example.org", "josé.verdi@example.org", "bruno@example.org"], today
+            )
+            now = delivery.wall_clock()
+            assert delivery.deliver_due(now) == {"sent": 2, "retry_later": 1}
+            jose = OutboxMessage.get_by_id(queued["josé.verdi@example.org"].id)
+            assert jose.status == "pending" and "SMTPUTF8" in jose.last_error
+            assert jose.to_address == "josé.verdi@example.org"  # never rewritten
+            assert delivery.deliver_due(now + LATER) == {"failed": 1}
+            assert OutboxMessage.get_by_id(jose.id).status == "failed"
+    finally:
+        server.stop()
+    assert sorted(r for e in server.handler.envelopes for r in e.rcpt_tos) == [
+        "anna@example.org",
+        "bruno@example.org",
+    ]
+
+
+@pytest.mark.parametrize("smtputf8", [False, True])
+def test_a_domain_with_sharp_s_is_delivered_to_that_domain_not_to_strasse(
+    tmp_path, close_db, today, smtputf8
+):
+    server = SmtpServer(enable_SMTPUTF8=smtputf8).start()
+    try:
+        app = mail_app(tmp_path, server.port)
+        with app.app_context():
+            queue_to(["verdi@straße.example"], today)
+            assert delivery.deliver_due() == {"sent": 1}
+    finally:
+        server.stop()
+    (envelope,) = server.handler.envelopes
+    # IDNA 2008: the same domain in ASCII; IDNA 2003 turned it into strasse.example.
+    assert envelope.rcpt_tos == ["verdi@xn--strae-oqa.example"]
+
+
+def test_any_error_on_one_message_is_recorded_on_it_and_the_rest_are_sent(
+    tmp_path, close_db, smtp, today
+):
+    app = mail_app(tmp_path, smtp.port)
+    with app.app_context():
+        queued = queue_to(["anna@example.org", "carla@example.org", "bruno@example.org"], today)
+        broken = queued["carla@example.org"]
+        # A subject that cannot be a header (a line break) makes building it raise.
+        OutboxMessage.update(subject="Rinnovo\nBcc: someone@example.org").where(
+            OutboxMessage.id == broken.id
+        ).execute()
+        assert delivery.deliver_due() == {"sent": 2, "retry_later": 1}
+        broken = OutboxMessage.get_by_id(broken.id)
+        assert broken.status == "pending" and broken.attempts == 1 and broken.last_error
+    assert sorted(r for e in smtp.handler.envelopes for r in e.rcpt_tos) == [
+        "anna@example.org",
+        "bruno@example.org",
+    ]

@@ -287,3 +287,13 @@ def test_holder_and_billing_rules_live_in_one_module():
         if any(marker in path.read_text(encoding="utf-8") for marker in markers)
     }
     assert found == {"domain/billing.py", "domain/provinces.py"}
+
+
+def test_internationalised_reference_addresses_are_kept_as_typed_never_rewritten():
+    from pec.domain.billing import check_holder
+
+    for address in ("josé.verdi@example.org", "verdi@straße.example"):
+        clean, errors = check_holder({"reference_email": address})
+        assert errors == {} and clean["reference_email"] == address
+    clean, errors = check_holder({"reference_email": "verdi@-straße.example"})
+    assert errors == {"reference_email": "invalid"}

@@ -46,7 +46,7 @@ def test_a_page_without_a_fragment_is_whole_for_any_htmx_target(member, order_id
 def test_step_responses_vary_on_the_htmx_headers(member, order_id, headers):
     response = member.client.get(f"/renewals/{order_id}/billing", headers=headers)
     assert {"HX-Request", "HX-Target"} <= set(response.vary)
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
 
 
 def test_an_invalid_form_is_swapped_as_a_422_fragment_without_moving_the_url(

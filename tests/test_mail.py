@@ -46,3 +46,24 @@ def test_emails_render_in_the_members_language(ctx):
         hours=1,
     )
     assert "Dear Anna," in email.body_text and 'lang="en"' in email.body_html
+
+
+def test_a_production_base_url_with_a_localhost_sender_is_warned_about_at_start(tmp_path, caplog):
+    import logging
+
+    from tests.conftest import make_app
+
+    with caplog.at_level(logging.WARNING, logger="pec.delivery"):
+        make_app(tmp_path / "a", PEC_BASE_URL="https://pec.example.org",
+                 MAIL_DEFAULT_SENDER="noreply@localhost")  # fmt: skip
+    warned = [r.getMessage() for r in caplog.records if r.name == "pec.delivery"]
+    assert len(warned) == 1 and "MAIL_DEFAULT_SENDER" in warned[0]
+    assert "https://pec.example.org" in warned[0]
+
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="pec.delivery"):
+        make_app(tmp_path / "b", PEC_BASE_URL="http://127.0.0.1:5000",
+                 MAIL_DEFAULT_SENDER="noreply@localhost")  # fmt: skip
+        make_app(tmp_path / "c", PEC_BASE_URL="https://pec.example.org",
+                 MAIL_DEFAULT_SENDER="PEC Ordine <noreply@ordine.example.org>")  # fmt: skip
+    assert not [r for r in caplog.records if r.name == "pec.delivery"]

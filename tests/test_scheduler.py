@@ -3,12 +3,14 @@
 import datetime as dt
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import click
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 
@@ -21,6 +23,7 @@ from pec.models import (
     OutboxMessage,
     ReminderSent,
 )
+from pec.vocabulary import JobStatus
 from tests.conftest import make_app
 from tests.factories import make_account
 
@@ -170,3 +173,126 @@ def test_pec_scheduler_runs_alone_in_the_foreground_and_catches_up(app, tmp_path
     assert process.returncode == 0, output
     assert "Scheduler stopped." in output
     assert count(Lease.select()) == 0
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+WEB_COMMANDS = {
+    "flask run": lambda port: [
+        sys.executable, "-m", "flask", "--app", "app", "run", "--no-reload",
+        "--host", "127.0.0.1", "--port", str(port),
+    ],
+    "gunicorn": lambda port: [
+        sys.executable, "-m", "gunicorn", "--workers", "1", "--threads", "2",
+        "--bind", f"127.0.0.1:{port}", "app:app",
+    ],
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("server", sorted(WEB_COMMANDS))
+def test_a_web_process_stopped_with_sigterm_gives_the_lease_up_at_once(app, server):
+    env = dict(
+        os.environ,
+        PEC_DATABASE_URL=app.config["PEC_DATABASE_URL"],
+        PEC_SECRET_KEY="test-secret",
+        PEC_SCHEDULER="on",
+        PEC_BASE_URL="http://127.0.0.1",
+    )
+    env.pop("FLASK_DEBUG", None)
+    process = subprocess.Popen(
+        WEB_COMMANDS[server](_free_port()),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        held = wait_for(lambda: count(Lease.select().where(Lease.name == "scheduler")) == 1, 30)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output = process.communicate(timeout=30)[0]
+    assert held, output
+    # Released by the stopping process: the next one need not wait LEASE_TTL (90 s).
+    assert count(Lease.select()) == 0, output
+
+
+def test_a_run_left_running_by_a_killed_process_is_marked_interrupted_at_the_next_start(
+    app, runner, today
+):
+    """kill -9 in the middle of a job, then the next `pec jobs run`."""
+    script = (
+        "import time\n"
+        "from pec import create_app\n"
+        "from pec.database import db\n"
+        "from pec.domain import job_runs\n"
+        "app = create_app()\n"
+        "with app.app_context(), db.connection_context():\n"
+        "    job_runs.run_job('reminders', __import__('datetime').date.today(),\n"
+        "                     lambda: time.sleep(120))\n"
+    )
+    env = dict(
+        os.environ,
+        PEC_DATABASE_URL=app.config["PEC_DATABASE_URL"],
+        PEC_SECRET_KEY="test-secret",
+        PEC_SCHEDULER="off",
+    )
+    process = subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env)
+    try:
+        started = wait_for(lambda: count(JobRun.select()) == 1, 30)
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+    assert started
+    with db.connection_context():
+        (left,) = JobRun.select()
+        assert left.status == "running"
+        # A run of this very process, still alive, is left alone.
+        alive = JobRun.create(
+            job="cleanup", as_of=today, runner=f"{socket.gethostname()}:{os.getpid()}"
+        )
+
+    result = runner.invoke(args=["pec", "jobs", "run", "--only", "cleanup"])
+    assert result.exit_code == 0, result.output
+    assert "1 earlier run(s) had been interrupted" in result.output
+    with db.connection_context():
+        left = JobRun.get_by_id(left.id)
+        assert left.status == JobStatus.INTERRUPTED and "Interrupted" in left.error
+        assert JobRun.get_by_id(alive.id).status == JobStatus.RUNNING
+
+
+def test_operators_see_an_interrupted_run_as_a_problem(app, operator, today):
+    from pec.domain import job_runs
+
+    with db.connection_context():
+        JobRun.create(
+            job="reminders",
+            as_of=today,
+            started_at=job_runs._wall_clock(),
+            runner="some-other-host:1",
+            status=JobStatus.INTERRUPTED,
+            error=job_runs.INTERRUPTED_ERROR,
+        )
+    operator.login()
+    page = operator.page("/operators/jobs")
+    assert "Interrotto" in page and "si è interrotta prima di finire" in page
+
+
+def test_runs_from_another_host_are_interrupted_only_once_older_than_any_job(app, today):
+    from pec.domain import job_runs
+
+    now = job_runs._wall_clock()
+    with db.connection_context():
+        old = JobRun.create(
+            job="cease", as_of=today, runner="elsewhere:12", started_at=now - dt.timedelta(hours=7)
+        )
+        recent = JobRun.create(
+            job="cease", as_of=today, runner="elsewhere:13", started_at=now - dt.timedelta(hours=1)
+        )
+        assert job_runs.mark_interrupted(now) == 1
+        assert JobRun.get_by_id(old.id).status == JobStatus.INTERRUPTED
+        assert JobRun.get_by_id(recent.id).status == JobStatus.RUNNING

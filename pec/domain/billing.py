@@ -41,6 +41,27 @@ CHECKSUM = "checksum"  # a codice fiscale or partita IVA whose check character i
 COMPANY_CF = "company_cf"  # a company's codice fiscale is its 11 digits
 CAP = "cap"
 PROVINCE = "province"  # two letters, but no Italian province has them
+TOO_LONG = "too_long"  # longer than MAX_LENGTHS allows
+
+# The longest value each field keeps (after normalising): enough for any real name,
+# street or town, and a bound on what one form or roster line can make us store.
+MAX_LENGTHS = {
+    "person_type": 20,
+    "fiscal_code": 16,
+    "first_name": 100,
+    "last_name": 100,
+    "company_name": 200,
+    "vat_number": 16,
+    "einvoice_recipient": 254,
+    "address": 200,
+    "postal_code": 20,
+    "city": 100,
+    "province": 60,
+    "country": 60,
+    "phone": 20,
+    "fax": 20,
+    "email": 254,
+}
 
 # The holder's fields on the account that a roster line or an operator may set, in the
 # roster's column order. `reference_email` is the billing data's `email`.
@@ -121,11 +142,26 @@ def _upper_compact(value: str) -> str:
 
 def normal_email(value: str) -> str | None:
     """The address in normal form (domain lower-cased), or None when its syntax is wrong.
-    Syntax only: no DNS lookup, so an address is never refused for a network hiccup."""
+    Syntax only: no DNS lookup, so an address is never refused for a network hiccup.
+    Internationalised addresses are kept as typed (`josé.verdi@…`, `…@straße.example`):
+    delivery sends them as they are (`ascii_email`)."""
     try:
         return validate_email((value or "").strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         return None
+
+
+def ascii_email(value: str) -> str | None:
+    """The same address in ASCII for an SMTP server without SMTPUTF8: the domain in its
+    IDNA 2008 form (`straße.example` is `xn--strae-oqa.example`, never `strasse.example`,
+    another domain). None when the part before the @ is not ASCII (`josé.verdi@…`): that
+    address has no ASCII form and needs a server that offers SMTPUTF8. Raises ValueError
+    for an address that is not valid at all."""
+    try:
+        checked = validate_email((value or "").strip(), check_deliverability=False)
+    except EmailNotValidError as error:
+        raise ValueError(str(error)) from None
+    return checked.ascii_email
 
 
 def normal_person_type(value: str) -> str:
@@ -268,9 +304,17 @@ def problems(data: BillingData, required: list[str]) -> dict[str, str]:
     """Every problem of `data` as {field name: error code}: each field of `required` that
     is empty, and each value present that its rule refuses. Empty when all is well."""
     errors = {name: REQUIRED for name in required if not getattr(data, name)}
-    for name, rule in _RULES.items():
+    for name in FIELD_NAMES:
         value = getattr(data, name)
-        if value and (problem := rule(value, data)):
+        if not value:
+            continue
+        rule = _RULES.get(name)
+        problem = rule(value, data) if rule else None
+        # A field's own rule speaks first (a codice fiscale of 17 characters is invalid,
+        # not too long); a value it lets through, or free text, is then held to its length.
+        if problem is None and len(value) > MAX_LENGTHS[name]:
+            problem = TOO_LONG
+        if problem:
             errors[name] = problem
     return errors
 

@@ -152,6 +152,15 @@ def _without_control_characters(decoded: TextFile) -> TextFile:
     return TextFile("".join(cleaned), decoded.encoding, tuple(repaired))
 
 
+class ControlCharacters(UnreadableText):
+    """The text holds control characters (a NUL, an escape): a damaged or binary file,
+    refused whole before any line reaches the database (PostgreSQL refuses NUL)."""
+
+
+# C0 controls but tab, line feed and carriage return; DEL and the C1 controls.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def decode(data: bytes) -> str:
     """The text of `data` (see read_text), without the list of repaired lines."""
     return read_text(data).text

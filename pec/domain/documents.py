@@ -1,12 +1,15 @@
 """Identity documents (docs/rules.md, member journey 3): checked by content, stored outside the web root."""
 
 import hashlib
+import re
 import secrets
+import unicodedata
 from pathlib import Path
 
 from pec.database import write_transaction
 from pec.domain import audit
 from pec.models import Account, IdentityDocument
+from pec.vocabulary import DocumentStatus
 
 # Magic bytes, not extensions (ASVS 5.2.2): a renamed .exe is refused.
 SIGNATURES = (
@@ -24,6 +27,28 @@ class DocumentError(Exception):
         self.code = code
 
 
+def display_name(original_name: str) -> str:
+    """The uploaded file's name as we keep and offer it back: no control or line
+    separator characters (they break the download's headers), at most 200 characters."""
+    kept = "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in original_name or ""
+    )
+    return re.sub(r"\s+", " ", kept).strip()[:200] or "documento"
+
+
+def pending_count(account: Account) -> int:
+    """Documents of the account waiting for an operator (not yet verified or rejected)."""
+    return (
+        IdentityDocument.select()
+        .where(
+            (IdentityDocument.account == account)
+            & (IdentityDocument.status == DocumentStatus.UPLOADED)
+            & IdentityDocument.purged_at.is_null()
+        )
+        .count()
+    )
+
+
 def sniff(data: bytes) -> tuple[str, str] | None:
     """(content type, extension) for a PDF, JPEG or PNG; None for anything else."""
     for magic, content_type, extension in SIGNATURES:
@@ -39,10 +64,14 @@ def store_document(
     directory: str,
     max_bytes: int,
     *,
+    max_pending: int | None = None,
     actor: str | None = None,
     ip: str = "",
 ) -> IdentityDocument:
-    """Check and keep an uploaded document; raises DocumentError("empty"|"too_large"|"type").
+    """Check and keep an uploaded document; raises DocumentError("empty"|"too_large"|
+    "type"|"too_many"). With `max_pending`, an account that already has that many
+    documents waiting for verification cannot add another (a member could otherwise
+    fill the disk: 5 MB a file, any number of files).
 
     The file is written before the write transaction (no slow work under the write
     lock) and removed again if its row cannot be saved. With `actor` (the member who
@@ -54,6 +83,8 @@ def store_document(
     kind = sniff(data)
     if kind is None:
         raise DocumentError("type")
+    if max_pending is not None and pending_count(account) >= max_pending:
+        raise DocumentError("too_many")
     content_type, extension = kind
     stored_name = secrets.token_hex(16) + extension
     folder = Path(directory)
@@ -62,10 +93,13 @@ def store_document(
     path.write_bytes(data)
     try:
         with write_transaction():
+            # Counted again under the write lock: two uploads at once stay within the cap.
+            if max_pending is not None and pending_count(account) >= max_pending:
+                raise DocumentError("too_many")
             document = IdentityDocument.create(
                 account=account,
                 stored_name=stored_name,
-                original_name=(original_name or "documento")[:200],
+                original_name=display_name(original_name),
                 content_type=content_type,
                 size_bytes=len(data),
                 sha256=hashlib.sha256(data).hexdigest(),

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 from pec.domain.job_runs import DAILY_JOBS, JOB_SEND_OUTBOX, JOB_SILENCE
 from pec.models import JobRun, OutboxMessage
-from pec.vocabulary import JobStatus, OutboxStatus
+from pec.vocabulary import OutboxStatus
 
 # Delivery runs every minute: a quarter of an hour without a run means it stopped.
 OUTBOX_SILENCE = dt.timedelta(minutes=15)
@@ -27,7 +27,7 @@ class DailyJob:
 
     @property
     def has_failed(self) -> bool:
-        return self.last is not None and self.last.status == JobStatus.FAILED
+        return self.last is not None and self.last.status.is_failure
 
 
 def daily_jobs(now: dt.datetime, per_job: int = 10) -> list[DailyJob]:
@@ -65,7 +65,7 @@ class OutboxDelivery:
 
     @property
     def has_failed(self) -> bool:
-        return self.last is not None and self.last.status == JobStatus.FAILED
+        return self.last is not None and self.last.status.is_failure
 
 
 def outbox_delivery(now: dt.datetime) -> OutboxDelivery:
@@ -88,7 +88,7 @@ def outbox_delivery(now: dt.datetime) -> OutboxDelivery:
     for run in runs:
         # "waiting" is the same queued messages counted again each minute: not a sum.
         counts.update({k: v for k, v in (run.counts or {}).items() if k != "waiting"})
-    failed = [run for run in runs if run.status == JobStatus.FAILED]
+    failed = [run for run in runs if run.status.is_failure]
     return OutboxDelivery(
         last=last,
         runs=len(runs),

@@ -8,6 +8,8 @@ them under the names below.
 
 import datetime as dt
 import logging
+import os
+import socket
 import traceback
 from collections import Counter
 from collections.abc import Callable
@@ -35,6 +37,13 @@ OUTBOX_RUN_RETENTION_DAYS = 7
 JOB_RUN_RETENTION_DAYS = 400
 # A daily job that has not started for this long is shown as late to operators.
 JOB_SILENCE = dt.timedelta(hours=26)
+# No job runs this long: a run still "running" after it was left by a process we cannot
+# see (another host, or a row from before runs named their process) was interrupted.
+RUN_LIMIT = dt.timedelta(hours=6)
+INTERRUPTED_ERROR = (
+    "Interrupted: the process running this job stopped (killed or restarted) before it "
+    "finished. The next run does its work (every job is safe to run again)."
+)
 
 
 @dataclass
@@ -51,11 +60,56 @@ def _wall_clock() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
+def this_runner() -> str:
+    """host:pid, the name of this process on the runs it records."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _is_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def _was_interrupted(run: JobRun, host: str, cutoff: dt.datetime) -> bool:
+    runner_host, _sep, pid = run.runner.rpartition(":")
+    if runner_host == host and pid.isdigit():
+        return not _is_alive(int(pid))
+    return run.started_at < cutoff
+
+
+def mark_interrupted(now: dt.datetime | None = None) -> int:
+    """At a start (the scheduler taking over, a `pec jobs run`): runs left "running" by
+    a process that is gone become `interrupted`, so operators see that the work stopped
+    half-way instead of a run that seems to go on for ever. A run of a live process on
+    this host is left alone; one from elsewhere, once older than RUN_LIMIT. Returns how
+    many were marked."""
+    now = now or _wall_clock()
+    host = socket.gethostname()
+    running = list(JobRun.select().where(JobRun.status == JobStatus.RUNNING))
+    gone = [run.id for run in running if _was_interrupted(run, host, now - RUN_LIMIT)]
+    if not gone:
+        return 0
+    with write_transaction():
+        marked = (
+            JobRun.update(status=JobStatus.INTERRUPTED, error=INTERRUPTED_ERROR)
+            .where(JobRun.id.in_(gone) & (JobRun.status == JobStatus.RUNNING))
+            .execute()
+        )
+    if marked:
+        log.warning("%d job run(s) were interrupted by a stopped process", marked)
+    return marked
+
+
 def run_job(job: str, today: dt.date, work: Callable[[], JobResult]) -> JobRun:
     """Run one job and record it in JobRun: ok, or failed with the error. Never raises,
     so a failing job does not stop the others."""
     with write_transaction():
-        run = JobRun.create(job=job, as_of=today, started_at=_wall_clock())
+        run = JobRun.create(job=job, as_of=today, started_at=_wall_clock(), runner=this_runner())
     try:
         result = work()
     except Exception:
@@ -125,7 +179,7 @@ def job_health(now: dt.datetime, per_job: int = 10) -> list[JobHealth]:
                 job=name,
                 runs=runs,
                 is_silent=runs[0].started_at < now - JOB_SILENCE,
-                has_failed=runs[0].status == JobStatus.FAILED,
+                has_failed=runs[0].status.is_failure,
             )
         )
     return health

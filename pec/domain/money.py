@@ -43,15 +43,22 @@ def format_rate(rate_bp: int, locale: str = "it") -> str:
     return f"{whole}{sep}{rest:02d}".rstrip("0") + "%"
 
 
-_AMOUNT = re.compile(r"^(\d+(\.\d{1,2})?|\.\d{1,2})$")  # "0,50" and ",50" alike
+# "0,50" and ",50" alike; ASCII digits only (\d would take Arabic-Indic digits too).
+_AMOUNT = re.compile(r"^([0-9]+(\.[0-9]{1,2})?|\.[0-9]{1,2})$", re.ASCII)
+# No amount we take is larger: one million euro. Beyond it a typing error (or an attack)
+# would overflow an integer column on PostgreSQL (2**31 cents).
+MAX_CENTS = 100_000_000
 
 
 def parse_eur(text: str) -> int:
     """'4,88', '4.88', '1.234,56', '4,88 €' → cents. Raises ValueError on anything else
-    (signs, exponents, infinities, more than two decimals)."""
+    (signs, exponents, infinities, more than two decimals, more than MAX_CENTS)."""
     cleaned = text.replace("€", "").replace("\xa0", "").replace(" ", "").strip()
     if "," in cleaned:
         cleaned = cleaned.replace(".", "").replace(",", ".")
-    if not _AMOUNT.match(cleaned):
+    if len(cleaned) > 20 or not _AMOUNT.match(cleaned):
         raise ValueError("not an amount in euro and cents")
-    return int(Decimal(cleaned) * 100)
+    cents = int(Decimal(cleaned) * 100)
+    if cents > MAX_CENTS:
+        raise ValueError("more than any amount we take")
+    return cents

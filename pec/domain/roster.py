@@ -23,7 +23,14 @@ from peewee import Case
 
 from pec.database import write_transaction
 from pec.domain import clock
-from pec.domain.billing import COMPANY_CF, HOLDER_FIELDS, REQUIRED, check_holder, normal_email
+from pec.domain.billing import (
+    COMPANY_CF,
+    HOLDER_FIELDS,
+    REQUIRED,
+    TOO_LONG,
+    check_holder,
+    normal_email,
+)
 from pec.domain.csv_files import (
     RepairedLine,
     UnreadableText,
@@ -205,7 +212,10 @@ def _check_line(line: int, values: dict) -> tuple[Row | None, list[Problem]]:
         if expires_on is None:
             problems.append(Problem(line, "expires_on_invalid", values["expires_on"]))
     holder, errors = check_holder({k: v for k, v in values.items() if k in HOLDER_FIELDS})
-    quoted = {_holder_problem(name, code): values.get(name, "") for name, code in errors.items()}
+    quoted = {
+        _holder_problem(name, code): name if code == TOO_LONG else values.get(name, "")
+        for name, code in errors.items()
+    }
     problems += [Problem(line, code, value) for code, value in quoted.items()]
     # An empty optional cell keeps what the portal has (the import never blanks data).
     holder = {k: v for k, v in holder.items() if v}
@@ -225,6 +235,8 @@ def _holder_problem(column: str, code: str) -> str:
         return "name_missing" if column in ("first_name", "last_name") else f"{column}_missing"
     if code == COMPANY_CF:
         return "fiscal_code_company"
+    if code == TOO_LONG:
+        return "too_long"
     return f"{column}_invalid"
 
 

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from pec.auth.session import current_principal, member_required
 from pec.domain import clock
 from pec.domain.access import visible_order_ids
-from pec.domain.documents import DocumentError, document_path, store_document
+from pec.domain.documents import DocumentError, display_name, document_path, store_document
 from pec.domain.mailboxes import mailbox_views, recent_renewals
 from pec.domain.payments import paid_orders_by_mailbox
 from pec.models import IdentityDocument
@@ -24,6 +24,11 @@ def _document_errors():
         "empty": _("Il file è vuoto."),
         "too_large": _("Il file supera i %(mb)d MB consentiti.", mb=limit_mb),
         "type": _("Il file deve essere un PDF, un'immagine JPEG o PNG."),
+        "too_many": _(
+            "Hai già %(n)d documenti in attesa di verifica: attendi l'esito prima di "
+            "caricarne altri.",
+            n=current_app.config["PEC_MAX_PENDING_DOCUMENTS"],
+        ),
     }
 
 
@@ -87,6 +92,7 @@ def upload_document():
             data,
             current_app.config["PEC_DOCUMENTS_DIR"],
             limit,
+            max_pending=current_app.config["PEC_MAX_PENDING_DOCUMENTS"],
             actor=f"member:{principal.key}",
             ip=request.remote_addr or "",
         )
@@ -113,5 +119,8 @@ def document(document_id: int):
     if not path.exists():
         abort(404)
     return send_file(
-        path, mimetype=doc.content_type, as_attachment=True, download_name=doc.original_name
+        path,
+        mimetype=doc.content_type,
+        as_attachment=True,
+        download_name=display_name(doc.original_name),
     )

@@ -6,7 +6,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
 from pec.domain.document_review import reject_document, review_queue, verify_document
-from pec.domain.documents import document_path
+from pec.domain.documents import display_name, document_path
 from pec.member_mail import MemberMail
 from pec.models import IdentityDocument
 from pec.operators.forms import RejectForm
@@ -39,7 +39,9 @@ def document_file(document_id: int):
     path = document_path(document, current_app.config["PEC_DOCUMENTS_DIR"])
     if document.purged_at is not None or not path.exists():
         abort(404)
-    response = send_file(path, mimetype=document.content_type, download_name=document.original_name)
+    response = send_file(
+        path, mimetype=document.content_type, download_name=display_name(document.original_name)
+    )
     response.headers["Content-Disposition"] = "inline"
     return response
 

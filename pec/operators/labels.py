@@ -27,7 +27,12 @@ DOCUMENT_STATUS_LABELS = {
     "verified": _l("Verificato"),
     "rejected": _l("Rifiutato"),
 }
-JOB_STATUS_LABELS = {"running": _l("In corso"), "ok": _l("Riuscito"), "failed": _l("Fallito")}
+JOB_STATUS_LABELS = {
+    "running": _l("In corso"),
+    "ok": _l("Riuscito"),
+    "failed": _l("Fallito"),
+    "interrupted": _l("Interrotto"),
+}
 ROLE_LABELS = {"operator": _l("operatore"), "admin": _l("amministratore")}
 
 # The scheduled jobs by what they do, and what each of their counts means.

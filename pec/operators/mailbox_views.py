@@ -1,8 +1,6 @@
 """Mailboxes for operators: search and filters, one mailbox's whole history, and
 edits of the holder's data (audited)."""
 
-import datetime as dt
-
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 
@@ -11,6 +9,7 @@ from pec.domain.accounts import update_holder
 from pec.domain.billing import HOLDER_FIELDS, check_holder
 from pec.domain.mailboxes import mailbox_views
 from pec.domain.operators import Filters, paginate, search_mailboxes
+from pec.input_limits import arg_date, parse_id
 from pec.models import (
     Account,
     AuditEvent,
@@ -32,20 +31,13 @@ from pec.vocabulary import MailboxStatus
 bp = Blueprint("mailboxes", __name__)
 
 
-def _date_arg(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def filters_from_request() -> Filters:
     status = request.args.get("status", "")
     return Filters(
         text=request.args.get("q", "").strip()[:100],
         status=MailboxStatus(status) if status in set(MailboxStatus) else None,
-        expires_from=_date_arg("from"),
-        expires_to=_date_arg("to"),
+        expires_from=arg_date("from"),
+        expires_to=arg_date("to"),
     )
 
 
@@ -117,7 +109,7 @@ def mailbox(mailbox_id: int):
 def edit_account(account_id: int):
     """The holder's data and reference e-mail; every change is audited with before/after."""
     account = Account.get_or_none(Account.id == account_id) or abort(404)
-    back = request.values.get("mailbox", type=int)
+    back = parse_id(request.values.get("mailbox"))
     form = HolderForm(obj=account)
     if form.validate_on_submit():
         clean, problems = check_holder(

@@ -33,8 +33,14 @@ HOLDER_ERRORS = {
 }
 
 
+def _billing_field(field: str) -> str:
+    return "email" if field == "reference_email" else field
+
+
 def holder_error_text(field: str, code: str):
     """The message an operator reads at `field` for the holder check's `code`."""
+    if code == billing.TOO_LONG:
+        return _l("Al massimo %(n)d caratteri.", n=billing.MAX_LENGTHS[_billing_field(field)])
     if (field, code) in HOLDER_ERRORS:
         return HOLDER_ERRORS[field, code]
     return _l("Campo obbligatorio.") if code == billing.REQUIRED else _l("Valore non valido.")
@@ -82,6 +88,7 @@ ROSTER_PROBLEMS = {
         "una virgoletta aperta e mai chiusa unisce questa riga alle seguenti: riga saltata, "
         "le righe seguenti sono lette"
     ),
+    "too_long": _l("valore troppo lungo nella colonna %(value)s"),
 }
 
 ROSTER_FILE_ERRORS = {
@@ -260,6 +267,10 @@ STATEMENT_FILE_ERRORS = {
     "encoding": _l("Il file non è un testo leggibile (UTF-8, UTF-16 o Windows-1252)."),
     "spreadsheet": _l(
         "È un file Excel (.xlsx o .xls): aprilo e salvalo come CSV, poi caricalo di nuovo."
+    ),
+    "xml_encoding": _l(
+        "Il file XML dichiara la codifica %(detail)s: sono accettati solo file XML in "
+        "UTF-8 o UTF-16. Scarica di nuovo l'estratto conto dalla banca."
     ),
     "empty": _l("Il file non contiene movimenti."),
     "columns": _l(

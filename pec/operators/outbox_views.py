@@ -33,7 +33,7 @@ def outbox():
     status = request.args.get("status", "")
     if status in OUTBOX_STATUSES:
         query = query.where(OutboxMessage.status == status)
-    to = request.args.get("to", "").strip()
+    to = request.args.get("to", "").strip()[:254]
     if to:
         query = query.where(OutboxMessage.to_address.contains(to))
     page = paginate(query, request.args.get("page", 1, type=int))

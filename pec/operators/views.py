@@ -15,6 +15,7 @@ from pec.domain import clock, job_overview, order_admin, two_factor
 from pec.domain.document_review import review_queue
 from pec.domain.operators import authenticate, dashboard_counts, paginate, record_login
 from pec.extensions import limiter
+from pec.input_limits import arg_date, parse_id
 from pec.models import AuditEvent, Operator
 from pec.operators import (
     access_views,
@@ -148,19 +149,12 @@ def dashboard():
     )
 
 
-def _day(name: str) -> dt.date | None:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
-
-
 def _who_condition(who: str):
     if who == "members":
         return AuditEvent.actor.startswith("member:")
     if who == "system":
         return ~(AuditEvent.actor.startswith("member:") | AuditEvent.actor.startswith("operator:"))
-    return AuditEvent.actor == f"operator:{int(who)}"
+    return AuditEvent.actor == f"operator:{parse_id(who)}"
 
 
 @bp.get("/audit")
@@ -171,18 +165,18 @@ def audit_log():
     args = request.args
     query = AuditEvent.select().order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
     who = args.get("who", "")
-    if who in ("members", "system") or who.isdigit():
+    if who in ("members", "system") or parse_id(who) is not None:
         query = query.where(_who_condition(who))
     kind = args.get("kind", "")
     if kind in audit_words.KINDS:
         query = query.where(audit_words.kind_condition(kind))
     if args.get("target_type") in ("Order", "Mailbox", "Account", "Operator"):
         query = query.where(AuditEvent.target_type == args["target_type"])
-        if args.get("target_id", "").isdigit():
-            query = query.where(AuditEvent.target_id == int(args["target_id"]))
-    if day_from := _day("from"):
+        if (target_id := parse_id(args.get("target_id"))) is not None:
+            query = query.where(AuditEvent.target_id == target_id)
+    if day_from := arg_date("from"):
         query = query.where(AuditEvent.at >= clock.start_of_day(day_from))
-    if day_to := _day("to"):
+    if day_to := arg_date("to"):
         query = query.where(AuditEvent.at < clock.start_of_day(day_to + dt.timedelta(days=1)))
     page = paginate(query, request.args.get("page", 1, type=int))
     return render_page(

@@ -28,12 +28,14 @@ from flask import current_app, url_for
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from pec.domain import clock
+from pec.domain.money import MAX_CENTS
 from pec.domain.payments import (
     EVENT_FAILED,
     EVENT_IGNORED,
     EVENT_SUCCEEDED,
     GatewayNotification,
 )
+from pec.input_limits import MAX_ID, has_control_characters, parse_id
 from pec.models import Order, Payment
 from pec.vocabulary import PaymentMethod
 
@@ -79,7 +81,35 @@ def _online_method(value) -> PaymentMethod:
 
 
 def _day_of(timestamp: int) -> dt.date:
-    return dt.datetime.fromtimestamp(int(timestamp), dt.UTC).astimezone(clock.ROME).date()
+    try:
+        moment = dt.datetime.fromtimestamp(int(timestamp), dt.UTC)
+    except (OverflowError, OSError):
+        raise ValueError(f"not a time: {timestamp!r}") from None
+    return moment.astimezone(clock.ROME).date()
+
+
+def _bounded(value, limit: int) -> int:
+    """A signed notification's number, within what we keep (a larger amount or order id
+    is no payment of ours and would overflow an integer column)."""
+    number = int(value)
+    if not 0 <= number <= limit:
+        raise ValueError(f"out of range: {number}")
+    return number
+
+
+# The provider's ids we keep (event id, session reference, failure reason) are short.
+MAX_ID_TEXT = 200
+
+
+def checked(event: GatewayNotification) -> GatewayNotification:
+    """A signed notification is still refused (as malformed) when its ids could not be
+    kept: too long for their column, or with control characters (PostgreSQL refuses a
+    NUL in text)."""
+    for name in ("event_id", "reference", "reason"):
+        value = getattr(event, name)
+        if len(value) > MAX_ID_TEXT or has_control_characters(value):
+            raise SignatureError(f"malformed notification: unusable {name}")
+    return event
 
 
 # --- The demo gateway ------------------------------------------------------------------
@@ -180,8 +210,8 @@ class DemoGateway:
                 event_id=str(event["id"]),
                 kind=kind if data.get("currency") == "EUR" else EVENT_IGNORED,
                 reference=str(data["session"]),
-                order_id=int(data["order_id"]),
-                amount_cents=int(data["amount_cents"]),
+                order_id=_bounded(data["order_id"], MAX_ID),
+                amount_cents=_bounded(data["amount_cents"], MAX_CENTS),
                 method=str(data.get("method") or "card"),
                 paid_on=_day_of(event["created"]),
                 payload=raw_body.decode(),
@@ -259,7 +289,15 @@ class StripeGateway:
         except ValueError as error:
             raise SignatureError(f"malformed notification: {error}") from None
         # Verified: read the fields we need from the very bytes that were signed.
+        try:
+            return self._notification(raw_body, event)
+        except (ValueError, KeyError, TypeError, AttributeError) as error:
+            raise SignatureError(f"malformed notification: {error!r}") from None
+
+    def _notification(self, raw_body, event):
         body = json.loads(raw_body)
+        if not body.get("id"):
+            raise ValueError("an event without an id cannot be deduplicated")
         event_type = str(body.get("type", ""))
         session = (body.get("data") or {}).get("object") or {}
         kind = EVENT_IGNORED
@@ -278,8 +316,8 @@ class StripeGateway:
             event_id=str(body["id"]),
             kind=kind,
             reference=str(session.get("id") or ""),
-            order_id=int(order_id) if order_id.isdigit() else None,
-            amount_cents=int(session.get("amount_total") or 0),
+            order_id=parse_id(order_id),
+            amount_cents=_bounded(session.get("amount_total") or 0, MAX_CENTS),
             method=_online_method(metadata.get("method")),
             paid_on=_day_of(body.get("created") or 0),
             payload=raw_body.decode(),

@@ -11,7 +11,13 @@ from pec.domain import clock
 from pec.domain.payments import receive_notification
 from pec.extensions import csrf
 from pec.member_mail import MemberMail
-from pec.payments.gateways import DemoGateway, Gateway, SignatureError, current_gateway
+from pec.payments.gateways import (
+    DemoGateway,
+    Gateway,
+    SignatureError,
+    checked,
+    current_gateway,
+)
 from pec.rendering import render_page
 
 log = logging.getLogger(__name__)
@@ -22,7 +28,7 @@ bp = Blueprint("gateways", __name__, url_prefix="/payments")
 def receive(gateway: Gateway, raw_body: bytes, headers: Mapping[str, str]):
     """Verify a notification on its raw bytes, then act on it once (dedupe on event id)."""
     try:
-        event = gateway.parse_notification(raw_body, headers)
+        event = checked(gateway.parse_notification(raw_body, headers))
     except SignatureError as error:
         log.warning(
             "rejected %s notification from %s: %s", gateway.name, request.remote_addr, error

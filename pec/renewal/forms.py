@@ -124,9 +124,12 @@ class BillingForm(FlaskForm):
         valid = super().validate(extra_validators)
         problems = billing.validate(self.data_for_domain())
         for name, code in problems.items():
-            message = FIELD_MESSAGES.get((name, code)) or BILLING_MESSAGES.get(
-                code, BILLING_MESSAGES["invalid"]
-            )
+            if code == billing.TOO_LONG:
+                message = _l("Al massimo %(n)d caratteri.", n=billing.MAX_LENGTHS[name])
+            else:
+                message = FIELD_MESSAGES.get((name, code)) or BILLING_MESSAGES.get(
+                    code, BILLING_MESSAGES["invalid"]
+                )
             self[name].errors.append(message)
         return valid and not problems
 

@@ -18,6 +18,7 @@ from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
 from pec.domain.balance import balance
 from pec.domain.mailboxes import recent_renewals
+from pec.input_limits import parse_id
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
 from pec.models import ContractDocument, Mailbox
@@ -100,7 +101,7 @@ def start():
     if not raw:
         flash(ERRORS["no_mailboxes"], "error")
         return redirect(url_for("mailboxes.index"), 303)
-    ids = {int(x) for x in raw if x.isdigit()}
+    ids = {number for x in raw if (number := parse_id(x)) is not None}
     principal = current_principal()
     mailboxes = list(principal.mailboxes().where(Mailbox.id.in_(list(ids))))
     if not mailboxes or len(mailboxes) != len(ids) or len(ids) != len(raw):

@@ -16,6 +16,7 @@ hand.
 """
 
 import datetime as dt
+import re
 
 from defusedxml import DefusedXmlException
 from defusedxml import ElementTree as SafeET
@@ -37,8 +38,27 @@ FORMAT = "camt053"
 REMITTANCE = ("Ustrd", "AddtlRmtInf", "AddtlTxInf")
 
 
+# The encodings we read. Anything else declared (UTF-7, EBCDIC, a name Python does not
+# know) is refused with its name, not left to the XML parser's own error.
+ENCODINGS = {"utf-8", "utf8", "utf-16", "utf-16le", "utf-16be", "utf16"}
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?\bencoding\s*=\s*["']([^"']{0,40})["']""")
+
+
+def declared_encoding(data: bytes) -> str | None:
+    """The encoding an XML declaration names (None without one: then UTF-8 or UTF-16 by
+    the byte-order mark). A UTF-16 file's declaration is read in UTF-16."""
+    head = data[:400]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", errors="ignore").encode("ascii", errors="ignore")
+    found = _DECLARED.match(head.lstrip(b"\xef\xbb\xbf"))
+    return found.group(1).decode("ascii", errors="replace") if found else None
+
+
 def looks_like(data: bytes) -> bool:
-    """An XML document (ours to read, or refused with a clear reason): it starts with `<`."""
+    """An XML document (ours to read, or refused with a clear reason): it starts with `<`
+    (after a UTF-8 byte-order mark and blanks), or with a UTF-16 byte-order mark."""
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return True
     return data.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"<"
 
 
@@ -98,6 +118,9 @@ def _date(element) -> dt.date | None:
 
 def parse(data: bytes) -> Statement:
     """The entries (Ntry) of a camt.053 statement or camt.054 notification."""
+    encoding = declared_encoding(data)
+    if encoding is not None and encoding.strip().lower() not in ENCODINGS:
+        raise StatementFileError("xml_encoding", encoding[:40])
     try:
         root = SafeET.fromstring(data, forbid_dtd=True)
     except (SafeET.ParseError, DefusedXmlException, ValueError) as error:

@@ -23,6 +23,9 @@ CSP = (
 # Every page and file but the fingerprinted static assets is someone's own (a mailbox,
 # an order, an identity document): no shared cache may keep it, nor the browser's disk.
 PRIVATE = "private, no-store"
+# URLs that name their content's hash: the same URL is always the same bytes, public,
+# so these keep the year-long cache their view sets (every other answer is private).
+CONTENT_ADDRESSED = {"pages.logo"}
 HSTS = "max-age=31536000"
 
 
@@ -97,7 +100,7 @@ def init_app(app: Flask) -> None:
             # file would go out uncompressed); runs before Flask-Compress's hook.
             response.direct_passthrough = False
             response.make_sequence()
-        else:
+        elif request.endpoint not in CONTENT_ADDRESSED:
             # Set, not defaulted: send_file marks files public for a year (the static
             # files' setting), and identity documents are files too.
             response.headers["Cache-Control"] = PRIVATE

@@ -212,10 +212,15 @@ def test_a_web_process_stopped_with_sigterm_gives_the_lease_up_at_once(app, serv
         text=True,
     )
     try:
-        held = wait_for(lambda: count(Lease.select().where(Lease.name == "scheduler")) == 1, 30)
+        held = wait_for(lambda: count(Lease.select().where(Lease.name == "scheduler")) == 1, 60)
     finally:
         process.send_signal(signal.SIGTERM)
-        output = process.communicate(timeout=30)[0]
+        try:
+            output = process.communicate(timeout=60)[0]
+        except subprocess.TimeoutExpired:
+            process.kill()  # never leave a server behind for the next tests
+            output = process.communicate()[0]
+            pytest.fail(f"{server} did not stop within 60 s of SIGTERM:\n{output}")
     assert held, output
     # Released by the stopping process: the next one need not wait LEASE_TTL (90 s).
     assert count(Lease.select()) == 0, output

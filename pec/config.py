@@ -108,6 +108,9 @@ def from_environment(instance_path: str) -> dict:
         "MAX_FORM_MEMORY_SIZE": 200_000,
         "PEC_SESSION_IDLE_MINUTES": int(os.environ.get("PEC_SESSION_IDLE_MINUTES", "30")),
         "PEC_SESSION_MAX_HOURS": int(os.environ.get("PEC_SESSION_MAX_HOURS", "12")),
+        # Recovery and first access answer after at least this long, found or not (an
+        # e-mail written for a real account must not be told apart by timing).
+        "PEC_ACCESS_ANSWER_SECONDS": float(os.environ.get("PEC_ACCESS_ANSWER_SECONDS", "0.25")),
         # Gzip every text response ourselves: a small install may have no proxy in front.
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIN_SIZE": 256,

@@ -1,12 +1,20 @@
 """Links that pages and e-mails share: absolute URLs from PEC_BASE_URL (they work
-outside a request, for the daily jobs), and where each payment method is paid."""
+outside a request, for the daily jobs), members' personal access links (R11), and where
+each payment method is paid."""
 
+import datetime as dt
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from flask import current_app
+from itsdangerous import BadData, URLSafeSerializer
 
+from pec.domain import clock
+from pec.domain.access_links import LINK_LIFETIME
 from pec.vocabulary import PaymentMethod
+
+# Its own salt: a token signed for anything else (session, CSRF) is never a link.
+_LINK_SALT = "pec.renewal-link"
 
 
 def external_url(endpoint: str, **values) -> str:
@@ -16,6 +24,46 @@ def external_url(endpoint: str, **values) -> str:
         base.netloc, script_name=base.path or "/", url_scheme=base.scheme
     )
     return adapter.build(endpoint, values, force_external=True)
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.secret_key, salt=_LINK_SALT)
+
+
+def renewal_link(mailbox, *, until: dt.date | None = None, next_path: str = "") -> str:
+    """The personal "Rinnova ora" link of `mailbox` (R11): signed, bound to the mailbox,
+    to its account's access epoch and to its last day (`until`; 30 days by default).
+    `next_path` (a page of that mailbox, e.g. its order's payment) is where it lands
+    instead of the renewal."""
+    last_on = until or clock.today() + LINK_LIFETIME
+    token = _serializer().dumps([mailbox.id, mailbox.account.access_epoch, last_on.toordinal()])
+    url = external_url("auth.links.open", token=token)
+    # The path stays readable in the e-mail ("/" needs no escaping in a query).
+    return f"{url}?next={quote(next_path, safe='/')}" if next_path else url
+
+
+def read_renewal_link(token: str) -> tuple[int, int, dt.date] | None:
+    """(mailbox id, access epoch, last day) of a link we signed, or None."""
+    try:
+        payload = _serializer().loads(token)
+    except BadData:
+        return None
+    if (
+        not isinstance(payload, list)
+        or len(payload) != 3
+        or not all(isinstance(x, int) and not isinstance(x, bool) for x in payload)
+    ):
+        return None
+    mailbox_id, epoch, ordinal = payload
+    try:
+        return mailbox_id, epoch, dt.date.fromordinal(ordinal)
+    except (ValueError, OverflowError):
+        return None
+
+
+def path_of(endpoint: str, **values) -> str:
+    """The path of a page (for a link's `next`), without scheme and host."""
+    return urlsplit(external_url(endpoint, **values)).path
 
 
 def pay_endpoint(method: PaymentMethod) -> str:

@@ -19,14 +19,14 @@ from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 
-from pec.domain import accounts, lifecycle, seller, transfers
+from pec.domain import access_links, accounts, clock, lifecycle, seller, transfers
 from pec.domain.balance import balance
 from pec.domain.money import format_eur
 from pec.domain.notices import RenewedMailbox
 from pec.domain.outbox import Email, enqueue
 from pec.domain.renewal import lines_of
-from pec.links import external_url, login_link, pay_endpoint, rebase
-from pec.models import Account, Convention, OutboxMessage
+from pec.links import external_url, login_link, path_of, pay_endpoint, rebase, renewal_link
+from pec.models import Account, Convention, Mailbox, OutboxMessage
 from pec.vocabulary import InvoiceKind
 from pec.web import format_date
 
@@ -36,6 +36,35 @@ LIFECYCLE_TEMPLATES = {
     lifecycle.CEASING: "ceased",
 }
 QR_CID = "epc-qr"
+# Personal links listed in an e-mail about a whole account (recovery, first access).
+MAX_LISTED_LINKS = 10
+
+
+def member_links(mailbox=None, order=None, *, until=None) -> dict:
+    """`renewal_url` (the "Rinnova ora" link) and `member_url(endpoint, **values)` (any
+    page of the member's, e.g. the order's payment) for an e-mail about `mailbox` or
+    `order` (R11). A link opens one mailbox, so an order renewing several mailboxes
+    (made by an account login, which has a password) links to the login instead."""
+    lines = list(order.lines) if order is not None else []
+    if len(lines) > 1:
+        return dict(renewal_url=login_link(order.account.login), member_url=external_url)
+    box = mailbox or lines[0].mailbox
+
+    def member_url(endpoint: str, **values) -> str:
+        return renewal_link(box, until=until, next_path=path_of(endpoint, **values))
+
+    return dict(
+        renewal_url=renewal_link(box, until=until),
+        member_url=member_url,
+        renewal_until=until or clock.today() + access_links.LINK_LIFETIME,
+    )
+
+
+def account_links(account) -> list[tuple[str, str]]:
+    """(address, personal link) for each mailbox of the account that can still be
+    renewed or read about (ceased ones are left out)."""
+    boxes = Mailbox.of_account(account).where(Mailbox.ceased_on.is_null()).limit(MAX_LISTED_LINKS)
+    return [(box.address, renewal_link(box)) for box in boxes]
 
 
 def render_email(kind: str, *, to: str, language: str, subject, images=None, **context) -> Email:
@@ -90,6 +119,8 @@ class MemberMail:
         """An e-mail about `order` to its holder, tied to the order and its account."""
         account = order.account
         context.setdefault("name", account.display_name)
+        for key, value in member_links(order=order).items():
+            context.setdefault(key, value)
         return self._queue(
             kind,
             account,
@@ -152,8 +183,10 @@ class MemberMail:
             subject=_l("Ordine di rinnovo PEC N° %(number)s annullato", number=order.number),
             dedupe_key=f"order_cancelled:{order.id}",
             reason=reason,
-            addresses=[line.mailbox.address for line in order.lines],
-            login_url=external_url("auth.login", login=order.account.login),
+            # Each mailbox is free again: its own link starts a new renewal.
+            mailbox_links=[
+                (line.mailbox.address, renewal_link(line.mailbox)) for line in order.lines
+            ],
         )
 
     # --- money -----------------------------------------------------------------------
@@ -165,7 +198,9 @@ class MemberMail:
             subject=_l("Rinnovo PEC completato – ordine N° %(number)s", number=order.number),
             dedupe_key=f"renewal_applied:{order.id}",
             mailboxes=mailboxes,
-            receipt_url=external_url("payments.receipt", order_id=order.id),
+            receipt_url=member_links(order=order)["member_url"](
+                "payments.receipt", order_id=order.id
+            ),
             # R12: money beyond the total, to be refunded.
             to_refund_cents=balance(order).to_refund_cents,
         )
@@ -192,7 +227,7 @@ class MemberMail:
             money=money,
             convention=order.convention,
             amount_due=money.missing_cents,
-            orders_url=external_url("orders.index"),
+            orders_url=member_links(order=order)["member_url"]("orders.index"),
         )
 
     def refund_recorded(self, settlement) -> None:
@@ -203,7 +238,7 @@ class MemberMail:
             subject=_l("Rimborso per l'ordine PEC N° %(number)s", number=order.number),
             dedupe_key=f"refund_recorded:{settlement.id}",
             settlement=settlement,
-            orders_url=external_url("orders.index"),
+            orders_url=member_links(order=order)["member_url"]("orders.index"),
         )
 
     def invoice_issued(self, invoice) -> None:
@@ -230,7 +265,9 @@ class MemberMail:
             is_credit_note=credit,
             seller=invoice.seller,
             recipient=(order.billing or {}).get("einvoice_recipient", ""),
-            invoice_url=external_url("payments.invoice", order_id=order.id, invoice_id=invoice.id),
+            invoice_url=member_links(order=order)["member_url"](
+                "payments.invoice", order_id=order.id, invoice_id=invoice.id
+            ),
         )
 
     def payment_rejected(self, payment) -> None:
@@ -244,32 +281,67 @@ class MemberMail:
             dedupe_key=f"payment_rejected:{payment.id}",
             payment=payment,
             reason=payment.rejection_reason,
-            pay_url=external_url(pay_endpoint(order.payment_method), order_id=order.id),
+            pay_url=member_links(order=order)["member_url"](
+                pay_endpoint(order.payment_method), order_id=order.id
+            ),
         )
 
     # --- the account -----------------------------------------------------------------
 
     def document_rejected(self, document) -> None:
         account = document.account
+        # A personal link (the Gestione PEC page it opens has the upload form), never a
+        # login the member may not have a password for.
+        box = Mailbox.of_account(account).where(Mailbox.ceased_on.is_null()).first()
+        links = member_links(box) if box else {"renewal_url": login_link(account.login)}
+        upload_url = links["member_url"]("mailboxes.index") if box else links["renewal_url"]
         self._queue(
             "document_rejected",
             account,
             subject=_l("Documento d'identità da ricaricare"),
             name=account.display_name,
             reason=document.rejection_reason,
-            upload_url=external_url("auth.login", login=account.login),
+            upload_url=upload_url,
+            renewal_until=links.get("renewal_until"),
         )
 
     def password_reset(self, account, mailbox, token: str) -> None:
+        """Recovery and first access: the login, a single-use link to choose a password
+        (the account's, or with `mailbox` that PEC address's own) and the personal links."""
+        target = accounts.AccessTarget(account, mailbox)
+        first_access = target.is_first_access
         self._queue(
             "password_reset",
             account,
-            subject=_l("Recupero dati di accesso"),
+            subject=_l("Primo accesso al portale di rinnovo PEC")
+            if first_access
+            else _l("Recupero dati di accesso"),
             links={"mailbox": mailbox},
             name=account.display_name,
+            first_access=first_access,
+            account_login=account.login,
             login=mailbox.address if mailbox is not None else account.login,
             reset_url=external_url("auth.reset", token=token),
-            hours=int(accounts.RESET_TOKEN_LIFETIME.total_seconds() // 3600),
+            hours=int(accounts.token_lifetime(target).total_seconds() // 3600),
+            renewal_links=account_links(account),
+            login_url=external_url("auth.login"),
+        )
+
+    def access_link(self, mailbox) -> None:
+        """The personal "Rinnova ora" link of `mailbox`, sent on an operator's request."""
+        account = mailbox.account
+        self._queue(
+            "access_link",
+            account,
+            subject=_l(
+                "Il tuo link per rinnovare la casella PEC %(address)s", address=mailbox.address
+            ),
+            links={"mailbox": mailbox},
+            name=account.display_name,
+            address=mailbox.address,
+            account_login=account.login,
+            login_url=external_url("auth.login"),
+            **member_links(mailbox),
         )
 
     # --- the daily jobs --------------------------------------------------------------
@@ -312,6 +384,8 @@ class MemberMail:
 
     def _lifecycle(self, due, subject) -> None:
         account = due.mailbox.account
+        # Reminders and deactivation notices: the link lasts until the restore window ends.
+        until = access_links.last_day(due.mailbox, clock.today(), lifecycle=True)
         self._queue(
             LIFECYCLE_TEMPLATES[due.kind],
             account,
@@ -325,7 +399,8 @@ class MemberMail:
             expires_on=due.expires_on,
             order=due.order,
             amount_due=balance(due.order).missing_cents if due.order else None,
-            renewal_url=login_link(due.mailbox.address),
+            login_url=external_url("auth.login"),
+            **member_links(due.mailbox, due.order, until=until),
         )
 
 

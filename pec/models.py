@@ -201,9 +201,12 @@ class Account(BaseModel):
     country = CharField(default="IT")
     phone = CharField(default="")
     fax = CharField(default="")
-    reference_email = CharField()
+    reference_email = CharField(index=True)  # recovery accepts it (docs/rules.md, journey 2)
     language = CharField(default="it")
     session_epoch = IntegerField(default=0)
+    # R11: personal links carry it; a new password or an operator's "revoke links" bumps
+    # it, and every link (and reset link) issued before stops working.
+    access_epoch = IntegerField(default=0)
     created_at = UtcDateTimeField(default=_utcnow)
 
     @property
@@ -577,14 +580,34 @@ class RecoveryCode(BaseModel):
 
 
 class ResetToken(BaseModel):
-    """A single-use password reset link (docs/rules.md, member journey 2); only its hash is stored."""
+    """A single-use link to choose a password: recovery, or the first access of an account
+    created without one (docs/rules.md, member journey 2, R11); only its hash is stored.
+
+    `account` is always the holder's account (the per-account hourly cap counts on it);
+    `mailbox` is set when the link sets that PEC address's own password. The link works
+    while the account's `access_epoch` still equals the one it was issued under.
+    """
 
     token_hash = CharField(unique=True)
     account = ForeignKeyField(Account, null=True, on_delete="CASCADE")
     mailbox = ForeignKeyField(Mailbox, null=True, on_delete="CASCADE")
+    access_epoch = IntegerField(default=0)
     created_at = UtcDateTimeField(default=_utcnow)
     expires_at = UtcDateTimeField(index=True)
     used_at = UtcDateTimeField(null=True)
+
+    class Meta:
+        indexes = ((("account", "created_at"), False),)
+
+
+class FormStash(BaseModel):
+    """What a member typed on a step when the session had expired, kept for a short time
+    under a random key (only its hash here) so the step comes back filled after login."""
+
+    key_hash = CharField(unique=True)
+    path = CharField()
+    fields = JSONField()  # [[name, value], ...] without the CSRF token
+    created_at = UtcDateTimeField(index=True)
 
 
 class AuditEvent(BaseModel):
@@ -624,5 +647,6 @@ ALL_MODELS = [
     OperatorLink,
     RecoveryCode,
     ResetToken,
+    FormStash,
     AuditEvent,
 ]

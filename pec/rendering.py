@@ -8,6 +8,7 @@ says it varies on the two headers that decide, so no cache mixes them up.
 """
 
 from flask import make_response, render_template, request
+from jinja2_fragments import BlockNotFoundError
 from jinja2_fragments.flask import render_block
 
 from pec.extensions import htmx
@@ -26,9 +27,15 @@ def render_page(template: str, block: str | None = None, status: int = 200, **co
     time. A view that moves on sets HX-Push-Url to the next step itself.
     """
     fragment = block is not None and wants_fragment(block)
+    body = None
     if fragment:
-        body = render_block(template, block, **context)
-    else:
+        try:
+            body = render_block(template, block, **context)
+        except BlockNotFoundError:
+            # A page without that block (a login page reached by a redirect an htmx
+            # request followed): the whole page, never a 500.
+            fragment = False
+    if body is None:
         body = render_template(template, **context)
     response = make_response(body, status)
     response.vary.add("HX-Request")

@@ -9,6 +9,10 @@ import time
 
 from flask import current_app, session
 
+# What a new login keeps of the session before it: the language chosen, and the key of
+# what the member typed when the old session had expired (so the step comes back filled).
+KEPT_ACROSS_LOGIN = ("lang", "form_stash")
+
 
 class SessionSlot:
     """One kind of signed-in subject, under its own keys in the cookie."""
@@ -18,11 +22,13 @@ class SessionSlot:
 
     def start(self, subject_id, epoch: int, lang: str | None = None) -> None:
         """A fresh session for the subject: nothing of the previous one is kept but the
-        language (`lang` when given, else the one already chosen)."""
-        lang = lang or session.get("lang")
-        session.clear()
+        language (`lang` when given, else the one already chosen) and the key of a form
+        kept across the login (pec.auth.session)."""
+        kept = {key: session[key] for key in KEPT_ACROSS_LOGIN if key in session}
         if lang:
-            session["lang"] = lang
+            kept["lang"] = lang
+        session.clear()
+        session.update(kept)
         now = int(time.time())
         session.update(dict(zip(self.keys, (subject_id, epoch, now, now), strict=True)))
         session.permanent = False
@@ -48,6 +54,10 @@ class SessionSlot:
             return False
         session[seen_key] = now
         return True
+
+    def had_subject(self) -> bool:
+        """Whether the cookie names a subject (before `is_current` judged it)."""
+        return self.keys[0] in session
 
     def clear(self) -> None:
         for key in self.keys:

@@ -13,7 +13,9 @@ from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from pec.auth.session import keep_typed_form
 from pec.domain import money
+from pec.extensions import htmx
 
 # No inline script or style anywhere; htmx is configured through a <meta> tag (docs/stack-notes.md).
 CSP = (
@@ -49,6 +51,15 @@ def format_date(value) -> str:
 def format_datetime(value) -> str:
     """GG/MM/AAAA HH:MM of an instant, in Europe/Rome."""
     return babel_format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
+
+
+def _from_this_site() -> bool:
+    """A request sent by one of our own pages (the browser says so in Sec-Fetch-Site
+    or Origin)."""
+    if request.headers.get("Sec-Fetch-Site") == "same-origin":
+        return True
+    origin = request.headers.get("Origin")
+    return bool(origin) and origin == request.host_url.rstrip("/")
 
 
 def trust_proxies(app: Flask) -> None:
@@ -112,7 +123,20 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def _csrf_error(error):
-        return _error("errors/csrf.html", 400)
+        # The page was open too long or the session was lost: what a member's form
+        # carried is kept, and the page offers to go back to it (filled again). Only for
+        # a form sent from our own pages, so another site cannot plant values in it.
+        back_url = None
+        # (With htmx the form stays on screen: static/app.js offers to send it again.)
+        member_form = not (request.blueprint or "").startswith("operators") and not htmx
+        if member_form and _from_this_site():
+            if keep_typed_form():
+                back_url = request.path
+        return _error("errors/csrf.html", 400, back_url=back_url)
+
+    @app.errorhandler(400)
+    def _bad_request(error):
+        return _error("errors/error.html", 400)
 
     @app.errorhandler(404)
     def _not_found(error):

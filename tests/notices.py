@@ -41,6 +41,9 @@ class RecordingNotices:
     def password_reset(self, account, mailbox, token):
         self._record("password_reset", account, mailbox, token)
 
+    def access_link(self, mailbox):
+        self._record("access_link", mailbox)
+
     def reminder(self, due):
         self._record("reminder", due)
 

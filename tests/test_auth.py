@@ -2,6 +2,8 @@
 
 import re
 
+import pytest
+
 from pec.models import (
     Account,
     OutboxMessage,
@@ -177,3 +179,171 @@ def test_reminder_link_prefills_the_address_and_the_account_password_opens_it(me
     assert response.status_code == 303 and response.location.endswith("/mailboxes/")
     listing = member.client.get("/mailboxes/").get_data(as_text=True)
     assert listing.count('class="address"') == 3
+
+
+# --- First access and recovery (R11) --------------------------------------------------------
+
+
+def _mail_to(address):
+    return (
+        OutboxMessage.select()
+        .where(OutboxMessage.to_address == address)
+        .order_by(OutboxMessage.id.desc())
+        .get()
+    )
+
+
+def _reset_path(message):
+    return re.search(r"https://portal\.example\.org(/reset/\S+)", message.body_text).group(1)
+
+
+def test_the_login_page_explains_both_ways_in(client):
+    page = client.get("/login").get_data(as_text=True)
+    assert "Rinnova ora" in page and 'href="/first-access"' in page and "Primo accesso" in page
+
+
+def test_first_access_sets_a_password_from_the_emailed_link(member, demo):
+    """Anna's account was created without a password (as the roster does)."""
+    assert Account.get(Account.login == "anna.bianchi@example.org").password_hash is None
+    member.post("/first-access", {"identifier": "anna.bianchi@example.org"})
+    message = _mail_to("anna.bianchi@example.org")
+    assert message.subject == "Primo accesso al portale di rinnovo PEC"
+    assert "Il tuo login è anna.bianchi@example.org" in message.body_text
+    assert "entro 24 ore" in message.body_text
+    assert "/links/" in message.body_text  # and the personal link, to renew at once
+    path = _reset_path(message)
+    page = member.client.get(path).get_data(as_text=True)
+    assert "Primo accesso: scegli la tua password" in page and "anna.bianchi@example.org" in page
+    done = member.post(path, {"password": "anna-first-password", "confirm": "anna-first-password"})
+    assert done.status_code == 303 and done.location == "/login?login=anna.bianchi@example.org"
+    assert "Password salvata" in member.client.get(done.location).get_data(as_text=True)
+    assert member.login("anna.bianchi@example.org", "anna-first-password").status_code == 303
+    assert member.client.get(path).status_code == 410  # single use
+
+
+@pytest.mark.parametrize(
+    "identifier", ["mario.rossi@example.org", "RSSMRA80A01H501U", "rssmra80a01h501u"]
+)
+def test_recovery_by_reference_email_or_codice_fiscale_tells_the_login(member, demo, identifier):
+    response = member.post("/recover", {"identifier": identifier}, follow_redirects=True)
+    assert response.status_code == 200
+    message = _mail_to("mario.rossi@example.org")
+    assert message.subject == "Recupero dati di accesso"
+    assert "Il tuo login è mario.rossi@example.org" in message.body_text
+    assert len(re.findall(r"/links/", message.body_text)) == 3  # one per mailbox
+
+
+@pytest.mark.parametrize("url", ["/recover", "/first-access"])
+def test_unknown_values_get_the_same_page(member, demo, url):
+    pages = [
+        page_without_typed_values(member.post(url, {"identifier": value}, follow_redirects=True))
+        for value in (
+            "mario.rossi@example.org",
+            "RSSMRA80A01H501U",
+            "nobody@example.org",
+            "XXXXXX00X00X000X",
+        )
+    ]
+    assert len(set(pages)) == 1
+    assert OutboxMessage.select().count() == 2
+
+
+@pytest.mark.parametrize(
+    "target",
+    [
+        "/%09/evil.example/",
+        "/\t/evil.example/",
+        "/\n/evil.example/",
+        "//evil.example/",
+        "/\\evil.example/",
+        "https://evil.example/",
+        "/%2F/evil.example/",
+        "/%5Cevil.example",
+        "javascript:alert(1)",
+        "\x00//evil.example/",
+    ],
+)
+def test_next_stays_on_this_site_after_normalisation(member, demo, target):
+    response = member.post(
+        "/login",
+        {"identifier": "mario.rossi@example.org", "password": "demo-password", "next": target},
+    )
+    if "\x00" in target:  # refused whole by the request guard (no control characters)
+        assert response.status_code == 400 and response.location is None
+        return
+    assert response.status_code == 303
+    assert response.location == "/mailboxes/", response.location
+    login_page = member.client.get("/login", query_string={"next": target})
+    assert login_page.status_code == 200
+    # The login form carries no such `next` on to the next request.
+    assert not re.search(r'name="next" value="[^"/]*/*[^"]*evil', _login_form(login_page))
+
+
+def _login_form(response) -> str:
+    page = response.get_data(as_text=True)
+    return page[page.index('action="/login"') :]
+
+
+def test_a_local_next_keeps_its_query(member, demo):
+    response = member.post(
+        "/login",
+        {
+            "identifier": "mario.rossi@example.org",
+            "password": "demo-password",
+            "next": "/mailboxes/?a=1",
+        },
+    )
+    assert response.location == "/mailboxes/?a=1"
+
+
+def test_one_account_is_not_guessed_through_each_of_its_pec_addresses(tmp_path, today):
+    from pec.database import db
+    from pec.demo import load_demo
+
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    with db.connection_context():
+        load_demo(today)
+    codes = []
+    for i, identifier in enumerate(
+        [
+            "mario.rossi@example.org",
+            "mario.rossi@pec.demo.it",
+            "studio.rossi@pec.demo.it",
+            "m.rossi@pec.demo.it",
+        ]
+        * 6
+    ):
+        # A new client address each time: only the per-account limit can stop this.
+        client = app.test_client()
+        token = csrf_token(client)
+        codes.append(
+            client.post(
+                "/login",
+                data={"identifier": identifier, "password": "guess", "csrf_token": token},
+                environ_base={"REMOTE_ADDR": f"10.0.0.{i + 1}"},
+            ).status_code
+        )
+    assert codes[:20] == [422] * 20 and codes[20:] == [429] * 4
+
+
+def test_reset_links_for_one_account_are_capped_per_hour(member, demo):
+    for identifier in [
+        "mario.rossi@example.org",
+        "mario.rossi@pec.demo.it",
+        "RSSMRA80A01H501U",
+    ] * 2:
+        member.post("/recover", {"identifier": identifier})
+    assert (
+        OutboxMessage.select().where(OutboxMessage.to_address == "mario.rossi@example.org").count()
+        == 3
+    )
+
+
+def test_recovery_answers_no_sooner_than_the_floor_found_or_not(app, member, demo):
+    import time
+
+    app.config["PEC_ACCESS_ANSWER_SECONDS"] = 0.3
+    for identifier in ("mario.rossi@example.org", "nobody@example.org"):
+        started = time.monotonic()
+        member.post("/first-access", {"identifier": identifier})
+        assert time.monotonic() - started >= 0.3, identifier

@@ -3,7 +3,7 @@
 import pytest
 
 from pec.links import external_url
-from pec.member_mail import render_email
+from pec.member_mail import member_links, render_email
 from tests.factories import make_mailbox, make_order
 
 
@@ -22,7 +22,10 @@ def test_payment_instructions_fit_the_method(ctx, method, expected):
 
     with ctx.test_request_context():
         text = render_template(
-            "emails/_payment_instructions.txt", order=order, convention=order.convention
+            "emails/_payment_instructions.txt",
+            order=order,
+            convention=order.convention,
+            **member_links(order=order),
         )
     assert expected in text
     assert "4,88" in text

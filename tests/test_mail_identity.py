@@ -190,7 +190,7 @@ def test_links_are_moved_to_the_current_base_url_at_delivery(tmp_path, close_db,
         lifecycle.send_due_reminders(today, MemberMail())
         row = OutboxMessage.get()
         assert row.base_url == "https://portal.example.org"
-        assert "https://portal.example.org/login?" in row.body_text  # readable as queued
+        assert "https://portal.example.org/links/" in row.body_text  # readable as queued
         app.config["PEC_BASE_URL"] = "https://rinnovi.ordine.example/pec"
         assert delivery.deliver_due()["sent"] == 1
     (message,) = sent(smtp)
@@ -198,7 +198,7 @@ def test_links_are_moved_to_the_current_base_url_at_delivery(tmp_path, close_db,
     html = message.get_body(("html",)).get_content()
     for part in (text, html):
         assert "portal.example.org" not in part
-        assert "https://rinnovi.ordine.example/pec/login?login=" in part
+        assert "https://rinnovi.ordine.example/pec/links/" in part  # the personal link (R11)
         assert "https://rinnovi.ordine.example/pec/help" in part
 
 

@@ -60,8 +60,12 @@ class Notices(Protocol):
         """The identity document must be uploaded again, with the reason."""
 
     def password_reset(self, account: "Account", mailbox: "Mailbox | None", token: str) -> None:
-        """A single-use link to choose a new password, for the account's login or, with
-        `mailbox`, for that PEC address's own password."""
+        """Recovery or first access (R11): the login, a single-use link to choose a
+        password (the account's or, with `mailbox`, that PEC address's own) and the
+        personal links of the account's mailboxes."""
+
+    def access_link(self, mailbox: "Mailbox") -> None:
+        """The personal link that opens the renewal of `mailbox` without a password (R11)."""
 
     # --- the daily jobs --------------------------------------------------------------
     def reminder(self, due: "Due") -> None:

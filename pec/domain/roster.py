@@ -63,6 +63,9 @@ REQUIRED_COLUMNS = (
 )
 # Rows per INSERT / IN (...): far below SQLite's and PostgreSQL's parameter limits.
 CHUNK = 500
+# Values per IN (...) of a single-column lookup: still below both limits (SQLite ≥ 3.32
+# allows 32,766 parameters, PostgreSQL 65,535), so a large file costs few queries.
+LOOKUP_CHUNK = 5000
 
 
 class RosterFileError(Exception):
@@ -276,6 +279,21 @@ def _existing(rows: list[Row]) -> tuple[dict[str, Mailbox], dict[str, Account]]:
     return mailboxes, accounts
 
 
+def _taken_identifiers(logins: set[str], addresses: set[str]) -> tuple[dict[str, str], set[str]]:
+    """PEC addresses already in the portal among new `logins` (address -> its holder's
+    login), and logins already in the portal among new `addresses`."""
+    address_owner: dict[str, str] = {}
+    # Only a login with an "@" can be a PEC address.
+    for chunk in _chunks(sorted(x for x in logins if "@" in x), LOOKUP_CHUNK):
+        query = Mailbox.select(Mailbox.address, Account.login).join(Account)
+        for box in query.where(Mailbox.address.in_(chunk)):
+            address_owner[box.address] = box.account.login
+    taken: set[str] = set()
+    for chunk in _chunks(sorted(addresses), LOOKUP_CHUNK):
+        taken.update(a.login for a in Account.select(Account.login).where(Account.login.in_(chunk)))
+    return address_owner, taken
+
+
 def _on_open_orders(mailbox_ids: list[int]) -> set[int]:
     found = set()
     for chunk in _chunks(mailbox_ids):
@@ -299,13 +317,34 @@ def _plan(data: bytes) -> _Plan:
         if r.address in mailboxes and mailboxes[r.address].expires_on != r.expires_on
     ]
     on_open_orders = _on_open_orders(moving)
+    logins = {
+        row.line: row.login
+        or (
+            mailboxes[row.address].account.login
+            if row.address in mailboxes
+            else row.holder["reference_email"].lower()
+        )
+        for row in rows
+    }
+    # A new login must never be another holder's PEC address, nor a new PEC address
+    # another holder's login: login and recovery look both up, one would capture the other.
+    new_logins = set(logins.values()) - set(accounts)
+    new_addresses = {row.address for row in rows} - set(mailboxes)
+    address_owner, logins_taken = _taken_identifiers(new_logins, new_addresses)
+    for row in rows:
+        address_owner.setdefault(row.address, logins[row.line])
+    logins_taken |= set(logins.values())
     leaders: dict[str, Row] = {}  # login -> the first good line of that account
     for row in rows:
         before = len(problems)
         convention = conventions.get(row.convention_code.lower())
         box = mailboxes.get(row.address)
-        login = row.login or (box.account.login if box else row.holder["reference_email"].lower())
+        login = logins[row.line]
         account = accounts.get(login)
+        if login in new_logins and address_owner.get(login, login) != login:
+            problems.append(Problem(row.line, "login_is_address", login))
+        if row.address in new_addresses and row.address in logins_taken and row.address != login:
+            problems.append(Problem(row.line, "address_is_login", row.address))
         if convention is None:
             problems.append(Problem(row.line, "convention_unknown", row.convention_code))
         elif account is not None and account.convention_id != convention.id:

@@ -80,6 +80,8 @@ ROSTER_PROBLEMS = {
     ),
     "open_order": _l("la casella ha un ordine aperto: la scadenza non si cambia con l'import"),
     "holder_conflict": _l("dati del titolare %(value)s diversi da quelli della riga %(other)s"),
+    "login_is_address": _l("il login %(value)s è l'indirizzo PEC di un altro titolare"),
+    "address_is_login": _l("l'indirizzo PEC %(value)s è il login di un altro titolare"),
     "cell_too_long": _l(
         "una cella supera i 5.000 caratteri (forse una virgoletta aperta e mai chiusa): "
         "riga saltata, le righe seguenti sono lette"

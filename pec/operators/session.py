@@ -10,9 +10,11 @@ import functools
 import time
 
 from flask import abort, g, redirect, request, session, url_for
+from flask_htmx import make_response as htmx_response
 
 from pec.domain import operators, two_factor
 from pec.domain.operator_accounts import actor_of
+from pec.extensions import htmx
 from pec.models import Operator
 from pec.sessions import SessionSlot
 from pec.vocabulary import Role
@@ -101,7 +103,12 @@ def operator_required(role: str | None = None):
             operator = current_operator()
             if operator is None:
                 target = request.full_path.rstrip("?") if request.method == "GET" else ""
-                return redirect(url_for("operators.login", next=target or None), 303)
+                login = url_for("operators.login", next=target or None)
+                if htmx:
+                    # htmx would follow a 303 and swap the login page into the results
+                    # (or fail on a missing block): load the login as a whole page.
+                    return htmx_response(redirect=login)
+                return redirect(login, 303)
             if (
                 two_factor.is_required(operator)
                 and not operator.has_two_factor

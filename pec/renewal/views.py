@@ -5,6 +5,8 @@ each view loads the member's order (404 otherwise), redirects a step asked too e
 the current one, validates its form, calls one domain function and moves on — 303 for
 plain clients, the next panel with HX-Push-Url for htmx, 422 with the form for invalid
 input. The CSRF token of every POST is checked before any view runs (CSRFProtect).
+A step shown again after a new login comes back with what the member had typed on it
+when the session expired (pec.auth.session).
 """
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
@@ -12,8 +14,8 @@ from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
-from pec.auth.session import current_principal, member_required
-from pec.domain import access, accounts, clock
+from pec.auth.session import current_principal, member_required, take_typed_form
+from pec.domain import access, access_links, accounts, clock
 from pec.domain import billing as billing_rules
 from pec.domain import renewal as wizard
 from pec.domain.balance import balance
@@ -21,7 +23,7 @@ from pec.domain.mailboxes import recent_renewals
 from pec.input_limits import parse_id
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.member_mail import MemberMail
-from pec.models import ContractDocument, Mailbox
+from pec.models import ContractDocument, Mailbox, Order
 from pec.rendering import render_page, wants_fragment
 from pec.renewal import forms
 from pec.renewal.labels import ERRORS, STEP_LABELS, method_details
@@ -106,11 +108,17 @@ def start():
     mailboxes = list(principal.mailboxes().where(Mailbox.id.in_(list(ids))))
     if not mailboxes or len(mailboxes) != len(ids) or len(ids) != len(raw):
         abort(404)
-    account = principal.account()
     if not request.form.get("again"):
         recent = recent_renewals([m.id for m in mailboxes], clock.today())
         if recent:
-            return _renew_again(mailboxes, recent, account.convention, only)
+            return _renew_again(mailboxes, recent, principal.account().convention, only)
+    return _start(principal, mailboxes)
+
+
+def _start(principal, mailboxes):
+    """The draft order for `mailboxes` (R4: or the open one that holds them), and the
+    redirect to where it stands."""
+    account = principal.account()
     language = str(get_locale() or "it")
     if account.language != language:  # e-mails follow the member's current choice
         accounts.choose_language(account, language)
@@ -136,6 +144,19 @@ def start():
     if outcome.code == "resumed":
         return redirect(url_for("renewal.resume", order_id=order.id), 303)
     return redirect(url_for("renewal.service", order_id=order.id), 303)
+
+
+def open_renewal(principal, mailbox):
+    """Where a personal link lands (R11): the mailbox's open order or a new Riepilogo
+    servizio in its renewal season; Gestione PEC otherwise (just renewed, or ceased), and
+    when the open order also renews other mailboxes (the account holder's: a link never
+    replaces it)."""
+    if not access_links.wants_renewal(mailbox, clock.today()):
+        return redirect(url_for("mailboxes.index"), 303)
+    open_order = Order.open_for(mailbox)
+    if open_order is not None and not access.may_see(principal, open_order):
+        return redirect(url_for("mailboxes.index"), 303)
+    return _start(principal, [mailbox])
 
 
 def _renew_again(mailboxes, recent, convention, only):
@@ -180,6 +201,8 @@ def service(order_id: int):
 
 def _contracts(order, form=None, status=200, **context):
     documents = wizard.current_documents(order.convention_id)
+    if form is None and (typed := take_typed_form()) is not None:
+        form = forms.contracts_form(documents, formdata=typed)
     if form is None:
         accepted = {a.document_id for a in order.acceptances if a.accepted}
         form = forms.contracts_form(documents, accepted_ids=accepted, formdata=None)
@@ -213,6 +236,8 @@ def contracts(order_id: int):
 
 
 def _billing(order, form=None, status=200, **context):
+    if form is None and (typed := take_typed_form()) is not None:
+        form = forms.BillingForm(formdata=typed)
     if form is None:
         data = billing_rules.from_snapshot(order.billing) or billing_rules.from_account(
             order.account
@@ -242,6 +267,8 @@ def billing(order_id: int):
 
 def _payment(order, form=None, status=200, **context):
     methods = order.convention.methods
+    if form is None and (typed := take_typed_form()) is not None:
+        form = forms.payment_form(methods, PAYMENT_METHOD_LABELS, formdata=typed)
     if form is None:
         form = forms.payment_form(
             methods, PAYMENT_METHOD_LABELS, selected=order.payment_method, formdata=None

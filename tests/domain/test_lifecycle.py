@@ -133,7 +133,7 @@ def test_reminder_text_date_link_and_warnings(ctx, today):
         f"scadrà in data: {box.expires_on:%d/%m/%Y}."
     )
     assert expected in message.body_text and expected in message.body_html
-    assert "login=studio@pec.test.it&next=/mailboxes/" in message.body_text
+    assert "https://portal.example.org/links/" in message.body_text  # R11: no password needed
     assert "domicilio digitale" in message.body_text
     assert "Registro delle Imprese" in message.body_text and "INI-PEC" in message.body_text
     assert message.subject == (
@@ -204,7 +204,7 @@ def test_deactivation_notice_has_amount_link_and_deletion_date(ctx, today):
     body = message.body_text
     assert message.to_address == box.account.reference_email
     assert "4,88" in body  # 4,00 € + 22 % VAT (R9)
-    assert "https://portal.example.org/login?login=late@pec.test.it" in body
+    assert "https://portal.example.org/links/" in body  # R11: the personal link
     assert "Paga e riattiva" in body and "Paga e riattiva" in message.body_html
     deletion = box.expires_on + dt.timedelta(days=90)
     assert f"fino al {deletion:%d/%m/%Y}" in body

@@ -58,7 +58,8 @@ def test_card_payment_extends_anna_by_three_years_from_her_old_expiry(anna_order
     mail = OutboxMessage.get(OutboxMessage.kind == "renewal_applied")
     assert mail.to_address == "anna.bianchi@example.org" and mail.order_id == order.id
     assert "anna.bianchi@pec.demo.it: nuova scadenza 15/03/2029" in mail.body_text
-    assert f"https://portal.example.org/payments/{order.id}/receipt" in mail.body_text
+    # The receipt through the personal link (R11): it opens without a password.
+    assert f"?next=/payments/{order.id}/receipt" in mail.body_text
     assert order.number in mail.subject
     event = AuditEvent.get(AuditEvent.action == "payment.registered")
     assert event.target_id == order.id and event.details["reference"] == "ref-1"

@@ -345,3 +345,30 @@ def test_ten_thousand_lines_import_in_seconds_with_few_queries(app, today):
     assert dry_queries <= 50 and apply_queries <= 200
     assert timings["apply, every expiry moved"][1] <= 200
     assert dry < 10 and apply_time < 20  # seconds; measured ~1-3 s (see the -s output)
+
+
+def test_a_login_never_equals_another_holders_pec_address_or_the_reverse(app, today):
+    """Login and recovery look up logins and PEC addresses alike: one must not capture
+    the other (an account named like Anna's PEC address would receive her recovery)."""
+    convention = make_convention(code="ORD")
+    anna = make_account(convention, login="anna")
+    make_mailbox(anna, address="anna@pec.test.it", today=today)
+    make_account(convention, login="bruno@pec.test.it")
+    data = csv_bytes(
+        [
+            HEADER,
+            line("x@pec.test.it", account_login="anna@pec.test.it"),  # 2: Anna's PEC address
+            line("bruno@pec.test.it", account_login="carla"),  # 3: Bruno's login
+            line("d@pec.test.it", account_login="e@pec.test.it"),  # 4: line 5's address
+            line("e@pec.test.it", account_login="eva"),  # 5: line 4's login
+            line("own@pec.test.it", account_login="own@pec.test.it"),  # 6: its own address
+            line("anna2@pec.test.it", account_login="anna", fiscal_code=anna.fiscal_code),  # 7
+        ]
+    )
+    report = roster.dry_run(data)
+    assert [(p.line, p.code, p.value) for p in report.problems] == [
+        (2, "login_is_address", "anna@pec.test.it"),
+        (3, "address_is_login", "bruno@pec.test.it"),
+        (4, "login_is_address", "e@pec.test.it"),
+        (5, "address_is_login", "e@pec.test.it"),
+    ]

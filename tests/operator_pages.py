@@ -7,6 +7,8 @@ import re
 from html.parser import HTMLParser
 
 from pec.domain import (
+    access_links,
+    accounts,
     audit,
     clock,
     convention_settings,
@@ -148,6 +150,9 @@ def populate(app, today: dt.date) -> dict:
     members.update_mailbox(
         box, address=box.address, expires_on=today + dt.timedelta(days=301), actor=who
     )
+    access_links.send_access_link(box, notices=notices, actor=who)
+    accounts.send_first_access(box.account, clock.now(), notices=notices, actor=who)
+    access_links.revoke_links(box.account, actor=who)
     roster.apply(ROSTER, actor=who, filename="iscritti.csv")
     convention = Convention.get(Convention.code == "FNOMCeO")
     convention_settings.update_convention(

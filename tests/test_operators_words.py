@@ -52,6 +52,10 @@ def test_the_audit_log_reads_as_sentences(app, operator, demo):
         "Giulia Verdi ha annullato l'ordine C4NC3LLD.",
         "Giulia Verdi ha creato l'iscritto Paola Gialli con la casella paola.gialli@pec.demo.it.",
         "Giulia Verdi ha invitato Luca Neri (luca.neri@example.org) come operatore.",
+        "Giulia Verdi ha inviato a Paola Gialli il link personale della casella "
+        "paola.gialli@pec.demo.it.",
+        "Giulia Verdi ha inviato a Paola Gialli l'e-mail per scegliere la password.",
+        "Giulia Verdi ha revocato tutti i link di accesso di Paola Gialli.",
         "Giulia Verdi ha disattivato l'account di Sara Blu.",
         "Giulia Verdi ha importato l'elenco iscritti iscritti.csv.",
         "Giulia Verdi ha modificato le impostazioni della convenzione FNOMCeO.",

@@ -116,7 +116,8 @@ def operator_required(role: str | None = None):
             ):
                 # An admin without two-factor authentication (promoted, or reset) must
                 # enrol before anything else opens.
-                return redirect(url_for("operators.profile.two_factor"), 303)
+                enrol = url_for("operators.profile.two_factor")
+                return htmx_response(redirect=enrol) if htmx else redirect(enrol, 303)
             if role is not None and operator.role != role and operator.role != Role.ADMIN:
                 abort(403)
             return view(*args, **kwargs)

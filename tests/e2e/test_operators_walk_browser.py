@@ -1,6 +1,7 @@
 """The operators' acceptance walk in a real Chromium, with e-mail through a real SMTP
-server (aiosmtpd): an admin creates a member and mailbox by hand and invites a new
-operator; the invitation arrives by SMTP; the new operator chooses a password, enrols an
+server (aiosmtpd): an admin creates a member and mailbox by hand, sends the member's
+personal access link (it arrives by SMTP and opens the mailbox's renewal), and invites a
+new operator; the invitation arrives by SMTP; the new operator chooses a password, enrols an
 authenticator (TOTP, required of an admin at the first sign-in), signs in with a code, and reads each step in the audit log, in
 words. Screenshots of the pages only this walk reaches go to PEC_SHOTS_DIR when set."""
 
@@ -95,6 +96,23 @@ def test_an_operator_walks_through_members_access_and_two_factor(browser, served
     page.wait_for_url("**/operators/accounts/*")
     assert page.locator("h1").inner_text() == "Paola Gialli"
 
+    # Her personal link, sent by e-mail (through SMTP), opens her mailbox's renewal.
+    page.get_by_role("link", name="paola.gialli@pec.demo.it").first.click()
+    page.wait_for_url("**/operators/mailboxes/*")
+    page.get_by_role("button", name="Invia il link personale").click()
+    page.wait_for_selector(".flash-success")
+    deliver(app)
+    access = mail_to(smtp, "paola.gialli@example.org")
+    text = access.get_body(("plain",)).get_content()
+    assert "paola.gialli@pec.demo.it" in access["Subject"]
+    personal = re.search(r"https?://\S+/links/\S+", text).group(0)
+    member = browser.new_context(locale="it-IT")
+    renewal = member.new_page()
+    renewal.goto(server + "/links/" + personal.split("/links/", 1)[1])
+    assert "paola.gialli@pec.demo.it" in renewal.locator("main").inner_text()
+    assert "/links/expired" not in renewal.url
+    member.close()
+
     # A new operator, invited by e-mail (through SMTP).
     page.get_by_role("link", name="Operatori").click()
     page.get_by_role("link", name="Invita un operatore").click()
@@ -162,6 +180,8 @@ def test_an_operator_walks_through_members_access_and_two_factor(browser, served
     for sentence in (
         "Giulia Verdi ha creato l'iscritto Paola Gialli con la casella paola.gialli@pec.demo.it.",
         "Giulia Verdi ha aggiunto la casella paola.gialli@pec.demo.it di Paola Gialli.",
+        "Giulia Verdi ha inviato a Paola Gialli il link personale della casella "
+        "paola.gialli@pec.demo.it.",
         "Giulia Verdi ha invitato Luca Neri (luca.neri@example.org) come amministratore.",
         "Luca Neri ha accettato l'invito e scelto la password.",
         "Luca Neri ha attivato la verifica in due passaggi.",

@@ -254,3 +254,19 @@ def _payments_exported(e):
         start=day(d.get("from")),
         end=day(d.get("to")),
     ), []
+
+
+@says("statement.reversal")
+def _reversal(e):
+    d = e.details
+    return _(
+        "Nell'estratto conto %(file)s c'è uno storno di %(amount)s per l'ordine %(number)s: "
+        "da verificare.",
+        file=d.get("filename") or "",
+        amount=eur(abs(int(d.get("amount_cents") or 0))),
+        number=e.number(),
+    ), [
+        (_("Riferimento"), d.get("reference") or ""),
+        (_("Data contabile"), day(d.get("booked_on"))),
+        (_("Causale"), d.get("text") or ""),
+    ]

@@ -28,7 +28,7 @@ from pec.models import (
     Order,
     OutboxMessage,
 )
-from pec.operators.forms import ConventionForm, HolderForm
+from pec.operators.forms import ConventionForm, HolderForm, IdentityForm
 from pec.operators.labels import ROLE_LABELS
 from pec.web import format_date
 
@@ -65,6 +65,7 @@ def _form_labels(form_class) -> dict:
 FIELD_LABELS = {
     **_form_labels(HolderForm),
     **_form_labels(ConventionForm),
+    **_form_labels(IdentityForm),
     "price_cents": ConventionForm.price.args[0],
     "vat_rate_bp": ConventionForm.vat_rate.args[0],
     "login": _l("Login dell'account"),

@@ -320,3 +320,60 @@ def _contract_added(e):
         version=e.details.get("version", ""),
         document=CONTRACT_LABELS.get(code, getattr(e.target, "title", "")),
     ), []
+
+
+@says("mailbox.access_link_sent")
+def _access_link_sent(e):
+    return _(
+        "%(who)s ha inviato a %(holder)s il link personale della casella %(address)s.",
+        who=e.who,
+        holder=e.holder() or _("un iscritto"),
+        address=getattr(e.target, "address", ""),
+    ), []
+
+
+@says("account.access_email_sent")
+def _access_email_sent(e):
+    return _(
+        "%(who)s ha inviato a %(holder)s l'e-mail per scegliere la password.",
+        who=e.who,
+        holder=e.holder() or _("un iscritto"),
+    ), []
+
+
+@says("account.links_revoked")
+def _links_revoked(e):
+    return _(
+        "%(who)s ha revocato tutti i link di accesso di %(holder)s.",
+        who=e.who,
+        holder=e.holder() or _("un iscritto"),
+    ), []
+
+
+@says("account.password_set")
+def _member_password_set(e):
+    address = e.details.get("mailbox")
+    if address:
+        return _(
+            "%(who)s ha scelto una nuova password per la casella %(address)s.",
+            who=e.who,
+            address=address,
+        ), []
+    return _("%(who)s ha scelto la password dell'account.", who=e.who), []
+
+
+@says("convention.identity_updated")
+def _identity_updated(e):
+    return _(
+        "%(who)s ha modificato venditore e contatti della convenzione %(code)s.",
+        who=e.who,
+        code=getattr(e.target, "code", ""),
+    ), changes(e.details)
+
+
+@says("convention.logo_set", "convention.logo_removed")
+def _logo(e):
+    code = getattr(e.target, "code", "")
+    if e.action == "convention.logo_removed":
+        return _("%(who)s ha rimosso il logo della convenzione %(code)s.", who=e.who, code=code), []
+    return _("%(who)s ha caricato il logo della convenzione %(code)s.", who=e.who, code=code), []

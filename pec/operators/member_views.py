@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from pec.domain import clock, members
 from pec.domain.billing import HOLDER_FIELDS, check_holder
 from pec.domain.mailboxes import mailbox_views
-from pec.models import Account, AuditEvent, Convention, Mailbox
+from pec.models import Account, AuditEvent, Convention, Mailbox, Order
 from pec.operators import audit_words
 from pec.operators.forms import MailboxForm, MemberForm
 from pec.operators.messages import holder_error_text
@@ -114,12 +114,20 @@ def _show(form, problems: dict) -> None:
 @bp.get("/accounts/<int:account_id>")
 @operator_required()
 def account(account_id: int):
-    """The holder, their mailboxes with status, and what happened to the account."""
+    """The holder, their mailboxes with status, and the latest of what happened to the
+    account, its mailboxes and its orders."""
     holder = _account(account_id)
     views = mailbox_views(Mailbox.of_account(holder), clock.today())
+    box_ids = [view.mailbox.id for view in views]
+    order_ids = [order.id for order in Order.select(Order.id).where(Order.account == holder)]
+    targets = ((AuditEvent.target_type == "Account") & (AuditEvent.target_id == holder.id)) | (
+        (AuditEvent.target_type == "Mailbox") & AuditEvent.target_id.in_(box_ids)
+    )
+    if order_ids:
+        targets |= (AuditEvent.target_type == "Order") & AuditEvent.target_id.in_(order_ids)
     events = (
         AuditEvent.select()
-        .where((AuditEvent.target_type == "Account") & (AuditEvent.target_id == holder.id))
+        .where(targets)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(50)
     )

@@ -29,7 +29,7 @@ def init_db():
 @pec.command("demo")
 def demo():
     """Load the demo data (idempotent; dates relative to today)."""
-    from pec.demo import load_demo
+    from pec.demo import DEMO_TOTP_SECRET, load_demo
 
     database.migrate()
     with db.connection_context():
@@ -38,19 +38,26 @@ def demo():
         "Demo data ready.\n"
         "  member (account):  mario.rossi@example.org / demo-password\n"
         "  member (PEC box):  anna.bianchi@pec.demo.it / demo-password\n"
-        "  operator (admin):  admin@example.org / admin-password  → /operators/"
+        "  operator (admin):  admin@example.org / admin-password  → /operators/\n"
+        f"    then the 6-digit code of the authenticator secret {DEMO_TOTP_SECRET}:\n"
+        "    add it to an authenticator app, or run\n"
+        f"    .venv/bin/python -c \"import pyotp; print(pyotp.TOTP('{DEMO_TOTP_SECRET}').now())\""
     )
 
 
 @pec.command("create-operator")
 @click.argument("email")
-@click.option("--role", type=click.Choice([Role.OPERATOR, Role.ADMIN]), default=Role.OPERATOR)
+# Plain strings: click shows a StrEnum member by its name (ADMIN), and `--role admin`,
+# as the README writes it, would be refused.
+@click.option("--role", type=click.Choice([r.value for r in Role]), default=Role.OPERATOR.value)
+@click.option("--name", default="", help="How the operators' area names them (e.g. the audit log).")
 @click.password_option()
-def create_operator(email, role, password):
-    """Create an operator (or admin) who signs in to the operators' area."""
+def create_operator(email, role, name, password):
+    """Create an operator (or admin) who signs in to the operators' area. An admin sets
+    up two-factor authentication at the first sign-in."""
     with db.connection_context():
         try:
-            operators.create_operator(email, password, role)
+            operators.create_operator(email, password, Role(role), name=name)
         except operators.OperatorExists:
             raise click.ClickException(f"{email} already exists.") from None
     click.echo(f"Operator {email} created ({role}).")

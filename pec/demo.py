@@ -5,7 +5,7 @@ from pathlib import Path
 
 from pec.contracts import seed_documents
 from pec.database import write_transaction
-from pec.domain import passwords, seller
+from pec.domain import clock, passwords, seller
 from pec.models import (
     Account,
     Convention,
@@ -15,6 +15,11 @@ from pec.models import (
 from pec.vocabulary import Role
 
 DEMO_PASSWORD = "demo-password"
+# The demo admin's authenticator secret (admins must use two-factor authentication). It is
+# printed by `pec demo` and in the README, so anyone trying the demo can get the current
+# code from an authenticator app or one line of Python; a real install never has it.
+DEMO_TOTP_SECRET = "PECDEMOADMINTOTPSECRET234567ABCD"
+
 LOGO = Path(__file__).with_name("demo_logo.png")
 
 # A fictional seller: plausible Italian data that belongs to no one (the partita IVA has a
@@ -98,7 +103,14 @@ def load_demo(today: dt.date) -> None:
         convention = _convention()
         seed_documents(convention)
         if Operator.get_or_none(Operator.email == "admin@example.org") is None:
-            Operator.create(email="admin@example.org", password_hash=admin_hash, role=Role.ADMIN)
+            Operator.create(
+                email="admin@example.org",
+                name="Giulia Verdi",
+                password_hash=admin_hash,
+                role=Role.ADMIN,
+                totp_secret=DEMO_TOTP_SECRET,
+                totp_enabled_at=clock.now(),
+            )
         mario = _account(
             convention,
             "mario.rossi@example.org",

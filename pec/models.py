@@ -27,6 +27,7 @@ from pec.vocabulary import (
     DocumentStatus,
     InvoiceKind,
     JobStatus,
+    OperatorLinkPurpose,
     OrderStatus,
     OutboxStatus,
     PaymentMethod,
@@ -533,12 +534,49 @@ class Lease(BaseModel):
 
 
 class Operator(BaseModel):
+    """A member of the convention's staff. No password until an invited operator
+    chooses one; `totp_secret` is set once two-factor authentication is enrolled, and
+    `totp_last_step` is the time step of the last code accepted (a code works once)."""
+
     email = CharField(unique=True)
-    password_hash = CharField()
+    name = CharField(default="")
+    password_hash = CharField(null=True)
     role = EnumField(Role, default=Role.OPERATOR)
     is_active = BooleanField(default=True)
     session_epoch = IntegerField(default=0)
+    totp_secret = CharField(null=True)
+    totp_enabled_at = UtcDateTimeField(null=True)
+    totp_last_step = IntegerField(null=True)
     created_at = UtcDateTimeField(default=_utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_enabled_at is not None
+
+
+class OperatorLink(BaseModel):
+    """A single-use link e-mailed to an operator (an invitation or a password reset);
+    only its hash is stored."""
+
+    token_hash = CharField(unique=True)
+    operator = ForeignKeyField(Operator, backref="links", on_delete="CASCADE")
+    purpose = EnumField(OperatorLinkPurpose)
+    created_at = UtcDateTimeField(default=_utcnow)
+    expires_at = UtcDateTimeField(index=True)
+    used_at = UtcDateTimeField(null=True)
+
+
+class RecoveryCode(BaseModel):
+    """A single-use code that stands in for an operator's authenticator; hashed."""
+
+    operator = ForeignKeyField(Operator, backref="recovery_codes", on_delete="CASCADE")
+    code_hash = CharField(unique=True)
+    created_at = UtcDateTimeField(default=_utcnow)
+    used_at = UtcDateTimeField(null=True)
 
 
 class ResetToken(BaseModel):
@@ -606,6 +644,8 @@ ALL_MODELS = [
     JobRun,
     Lease,
     Operator,
+    OperatorLink,
+    RecoveryCode,
     ResetToken,
     FormStash,
     AuditEvent,

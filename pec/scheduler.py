@@ -110,12 +110,14 @@ class SingleRunner:
         )
         self.scheduler.start()
 
-    def stop(self) -> None:
-        """Stop scheduling and give the lease up so another process takes over now."""
+    def stop(self, wait: bool = True) -> None:
+        """Stop scheduling and give the lease up so another process takes over now.
+        `wait=False` does not wait for a job that is running: it finishes on its own
+        (every job is idempotent, so another process taking over meanwhile is harmless)."""
         if os.getpid() != self.pid:
             return  # a forked child (gunicorn --preload): the parent owns this scheduler
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=True)
+            self.scheduler.shutdown(wait=wait)
         if self.is_leader:
             self.is_leader = False
             self._in_app(lambda: leases.release(LEASE_NAME, self.holder))
@@ -184,6 +186,9 @@ class SingleRunner:
         self._in_app(jobs.send_outbox)
 
 
+STOP_SECONDS = 10  # how long SIGTERM waits for the lease to be given up
+
+
 def release_on_sigterm(runner: SingleRunner) -> None:
     """Give the lease up when SIGTERM arrives, then let the signal do what it did before:
     the server's own handler (gunicorn's graceful stop), or end the process. Python's
@@ -194,7 +199,12 @@ def release_on_sigterm(runner: SingleRunner) -> None:
     previous = signal.getsignal(signal.SIGTERM)
 
     def _terminate(signum, frame):
-        runner.stop()
+        # In a thread of its own, with a bound: the handler interrupts the main thread
+        # wherever it was (perhaps holding a lock stop() needs), and the process must go
+        # on stopping whatever happens to the lease.
+        stopper = threading.Thread(target=runner.stop, kwargs={"wait": False}, daemon=True)
+        stopper.start()
+        stopper.join(STOP_SECONDS)
         if callable(previous):
             previous(signum, frame)
         elif previous != signal.SIG_IGN:

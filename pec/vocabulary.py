@@ -181,6 +181,13 @@ class Role(enum.StrEnum):
     ADMIN = "admin"
 
 
+class OperatorLinkPurpose(enum.StrEnum):
+    """Why a single-use link was e-mailed to an operator."""
+
+    INVITE = "invite"  # an admin invited them: they choose their first password
+    RESET = "reset"  # an admin reset their password: they choose a new one
+
+
 class MailboxStatus(enum.StrEnum):
     """A mailbox's status as a member sees it; derived from dates, never stored
     (pec.domain.status)."""

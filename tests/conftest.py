@@ -419,11 +419,55 @@ def wizard(member):
     return WizardActions(member)
 
 
+def totp_code(email: str, when=None) -> str:
+    """The authenticator code an operator's phone would show now, for a step later than
+    the last one the portal accepted (a code works once: tests sign in several times
+    within 30 seconds, so the replay guard is reset when no fresh step is left)."""
+    import datetime as dt
+
+    import pyotp
+
+    from pec.models import Operator
+
+    operator = Operator.get(Operator.email == email)
+    totp = pyotp.TOTP(operator.totp_secret)
+    now = when or dt.datetime.now(dt.UTC)
+    current = totp.timecode(now)
+    last = operator.totp_last_step
+    fresh = [step for step in (current, current + 1) if last is None or step > last]
+    if not fresh:
+        Operator.update(totp_last_step=None).where(Operator.id == operator.id).execute()
+        fresh = [current]
+    return totp.generate_otp(fresh[0])
+
+
+def sign_in_operator(page, server, email="admin@example.org", password="admin-password"):
+    """An operator signs in through the browser: password, then (when they use two-step
+    verification) the code their authenticator shows."""
+    from pec.database import db
+
+    page.goto(server + "/operators/login")
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url(re.compile(r".*/operators/(login/code)?$"))
+    if page.url.endswith("/operators/login/code"):
+        with db.connection_context():
+            code = totp_code(email)
+        page.get_by_label("Codice").fill(code)
+        page.get_by_role("button", name="Verifica").click()
+        page.wait_for_url("**/operators/")
+
+
 class OperatorActions(ClientActions):
-    """An operator using the operators' area through the test client."""
+    """An operator using the operators' area through the test client. An operator with
+    two-factor authentication answers the code step with their authenticator's code."""
 
     def login(self, email="admin@example.org", password="admin-password"):
-        return self.post("/operators/login", {"email": email, "password": password})
+        response = self.post("/operators/login", {"email": email, "password": password})
+        if response.status_code == 303 and response.location.endswith("/operators/login/code"):
+            response = self.post("/operators/login/code", {"code": totp_code(email)})
+        return response
 
     def logout(self):
         return self.post("/operators/logout")
@@ -434,18 +478,35 @@ class OperatorActions(ClientActions):
         return response.get_data(as_text=True)
 
 
-def make_operator(email="admin@example.org", password="admin-password", role="admin"):
-    """An operator row (reused when it exists, e.g. created by the demo data)."""
+# Admins must use two-factor authentication: test admins are enrolled with this secret
+# (the demo admin with pec.demo.DEMO_TOTP_SECRET), so `operator.login()` can answer it.
+TEST_TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+
+
+def make_operator(email="admin@example.org", password="admin-password", role="admin", name=""):
+    """An operator row (reused when it exists, e.g. created by the demo data); an admin
+    comes with two-factor authentication enrolled."""
+    import datetime as dt
+
     from pec.models import Operator
     from tests.factories import _hash
 
     found = Operator.get_or_none(Operator.email == email)
-    return found or Operator.create(email=email, password_hash=_hash(password), role=role)
+    if found is not None:
+        return found
+    two_factor = (
+        {"totp_secret": TEST_TOTP_SECRET, "totp_enabled_at": dt.datetime.now(dt.UTC)}
+        if role == "admin"
+        else {}
+    )
+    return Operator.create(
+        email=email, password_hash=_hash(password), role=role, name=name, **two_factor
+    )
 
 
 @pytest.fixture
 def operator(app, client, tmp_path):
     """The admin operator of the demo data, not yet signed in (call .login())."""
     app.config["PEC_ROSTER_DIR"] = str(tmp_path / "roster_uploads")
-    make_operator()
+    make_operator(name="Giulia Verdi")
     return OperatorActions(client)

@@ -46,6 +46,30 @@ def test_create_operator_refuses_a_duplicate(app, runner):
         assert Operator.get(Operator.email == "ops@example.org").role == "operator"
 
 
+def test_create_operator_takes_the_name_the_area_shows(app, runner):
+    result = runner.invoke(
+        args=[
+            "pec",
+            "create-operator",
+            "boss@example.org",
+            "--role",
+            "admin",
+            "--name",
+            "Giulia Verdi",
+            "--password",
+            "long-password",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    with db.connection_context():
+        boss = Operator.get(Operator.email == "boss@example.org")
+        assert (boss.display_name, boss.role, boss.has_two_factor) == (
+            "Giulia Verdi",
+            "admin",
+            False,
+        )
+
+
 def test_backup_writes_a_readable_copy(app, runner, tmp_path):
     runner.invoke(args=["pec", "demo"])
     dest = tmp_path / "backup" / "copy.sqlite3"

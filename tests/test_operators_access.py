@@ -9,7 +9,7 @@ from pec.models import (
     Mailbox,
     Operator,
 )
-from tests.conftest import csrf_token, make_app, make_operator, page_without_typed_values
+from tests.conftest import csrf_token, make_app, make_operator, page_without_typed_values, totp_code
 
 GET_PAGES = [
     "/operators/",
@@ -118,16 +118,16 @@ def test_logout_ends_the_session_even_for_a_copied_cookie(app, operator, demo):
 
 
 def test_login_goes_back_to_the_operators_page_asked_for_only(operator, demo):
-    ok = operator.post(
-        "/operators/login",
-        {"email": "admin@example.org", "password": "admin-password", "next": "/operators/jobs"},
-    )
-    assert ok.location.endswith("/operators/jobs")
-    evil = operator.post(
-        "/operators/login",
-        {"email": "admin@example.org", "password": "admin-password", "next": "//evil.example/"},
-    )
-    assert evil.location.endswith("/operators/")
+    def sign_in(next_url):
+        password = operator.post(
+            "/operators/login",
+            {"email": "admin@example.org", "password": "admin-password", "next": next_url},
+        )
+        assert password.location.endswith("/operators/login/code")
+        return operator.post("/operators/login/code", {"code": totp_code("admin@example.org")})
+
+    assert sign_in("/operators/jobs").location.endswith("/operators/jobs")
+    assert sign_in("//evil.example/").location.endswith("/operators/")
 
 
 def test_settings_are_for_admins_only(operator, demo):

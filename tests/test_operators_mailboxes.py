@@ -82,7 +82,12 @@ def test_mailbox_page_shows_its_whole_history(app, operator, demo):
     ReminderSent.create(mailbox=box, expires_on=box.expires_on, offset_days=30, sent_on=demo)
     with app.test_request_context():
         MemberMail().password_reset(box.account, box, "a-test-token")
-    audit.record("operator:1", "mailbox.noted", box)
+    audit.record(
+        "operator:1",
+        "mailbox.updated",
+        box,
+        {"before": {"expires_on": "2026-03-30"}, "after": {"expires_on": "2026-04-30"}},
+    )
     operator.login()
     page = operator.page(f"/operators/mailboxes/{box.id}")
     for expected in (
@@ -94,7 +99,8 @@ def test_mailbox_page_shows_its_whole_history(app, operator, demo):
         "4,88",
         "30 giorni prima della scadenza",
         "Recupero dati di accesso",
-        "mailbox.noted",
+        "Giulia Verdi ha modificato la casella mario.rossi@pec.demo.it.",
+        "30/03/2026 → 30/04/2026",
         "studio.rossi@pec.demo.it",  # the holder's other mailboxes
     ):
         assert expected in page, expected
@@ -131,4 +137,6 @@ def test_holder_edit_is_validated_and_audited(operator, demo):
     assert event.actor.startswith("operator:") and event.target_id == account.id
     assert event.details["before"]["reference_email"] == "anna.bianchi@example.org"
     assert event.details["after"]["reference_email"] == "Anna.B@example.org"
-    assert "account.updated" in operator.page(f"/operators/mailboxes/{box.id}")
+    page = operator.page(f"/operators/mailboxes/{box.id}")
+    assert "Giulia Verdi ha modificato i dati del titolare Anna Bianchi." in page
+    assert "E-mail di riferimento</dt><dd>anna.bianchi@example.org → Anna.B@example.org" in page

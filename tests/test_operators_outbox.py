@@ -2,8 +2,9 @@
 
 import datetime as dt
 
-from pec.domain import audit, clock
-from pec.models import JobRun, OutboxMessage
+from pec.domain import audit
+from pec.models import Account, JobRun, Mailbox, OutboxMessage
+from tests.conftest import make_operator
 
 
 def _message(**overrides):
@@ -43,7 +44,7 @@ def test_outbox_lists_state_attempts_and_errors_and_filters(operator, demo):
 
 
 def test_jobs_page_flags_a_job_silent_for_more_than_26_hours(operator, demo):
-    now = clock.now()
+    now = dt.datetime.now(dt.UTC)  # job runs are stamped with the real time
     JobRun.create(
         job="reminders",
         as_of=demo,
@@ -53,26 +54,27 @@ def test_jobs_page_flags_a_job_silent_for_more_than_26_hours(operator, demo):
         counts={"sent": 3},
     )
     JobRun.create(
-        job="deactivation",
+        job="deactivate",
         as_of=demo - dt.timedelta(days=2),
         started_at=now - dt.timedelta(hours=27),
-        status="failed",
-        error="database is locked",
+        finished_at=now - dt.timedelta(hours=27),
+        status="ok",
+        counts={"deactivated": 1},
     )
     operator.login()
     page = operator.page("/operators/jobs")
-    assert "sent: 3" in page and "database is locked" in page
-    assert page.count("Non gira da più di 26 ore") == 1
-    assert (
-        page.index("deactivation")
-        < page.index("Non gira da più di 26 ore")
-        < page.index("reminders")
-    )
+    assert "3 promemoria inviati" in page and "1 casella disattivata" in page
+    assert page.count("Non gira da più di un giorno.") == 1
+    deactivation = page.split('id="job-deactivate"', 1)[1].split("</li>", 1)[0]
+    reminders = page.split('id="job-reminders"', 1)[1].split("</li>", 1)[0]
+    assert "Non gira da più di un giorno." in deactivation and "Funziona." in reminders
 
 
 def test_jobs_page_warns_when_no_job_ever_ran(operator, demo):
     operator.login()
-    assert "Nessun job ha mai girato" in operator.page("/operators/jobs")
+    page = operator.page("/operators/jobs")
+    assert page.count("Non ha mai girato.") == 5  # four daily jobs and the e-mails
+    assert "qualche lavoro automatico non funziona" in page
 
 
 def test_domicilio_list_and_its_csv_export(operator, demo):
@@ -88,15 +90,25 @@ def test_domicilio_list_and_its_csv_export(operator, demo):
     assert any(line.startswith("m.rossi@pec.demo.it;Disattivato;") for line in lines)
 
 
-def test_audit_log_filters_by_action_actor_target_and_date(operator, demo):
-    audit.record("operator:9", "account.updated", None)
-    audit.record("system:deactivation", "mailbox.deactivated", None)
+def test_audit_log_filters_by_who_what_and_date(operator, demo):
+    clerk = make_operator("clerk@example.org", role="operator", name="Luca Neri")
+    anna = Account.get(Account.login == "anna.bianchi@example.org")
+    box = Mailbox.get(Mailbox.address == "m.rossi@pec.demo.it")
+    audit.record(f"operator:{clerk.id}", "account.updated", anna, {"before": {}, "after": {}})
+    audit.record("system:deactivation", "mailbox.deactivated", box, {"expires_on": "2026-03-07"})
     operator.login()
-    by_action = operator.page("/operators/audit?action=mailbox.")
-    assert "<td>system:deactivation</td>" in by_action and "<td>operator:9</td>" not in by_action
-    by_actor = operator.page("/operators/audit?actor=operator:9")
-    assert "<td>account.updated</td>" in by_actor and "<td>mailbox.deactivated</td>" not in by_actor
-    assert "Eventi: 0" in operator.page("/operators/audit?to=2000-01-01")
-    assert "<td>account.updated</td>" in operator.page("/operators/audit?from=2000-01-01")
+    updated = "Luca Neri ha modificato i dati del titolare Anna Bianchi."
+    deactivated = (
+        "La disattivazione automatica ha disattivato la casella m.rossi@pec.demo.it, "
+        "scaduta il 07/03/2026."
+    )
+    by_kind = operator.page("/operators/audit?kind=members")
+    assert deactivated in by_kind and updated in by_kind
+    assert "ha effettuato l&#39;accesso" not in by_kind
+    by_who = operator.page(f"/operators/audit?who={clerk.id}")
+    assert updated in by_who and deactivated not in by_who
+    assert deactivated in operator.page("/operators/audit?who=system")
+    assert "0 attività" in operator.page("/operators/audit?to=2000-01-01")
+    assert updated in operator.page("/operators/audit?from=2000-01-01")
     by_target = operator.page("/operators/audit?target_type=Operator")
-    assert "<td>operator.login</td>" in by_target and "<td>account.updated</td>" not in by_target
+    assert "Giulia Verdi ha effettuato l&#39;accesso" in by_target and updated not in by_target

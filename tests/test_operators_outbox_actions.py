@@ -47,7 +47,7 @@ def test_retry_all_failed_requeues_every_failed_message_only(operator, demo):
 def test_tomorrow_lists_what_the_jobs_will_send_and_writes_nothing(operator, demo):
     operator.login()
     page = operator.page("/operators/jobs/tomorrow")
-    assert "Cosa faranno i job domani (11/03/2026)" in page
+    assert "Cosa faranno domani i lavori automatici (11/03/2026)" in page
     # The page shows exactly what lifecycle.preview says for tomorrow.
     from pec.domain import lifecycle
 
@@ -68,7 +68,7 @@ def test_tomorrow_shows_a_due_reminder_with_recipient_and_offset(operator, demo)
     operator.login()
     page = operator.page("/operators/jobs/tomorrow")
     row = page.split("studio.rossi@pec.demo.it", 1)[1].split("</tr>", 1)[0]
-    assert "mario.rossi@example.org" in row and "18/03/2026" in row and "<td>7</td>" in row
+    assert "mario.rossi@example.org" in row and "18/03/2026" in row and ">7</td>" in row
     assert "Promemoria di scadenza" in page
 
 
@@ -78,9 +78,13 @@ def test_the_jobs_page_calls_out_a_failed_run(operator, demo):
     JobRun.create(job="cleanup", as_of=demo, started_at=now, status="ok")
     operator.login()
     page = operator.page("/operators/jobs")
-    assert "Attenzione: ci sono job che non funzionano." in page
-    assert "reminders: l'ultima esecuzione è fallita" in page
-    assert 'href="#job-reminders"' in page and 'id="job-reminders"' in page
+    assert "Attenzione: qualche lavoro automatico non funziona." in page
+    reminders = page.split('id="job-reminders"', 1)[1].split("</li>", 1)[0]
+    assert "L'ultima esecuzione è fallita." in reminders
     assert '<strong class="error">Fallito</strong>' in page and "boom" in page
     JobRun.update(status="ok").execute()
-    assert "Tutti i job hanno girato di recente senza errori." in operator.page("/operators/jobs")
+    for job in ("cease", "deactivate", "send_outbox"):
+        JobRun.create(job=job, as_of=demo, started_at=now, status="ok", counts={})
+    assert "Tutti i lavori automatici hanno girato di recente senza errori." in operator.page(
+        "/operators/jobs"
+    )

@@ -17,6 +17,7 @@ from peewee import SQL, fn
 
 from pec.database import write_transaction
 from pec.domain import audit, passwords
+from pec.domain.operator_accounts import OperatorExists
 from pec.domain.status import Policy
 from pec.models import (
     Account,
@@ -41,24 +42,25 @@ def authenticate(email: str, password: str) -> Operator | None:
     return found if passwords.verify_password(found.password_hash, password) else None
 
 
-class OperatorExists(Exception):
-    """An operator with this e-mail exists already."""
-
-
-def create_operator(email: str, password: str, role: Role = Role.OPERATOR) -> Operator:
+def create_operator(
+    email: str, password: str, role: Role = Role.OPERATOR, name: str = ""
+) -> Operator:
     """A new operator who signs in with `email` and `password`; OperatorExists if taken."""
     email = email.strip().lower()
     password_hash = passwords.hash_password(password)  # slow: outside the write lock
     with write_transaction():
         if Operator.get_or_none(Operator.email == email) is not None:
             raise OperatorExists(email)
-        return Operator.create(email=email, password_hash=password_hash, role=role)
+        return Operator.create(
+            email=email, password_hash=password_hash, role=role, name=name.strip()
+        )
 
 
-def record_login(operator: Operator, *, ip: str = "") -> None:
-    """Audit that `operator` signed in."""
+def record_login(operator: Operator, *, ip: str = "", second_factor: str = "") -> None:
+    """Audit that `operator` signed in (and with which second factor, if any)."""
+    details = {"second_factor": second_factor} if second_factor else None
     with write_transaction():
-        audit.record(f"operator:{operator.id}", "operator.login", operator, ip=ip)
+        audit.record(f"operator:{operator.id}", "operator.login", operator, details, ip=ip)
 
 
 def log_out(operator: Operator, *, ip: str = "") -> None:

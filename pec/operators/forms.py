@@ -15,10 +15,13 @@ from wtforms import (
     widgets,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
-from pec.vocabulary import PaymentMethod, PersonType, Seller
+from pec.operators.labels import ROLE_LABELS
+from pec.vocabulary import PaymentMethod, PersonType, Role, Seller
+
+MIN_OPERATOR_PASSWORD_LENGTH = 12
 
 CONTRACT_CODES = ("conditions", "unfair_terms", "privacy")
 CONTRACT_LABELS = {
@@ -192,7 +195,8 @@ class RejectReportForm(PlainForm):
 
 class CancelOrderForm(PlainForm):
     cancel_reason = TextAreaField(_l("Motivo (facoltativo)"), validators=[Length(max=500)])
-    notify = BooleanField(_l("Avvisa l'iscritto per e-mail"), default=True)
+    # An explicit choice: an e-mail to the member is never sent by default.
+    notify = BooleanField(_l("Avvisa l'iscritto per e-mail"), default=False)
 
 
 class StatementUploadForm(FlaskForm):
@@ -203,6 +207,93 @@ class MatchLineForm(PlainForm):
     order_number = StringField(
         _l("Numero d'ordine"),
         validators=[DataRequired(_l("Inserisci il numero d'ordine.")), Length(max=20)],
+    )
+
+
+# --- Signing in with a second factor, and choosing a password ------------------------------
+
+
+class CodeForm(FlaskForm):
+    code = StringField(
+        _l("Codice"),
+        validators=[DataRequired(_l("Inserisci il codice.")), Length(max=40)],
+    )
+
+
+class ChoosePasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("Nuova password"),
+        validators=[
+            DataRequired(_l("Inserisci la nuova password.")),
+            Length(
+                min=MIN_OPERATOR_PASSWORD_LENGTH,
+                max=200,
+                message=_l(
+                    "La password deve avere almeno %(n)d caratteri.",
+                    n=MIN_OPERATOR_PASSWORD_LENGTH,
+                ),
+            ),
+        ],
+    )
+    confirm = PasswordField(
+        _l("Ripeti la nuova password"),
+        validators=[EqualTo("password", _l("Le due password non coincidono."))],
+    )
+
+
+# --- Operator accounts (admins) ---------------------------------------------------------
+
+
+def _role_field():
+    return SelectField(_l("Ruolo"), choices=[SelectChoice(r, ROLE_LABELS[r]) for r in Role])
+
+
+class InviteForm(FlaskForm):
+    name = StringField(
+        _l("Nome e cognome"),
+        validators=[DataRequired(_l("Inserisci il nome.")), Length(max=100)],
+    )
+    email = StringField(
+        _l("E-mail"), validators=[DataRequired(_l("Inserisci l'e-mail.")), Length(max=254)]
+    )
+    role = _role_field()
+
+
+class OperatorEditForm(FlaskForm):
+    name = StringField(
+        _l("Nome e cognome"),
+        validators=[DataRequired(_l("Inserisci il nome.")), Length(max=100)],
+    )
+    role = _role_field()
+
+
+# --- Members by hand --------------------------------------------------------------------
+
+
+class MailboxForm(FlaskForm):
+    address = StringField(
+        _l("Indirizzo PEC"),
+        validators=[DataRequired(_l("Inserisci l'indirizzo PEC.")), Length(max=254)],
+    )
+    expires_on = DateField(
+        _l("Scadenza"),
+        validators=[InputRequired(_l("Inserisci la data di scadenza (GG/MM/AAAA)."))],
+    )
+
+
+class MemberForm(HolderForm):
+    """A new holder, their account and first mailbox: the holder's data are judged by
+    pec.domain.billing.check_holder, as the roster's are."""
+
+    convention = SelectField(_l("Convenzione"), coerce=int, validate_choice=False)
+    login = StringField(_l("Login dell'account"), validators=[Length(max=254)])
+    pec_address = StringField(
+        _l("Indirizzo PEC"),
+        validators=[DataRequired(_l("Inserisci l'indirizzo PEC.")), Length(max=254)],
+    )
+    expires_on = DateField(
+        _l("Scadenza"),
+        validators=[InputRequired(_l("Inserisci la data di scadenza (GG/MM/AAAA)."))],
     )
 
 

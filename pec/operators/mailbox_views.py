@@ -21,6 +21,7 @@ from pec.models import (
     Payment,
     ReminderSent,
 )
+from pec.operators import audit_words
 from pec.operators.forms import HolderForm
 from pec.operators.messages import holder_error_text
 from pec.operators.session import actor, operator_required
@@ -81,7 +82,7 @@ def _history(mailbox: Mailbox) -> dict:
             )
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         ),
-        events=list(
+        entries=audit_words.entries(
             AuditEvent.select().where(targets).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         ),
         documents=list(
@@ -124,7 +125,7 @@ def edit_account(account_id: int):
                 flash(_("Nessuna modifica."), "info")
             if back and Mailbox.get_or_none((Mailbox.id == back) & (Mailbox.account == account)):
                 return redirect(url_for("operators.mailboxes.mailbox", mailbox_id=back), 303)
-            return redirect(url_for("operators.mailboxes.mailboxes", q=account.login), 303)
+            return redirect(url_for("operators.members.account", account_id=account.id), 303)
     status = 422 if form.errors else 200
     return render_page(
         "operators/account_edit.html", status=status, form=form, account=account, back=back

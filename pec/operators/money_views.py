@@ -57,7 +57,7 @@ def record_refund(order_id: int):
     if valid and form.refunded_on.data > clock.today():
         form.refunded_on.errors.append(_("La data del rimborso non può essere futura."))
     if not valid or cents is None or any(f.errors for f in form):
-        return _order_page(order, status=422, refund=form)
+        return _order_page(order, status=422, refund=form, open_action="refund")
     try:
         refunds.record_refund(
             order,
@@ -73,7 +73,7 @@ def record_refund(order_id: int):
     except refunds.RefundError as error:
         field = form.refund_reference if error.code == "reference" else form.refund_amount
         field.errors.append(REFUND_ERRORS[error.code])
-        return _order_page(order, status=422, refund=form)
+        return _order_page(order, status=422, refund=form, open_action="refund")
     flash(_("Rimborso registrato: l'iscritto riceve un'e-mail."), "success")
     return _back(order)
 
@@ -87,7 +87,7 @@ def accept_money(order_id: int):
     valid = form.validate()
     cents = _amount(form.accept_amount) if valid else None
     if not valid or cents is None:
-        return _order_page(order, status=422, accept=form)
+        return _order_page(order, status=422, accept=form, open_action="accept")
     try:
         refunds.accept_money(
             order,
@@ -100,7 +100,7 @@ def accept_money(order_id: int):
     except refunds.RefundError as error:
         field = form.accept_reason if error.code == "reason" else form.accept_amount
         field.errors.append(REFUND_ERRORS[error.code])
-        return _order_page(order, status=422, accept=form)
+        return _order_page(order, status=422, accept=form, open_action="accept")
     flash(_("Importo trattenuto: non è più da rimborsare."), "success")
     return _back(order)
 

@@ -13,6 +13,7 @@ from pec.domain.balance import balance
 from pec.domain.operators import paginate
 from pec.member_mail import MemberMail
 from pec.models import (
+    Account,
     AuditEvent,
     Invoice,
     Mailbox,
@@ -22,6 +23,7 @@ from pec.models import (
     Payment,
     Settlement,
 )
+from pec.operators import audit_words
 from pec.operators.forms import (
     AcceptMoneyForm,
     CancelOrderForm,
@@ -29,6 +31,7 @@ from pec.operators.forms import (
     RegisterPaymentForm,
     RejectReportForm,
 )
+from pec.operators.labels import PAYMENT_ORIGINS
 from pec.operators.messages import outcome_text
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
@@ -71,6 +74,10 @@ def orders():
     filters = _filters()
     page = paginate(order_admin.search_orders(filters), request.args.get("page", 1, type=int))
     ids = [order.id for order in page.items]
+    holders = Account.select().where(Account.id.in_([o.account_id for o in page.items]))
+    by_id = {account.id: account for account in holders}
+    for order in page.items:
+        order.account = by_id[order.account_id]  # one query for the page's holders
     payments, lines = {}, {}
     for payment in Payment.select().where(Payment.order.in_(ids)).order_by(Payment.id):
         payments.setdefault(payment.order_id, []).append(payment)
@@ -99,8 +106,17 @@ def _euros(cents: int) -> str:
 
 
 def _order_page(
-    order: Order, status=200, register=None, reject=None, cancel=None, refund=None, accept=None
+    order: Order,
+    status=200,
+    register=None,
+    reject=None,
+    cancel=None,
+    refund=None,
+    accept=None,
+    open_action="",
 ):
+    """The order page; `open_action` names the action whose form is shown open (the
+    one that was just refused, with its errors)."""
     lines = list(
         OrderLine.select(OrderLine, Mailbox)
         .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
@@ -108,7 +124,9 @@ def _order_page(
         .order_by(Mailbox.address)
     )
     report = pay.pending_report(order)
+    payments = list(Payment.select().where(Payment.order == order).order_by(Payment.id))
     funds = balance(order)
+    settlements = list(Settlement.select().where(Settlement.order == order).order_by(Settlement.id))
     if register is None:
         register = RegisterPaymentForm(
             formdata=None,
@@ -124,16 +142,19 @@ def _order_page(
         account=order.account,
         lines=lines,
         report=report,
-        payments=list(Payment.select().where(Payment.order == order).order_by(Payment.id)),
+        payments=payments,
         emails=list(
             OutboxMessage.select()
             .where(OutboxMessage.order == order)
             .order_by(OutboxMessage.created_at.desc(), OutboxMessage.id.desc())
         ),
-        events=list(
+        entries=audit_words.entries(
             AuditEvent.select()
             .where((AuditEvent.target_type == "Order") & (AuditEvent.target_id == order.id))
             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        ),
+        names=audit_words.Names.of_actors(
+            [p.registered_by for p in payments] + [s.actor for s in settlements]
         ),
         register=register,
         reject=reject or RejectReportForm(formdata=None),
@@ -145,13 +166,13 @@ def _order_page(
         accept=accept
         or AcceptMoneyForm(formdata=None, accept_amount=_euros(funds.to_refund_cents)),
         money=funds,
-        settlements=list(
-            Settlement.select().where(Settlement.order == order).order_by(Settlement.id)
-        ),
+        settlements=settlements,
         invoices=list(
             Invoice.select().where(Invoice.order == order).order_by(Invoice.year, Invoice.number)
         ),
         is_payable=order.status == OrderStatus.AWAITING_PAYMENT,
+        open_action=open_action,
+        origins=PAYMENT_ORIGINS,
         is_open=order.status in OrderStatus.open(),
     )
 
@@ -186,7 +207,7 @@ def register_payment(order_id: int):
         if form.paid_on.data and form.paid_on.data > clock.today():
             form.paid_on.errors.append(_("La data del pagamento non può essere futura."))
     if not valid or any(f.errors for f in form):
-        return _order_page(order, status=422, register=form)
+        return _order_page(order, status=422, register=form, open_action="register")
     outcome = pay.register_payment(
         order,
         amount_cents=amount_cents,
@@ -213,7 +234,7 @@ def reject_report(order_id: int, payment_id: int):
     )
     form = RejectReportForm()
     if not form.validate():
-        return _order_page(order, status=422, reject=form)
+        return _order_page(order, status=422, reject=form, open_action="reject")
 
     done = order_admin.reject_report(
         payment,
@@ -241,7 +262,7 @@ def cancel_order(order_id: int):
     order = _order(order_id)
     form = CancelOrderForm()
     if not form.validate():
-        return _order_page(order, status=422, cancel=form)
+        return _order_page(order, status=422, cancel=form, open_action="cancel")
     try:
         renewal.cancel_order(
             order,

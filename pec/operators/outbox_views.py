@@ -11,14 +11,13 @@ from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 
-from pec.domain import clock, lifecycle
-from pec.domain.job_runs import JOB_SILENCE, job_health
+from pec.domain import clock, job_overview, lifecycle
 from pec.domain.operators import paginate
 from pec.domain.outbox import retry_by_operator, retry_failed
 from pec.models import OutboxMessage
-from pec.operators.session import actor, operator_required
+from pec.operators.session import actor, current_operator, operator_required
 from pec.rendering import render_page
-from pec.vocabulary import OutboxStatus
+from pec.vocabulary import OutboxStatus, Role
 
 bp = Blueprint("outbox", __name__)
 
@@ -54,7 +53,12 @@ def outbox():
 @operator_required()
 def outbox_message(message_id: int):
     message = OutboxMessage.get_or_none(OutboxMessage.id == message_id) or abort(404)
-    return render_page("operators/outbox_message.html", message=message, form=FlaskForm())
+    # An operator's invitation or reset link would let whoever reads it become that
+    # operator (an admin, perhaps): only admins see those e-mails' text.
+    hidden = message.kind.startswith("operator_") and current_operator().role != Role.ADMIN
+    return render_page(
+        "operators/outbox_message.html", message=message, form=FlaskForm(), hidden=hidden
+    )
 
 
 @bp.post("/outbox/<int:message_id>/retry")
@@ -89,8 +93,10 @@ def jobs_preview():
 @bp.get("/jobs")
 @operator_required()
 def jobs():
+    """Each daily job's last runs and result, and outbox delivery summarised."""
+    now = dt.datetime.now(dt.UTC)  # the jobs' stamps are real time (pec.domain.job_runs)
     return render_page(
         "operators/jobs.html",
-        health=job_health(clock.now()),
-        silence_hours=int(JOB_SILENCE.total_seconds() // 3600),
+        daily_jobs=job_overview.daily_jobs(now),
+        delivery=job_overview.outbox_delivery(now),
     )

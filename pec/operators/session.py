@@ -1,18 +1,61 @@
 """Operator sessions, apart from members' (own keys in the cookie): new at login,
-revocable at logout through Operator.session_epoch, idle and absolute timeouts."""
+revocable at logout through Operator.session_epoch, idle and absolute timeouts.
+
+Between the password and the second factor (or, for an admin without one, the
+enrolment) the browser holds a short-lived "pending" sign-in: who, their epoch, where
+to go next. Nothing of the operators' area opens until the session proper begins.
+"""
 
 import functools
+import time
 
-from flask import abort, g, redirect, request, url_for
+from flask import abort, g, redirect, request, session, url_for
 from flask_htmx import make_response as htmx_response
 
-from pec.domain import operators
+from pec.domain import operators, two_factor
+from pec.domain.operator_accounts import actor_of
 from pec.extensions import htmx
 from pec.models import Operator
 from pec.sessions import SessionSlot
 from pec.vocabulary import Role
 
 _slot = SessionSlot("operator")
+_PENDING = "operator_pending"
+PENDING_SECONDS = 300
+# Where an admin who must enrol two-factor authentication may still go.
+ENROLMENT_ENDPOINTS = {"operators.profile.two_factor", "operators.logout"}
+
+
+def begin_pending(operator: Operator, next_url: str = "") -> None:
+    """The password was right: wait for the second factor (or the enrolment)."""
+    session.pop(_PENDING, None)
+    session[_PENDING] = {
+        "id": operator.id,
+        "epoch": operator.session_epoch,
+        "at": int(time.time()),
+        "next": next_url,
+    }
+
+
+def pending_operator() -> Operator | None:
+    """The operator whose password was accepted in the last PENDING_SECONDS, if still
+    active and not signed out everywhere meanwhile."""
+    pending = session.get(_PENDING)
+    if not isinstance(pending, dict) or int(time.time()) - pending.get("at", 0) > PENDING_SECONDS:
+        return None
+    operator = Operator.get_or_none(Operator.id == pending.get("id"))
+    if operator is None or not operator.is_active:
+        return None
+    return operator if operator.session_epoch == pending.get("epoch") else None
+
+
+def pending_next() -> str:
+    pending = session.get(_PENDING)
+    return pending.get("next", "") if isinstance(pending, dict) else ""
+
+
+def clear_pending() -> None:
+    session.pop(_PENDING, None)
 
 
 def begin(operator: Operator) -> None:
@@ -47,7 +90,7 @@ def current_operator() -> Operator | None:
 
 def actor() -> str:
     """How the audit log names the signed-in operator."""
-    return f"operator:{current_operator().id}"
+    return actor_of(current_operator())
 
 
 def operator_required(role: str | None = None):
@@ -66,6 +109,15 @@ def operator_required(role: str | None = None):
                     # (or fail on a missing block): load the login as a whole page.
                     return htmx_response(redirect=login)
                 return redirect(login, 303)
+            if (
+                two_factor.is_required(operator)
+                and not operator.has_two_factor
+                and request.endpoint not in ENROLMENT_ENDPOINTS
+            ):
+                # An admin without two-factor authentication (promoted, or reset) must
+                # enrol before anything else opens.
+                enrol = url_for("operators.profile.two_factor")
+                return htmx_response(redirect=enrol) if htmx else redirect(enrol, 303)
             if role is not None and operator.role != role and operator.role != Role.ADMIN:
                 abort(403)
             return view(*args, **kwargs)

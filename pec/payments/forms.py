@@ -11,6 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import ValidationError
 
 from pec.domain import clock, money
+from pec.labels import PAYMENT_METHOD_LABELS
 from pec.vocabulary import PaymentMethod
 from pec.web import format_date
 
@@ -26,10 +27,10 @@ DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y")
 class ReportForm(FlaskForm):
     method = RadioField(
         _l("Come hai pagato"),
+        # The reportable methods, the most common first.
         choices=[
-            SelectChoice("bank_transfer", _l("Bonifico bancario")),
-            SelectChoice("blank_slip", _l("Bollettino non precompilato")),
-            SelectChoice("prefilled_slip", _l("Bollettino precompilato")),
+            SelectChoice(m, PAYMENT_METHOD_LABELS[m])
+            for m in sorted(REPORTABLE, key=lambda m: not m.is_bank_transfer)
         ],
         validate_choice=False,  # checked below, with our own message
     )

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import axe_violations
+from pec.database import db
+from tests.conftest import axe_violations, sign_in_operator, totp_code
 
 pytestmark = pytest.mark.browser
 
@@ -16,9 +17,14 @@ def test_operator_signs_in_and_opens_a_mailbox_history(browser, demo_server, jav
     page.get_by_label("E-mail").fill("admin@example.org")
     page.get_by_label("Password").fill("admin-password")
     page.get_by_role("button", name="Accedi").click()
+    page.wait_for_url("**/operators/login/code")
+    with db.connection_context():
+        code = totp_code("admin@example.org")
+    page.get_by_label("Codice").fill(code)
+    page.get_by_role("button", name="Verifica").click()
     page.wait_for_url("**/operators/")
     assert page.locator("h1").inner_text() == "Riepilogo caselle"
-    assert page.locator("#count-expiring").inner_text() == "2"
+    assert page.locator("#count-expiring").inner_text() == "2"  # mario.rossi, anna.bianchi
     assert page.locator("#count-deactivated").inner_text() == "1"
     page.locator("a[href$='status=deactivated']").click()
     page.wait_for_url("**/operators/mailboxes?status=deactivated")
@@ -31,11 +37,7 @@ def test_operator_signs_in_and_opens_a_mailbox_history(browser, demo_server, jav
 
 def test_search_swaps_only_the_results_with_htmx(browser, demo_server):
     page = browser.new_page()
-    page.goto(demo_server + "/operators/login")
-    page.get_by_label("E-mail").fill("admin@example.org")
-    page.get_by_label("Password").fill("admin-password")
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url("**/operators/")
+    sign_in_operator(page, demo_server)
     page.goto(demo_server + "/operators/mailboxes")
     page.get_by_label("Cerca").fill("BNCNNA85M41F205Q")
     page.get_by_role("button", name="Filtra").click()
@@ -49,10 +51,7 @@ def test_dashboard_and_lists_have_no_axe_violations(browser, demo_server):
     page = browser.new_page()
     page.goto(demo_server + "/operators/login")
     assert axe_violations(page) == []
-    page.get_by_label("E-mail").fill("admin@example.org")
-    page.get_by_label("Password").fill("admin-password")
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url("**/operators/")
+    sign_in_operator(page, demo_server)
     assert axe_violations(page) == []
     for path in ("/operators/mailboxes", "/operators/domicilio", "/operators/audit"):
         page.goto(demo_server + path)

@@ -10,7 +10,7 @@ from pec.models import (
     Order,
     Payment,
 )
-from tests.conftest import axe_violations
+from tests.conftest import axe_violations, sign_in_operator
 from tests.factories import make_order
 
 pytestmark = pytest.mark.browser
@@ -25,11 +25,7 @@ def transfer_order(demo_server):
 
 
 def sign_in(page, server):
-    page.goto(server + "/operators/login")
-    page.get_by_label("E-mail").fill("admin@example.org")
-    page.get_by_label("Password").fill("admin-password")
-    page.get_by_role("button", name="Accedi").click()
-    page.wait_for_url("**/operators/")
+    sign_in_operator(page, server)
 
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "nojs"])
@@ -54,6 +50,9 @@ def test_operator_registers_a_transfer_on_the_order_page(browser, transfer_order
         assert Order.get_by_id(order.id).status == "paid"
         assert Mailbox.get_by_id(box.id).expires_on == clock.add_years(box.expires_on, 3)
         assert Payment.get(Payment.order == order).reference == "CRO-BROWSER-1"
+    # The order is paid: the page no longer opens "Registra un pagamento" by itself.
+    assert page.locator("#action-register").get_attribute("open") is None
+    page.locator("#action-register summary").click()
     page.get_by_label("Riferimento: CRO/TRN del bonifico o numero del bollettino").fill(
         "CRO-BROWSER-1"
     )

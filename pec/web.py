@@ -2,6 +2,7 @@
 template filters, friendly error pages (no 500 page shows a stack trace), and which
 proxy in front of us is trusted for the client's address."""
 
+import gzip
 import hashlib
 from functools import lru_cache
 from pathlib import Path
@@ -116,6 +117,25 @@ def init_app(app: Flask) -> None:
             # files' setting), and identity documents are files too.
             response.headers["Cache-Control"] = PRIVATE
             response.headers.pop("Expires", None)
+        return response
+
+    @app.after_request
+    def _gzip_refusals(response):
+        # Flask-Compress leaves every answer outside 2xx as it is, but a refused form
+        # (422) or an error page is a whole page too: gzip it the same way (Flask-Compress
+        # still adds Vary: Accept-Encoding to every answer).
+        if (
+            response.status_code < 400
+            or response.is_streamed
+            or "Content-Encoding" in response.headers
+            or response.mimetype not in app.config["COMPRESS_MIMETYPES"]
+            or not request.accept_encodings["gzip"]
+        ):
+            return response
+        data = response.get_data()
+        if len(data) >= app.config["COMPRESS_MIN_SIZE"]:
+            response.set_data(gzip.compress(data, compresslevel=app.config["COMPRESS_LEVEL"]))
+            response.headers["Content-Encoding"] = "gzip"
         return response
 
     def _error(template, status, **context):

@@ -9,8 +9,8 @@ account holder's, not this login's.
 
 from collections.abc import Iterable
 
-from pec.domain.accounts import Principal
-from pec.models import Order, OrderLine
+from pec.domain.accounts import CONVENTION_WITHOUT_LOGO, Principal
+from pec.models import Account, Convention, Order, OrderLine
 from pec.vocabulary import OrderStatus
 
 
@@ -42,7 +42,14 @@ def visible_order_ids(principal: Principal, orders: Iterable[Order]) -> set[int]
 
 def visible_order(principal: Principal, order_id: int) -> Order | None:
     """The order if this login may see it, else None (the caller answers 404)."""
-    order = Order.get_or_none(Order.id == order_id)
+    # With its account and convention: every page about an order shows them.
+    order = (
+        Order.select(Order, Account, *CONVENTION_WITHOUT_LOGO)
+        .join_from(Order, Account)
+        .join_from(Order, Convention)
+        .where(Order.id == order_id)
+        .first()
+    )
     if order is None or not may_see(principal, order):
         return None
     return order

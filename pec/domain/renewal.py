@@ -10,7 +10,7 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from peewee import IntegrityError
+from peewee import IntegrityError, fn
 from stdnum import luhn
 
 from pec.database import write_transaction
@@ -74,15 +74,16 @@ def current_documents(convention: Convention) -> list[ContractDocument]:
 
 
 def has_accepted_contracts(order: Order) -> bool:
-    """Every current document of the convention accepted on this order (R10)."""
-    required = {d.id for d in ContractDocument.current_for(order.convention_id)}
-    accepted = {
-        a.document_id
-        for a in ContractAcceptance.select(ContractAcceptance.document).where(
-            (ContractAcceptance.order == order) & (ContractAcceptance.accepted == True)  # noqa: E712
-        )
-    }
-    return required <= accepted
+    """Every current document of the convention accepted on this order (R10): no
+    current document without an acceptance (one query)."""
+    accepted = ContractAcceptance.select(ContractAcceptance.id).where(
+        (ContractAcceptance.order == order.id)
+        & (ContractAcceptance.document == ContractDocument.id)
+        & (ContractAcceptance.accepted == True)  # noqa: E712
+    )
+    return not (
+        ContractDocument.current_for(order.convention_id).where(~fn.EXISTS(accepted)).exists()
+    )
 
 
 def current_step(order: Order) -> str:

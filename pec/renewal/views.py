@@ -41,8 +41,12 @@ def _order(order_id: int):
 
 
 def _render(order, step: str, status: int = 200, **context):
-    """The step's template: the whole page, or only its panel for an htmx swap."""
-    lines = wizard.lines_of(order)
+    """The step's template: the whole page, or only its panel for an htmx swap.
+
+    `current` (the step the order is at) and `lines`, when the view already has them, are
+    not read again; after a write the view passes neither."""
+    current = context.pop("current", None) or wizard.current_step(order)
+    lines = context.pop("lines", None) or wizard.lines_of(order)
     return render_page(
         f"renewal/{step}.html",
         block=PANEL,
@@ -51,7 +55,7 @@ def _render(order, step: str, status: int = 200, **context):
         order=order,
         lines=lines,
         step=step,
-        current=wizard.current_step(order),
+        current=current,
         steps=wizard.STEPS[:-1],
         step_labels=STEP_LABELS,
         convention=order.convention,
@@ -70,12 +74,13 @@ def _go(order, step: str, **context):
     return response
 
 
-def _guard(order, step: str):
-    """A response that sends a too-early (or frozen) step to the current one, or None."""
+def _guard(order, step: str) -> tuple[str, object]:
+    """The step the order is at, and a response that sends a too-early (or frozen) step
+    there (None when `step` may be shown)."""
     current = wizard.current_step(order)
     if wizard.reachable(order, step, current):
-        return None
-    return _go(order, current)
+        return current, None
+    return current, _go(order, current)
 
 
 def _actor() -> str:
@@ -196,7 +201,8 @@ def _service(order, **context):
 def service(order_id: int):
     """Riepilogo servizio: mailboxes, convention, duration, totals (docs/rules.md, member journey 4)."""
     order = _order(order_id)
-    return _guard(order, "service") or _service(order)
+    current, redirect_response = _guard(order, "service")
+    return redirect_response or _service(order, current=current)
 
 
 def _contracts(order, form=None, status=200, **context):
@@ -214,14 +220,15 @@ def _contracts(order, form=None, status=200, **context):
 def contracts(order_id: int):
     """Contratti: Accetto / Non accetto on each document, all three required (R10)."""
     order = _order(order_id)
-    if redirect_response := _guard(order, "contracts"):
+    current, redirect_response = _guard(order, "contracts")
+    if redirect_response:
         return redirect_response
     if request.method == "GET":
-        return _contracts(order)
+        return _contracts(order, current=current)
     documents = wizard.current_documents(order.convention_id)
     form = forms.contracts_form(documents)
     if not form.validate():
-        return _contracts(order, form, 422)
+        return _contracts(order, form, 422, current=current)
     try:
         wizard.accept_contracts(
             order,
@@ -251,13 +258,14 @@ def _billing(order, form=None, status=200, **context):
 def billing(order_id: int):
     """Dati di fatturazione, prefilled from the holder (docs/rules.md, member journey 6)."""
     order = _order(order_id)
-    if redirect_response := _guard(order, "billing"):
+    current, redirect_response = _guard(order, "billing")
+    if redirect_response:
         return redirect_response
     if request.method == "GET":
-        return _billing(order)
+        return _billing(order, current=current)
     form = forms.BillingForm()
     if not form.validate():
-        return _billing(order, form, 422)
+        return _billing(order, form, 422, current=current)
     try:
         wizard.save_billing(order, form.data_for_domain(), now=clock.now())
     except wizard.RenewalError as error:
@@ -278,6 +286,7 @@ def _payment(order, form=None, status=200, **context):
         order,
         "payment",
         status,
+        lines=lines,
         form=form,
         method_details=method_details(),
         expiry_warning=wizard.slow_method_warning(lines, clock.today()),
@@ -290,13 +299,14 @@ def _payment(order, form=None, status=200, **context):
 def payment(order_id: int):
     """Modalità di pagamento: the convention's methods with their delays (docs/rules.md, member journey 7)."""
     order = _order(order_id)
-    if redirect_response := _guard(order, "payment"):
+    current, redirect_response = _guard(order, "payment")
+    if redirect_response:
         return redirect_response
     if request.method == "GET":
-        return _payment(order)
+        return _payment(order, current=current)
     form = forms.payment_form(order.convention.methods, PAYMENT_METHOD_LABELS)
     if not form.validate():
-        return _payment(order, form, 422)
+        return _payment(order, form, 422, current=current)
     try:
         wizard.choose_payment_method(order, form.method.data, **_acting())
     except wizard.RenewalError as error:
@@ -320,10 +330,11 @@ def _confirm(order, status=200, **context):
 def confirm(order_id: int):
     """Riepilogo e conferma ordine → the order number, e-mail in the outbox (docs/rules.md, member journey 8–9)."""
     order = _order(order_id)
-    if redirect_response := _guard(order, "confirm"):
+    current, redirect_response = _guard(order, "confirm")
+    if redirect_response:
         return redirect_response
     if request.method == "GET":
-        return _confirm(order)
+        return _confirm(order, current=current)
     outcome = wizard.confirm_order(order, **_acting())
     if outcome.code == "prices_changed":
         return _confirm(outcome.order, notice=ERRORS["prices_changed"])
@@ -355,7 +366,8 @@ def done(order_id: int):
     """ "L'ordine è andato a buon fine.": the number and how to pay it (R4: shown again
     whenever the member starts a renewal of a mailbox on this order)."""
     order = _order(order_id)
-    return _guard(order, "done") or _done(order)
+    current, redirect_response = _guard(order, "done")
+    return redirect_response or _done(order, current=current)
 
 
 @bp.post("/<int:order_id>/method")

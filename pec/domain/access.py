@@ -9,6 +9,7 @@ account holder's, not this login's.
 
 from collections.abc import Iterable
 
+from pec.database import Prepared, Slot
 from pec.domain.accounts import CONVENTION_WITHOUT_LOGO, Principal
 from pec.models import Account, Convention, Order, OrderLine
 from pec.vocabulary import OrderStatus
@@ -24,6 +25,17 @@ def _mailbox_ids(order_ids: list[int]) -> dict[int, set[int]]:
         for line in lines:
             found[line.order_id].add(line.mailbox_id)
     return found
+
+
+# An order with its account and convention: every page about an order shows them.
+_ORDER = Prepared(
+    lambda: (
+        Order.select(Order, Account, *CONVENTION_WITHOUT_LOGO)
+        .join_from(Order, Account)
+        .join_from(Order, Convention)
+        .where(Order.id == Slot("id"))
+    )
+)
 
 
 def may_see(principal: Principal, order: Order) -> bool:
@@ -42,14 +54,7 @@ def visible_order_ids(principal: Principal, orders: Iterable[Order]) -> set[int]
 
 def visible_order(principal: Principal, order_id: int) -> Order | None:
     """The order if this login may see it, else None (the caller answers 404)."""
-    # With its account and convention: every page about an order shows them.
-    order = (
-        Order.select(Order, Account, *CONVENTION_WITHOUT_LOGO)
-        .join_from(Order, Account)
-        .join_from(Order, Convention)
-        .where(Order.id == order_id)
-        .first()
-    )
+    order = _ORDER.first(id=order_id)
     if order is None or not may_see(principal, order):
         return None
     return order

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from peewee import IntegrityError, fn
 from stdnum import luhn
 
-from pec.database import write_transaction
+from pec.database import Prepared, Slot, write_transaction
 from pec.domain import audit, clock, money
 from pec.domain.billing import BillingData
 from pec.domain.notices import Notices
@@ -59,14 +59,19 @@ class RenewalError(Exception):
 # --- Reading an order --------------------------------------------------------------------
 
 
-def lines_of(order: Order) -> list[OrderLine]:
-    """The order's lines with their mailboxes, by address."""
-    return list(
+_LINES = Prepared(
+    lambda: (
         OrderLine.select(OrderLine, Mailbox)
         .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-        .where(OrderLine.order == order)
+        .where(OrderLine.order == Slot("order"))
         .order_by(Mailbox.address)
     )
+)
+
+
+def lines_of(order: Order) -> list[OrderLine]:
+    """The order's lines with their mailboxes, by address."""
+    return list(_LINES(order=order.id))
 
 
 def current_documents(convention: Convention) -> list[ContractDocument]:
@@ -76,14 +81,26 @@ def current_documents(convention: Convention) -> list[ContractDocument]:
 def has_accepted_contracts(order: Order) -> bool:
     """Every current document of the convention accepted on this order (R10): no
     current document without an acceptance (one query)."""
-    accepted = ContractAcceptance.select(ContractAcceptance.id).where(
-        (ContractAcceptance.order == order.id)
-        & (ContractAcceptance.document == ContractDocument.id)
-        & (ContractAcceptance.accepted == True)  # noqa: E712
+    return _NOT_ACCEPTED.first(order=order.id, convention=order.convention_id) is None
+
+
+# A current document of the convention that the order has not accepted (or None).
+_NOT_ACCEPTED = Prepared(
+    lambda: (
+        ContractDocument.current_for(Slot("convention"))
+        .select(ContractDocument.id)
+        .where(
+            ~fn.EXISTS(
+                ContractAcceptance.select(ContractAcceptance.id).where(
+                    (ContractAcceptance.order == Slot("order"))
+                    & (ContractAcceptance.document == ContractDocument.id)
+                    & (ContractAcceptance.accepted == True)  # noqa: E712
+                )
+            )
+        )
+        .limit(1)
     )
-    return not (
-        ContractDocument.current_for(order.convention_id).where(~fn.EXISTS(accepted)).exists()
-    )
+)
 
 
 def current_step(order: Order) -> str:

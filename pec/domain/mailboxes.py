@@ -4,6 +4,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from pec.domain import clock
+from pec.domain.paging import Page, paginate
 from pec.domain.status import Policy, deletion_date, mailbox_status
 from pec.models import (
     Account,
@@ -129,3 +130,24 @@ def mailbox_views(query, today: dt.date) -> list[MailboxView]:
             )
         )
     return views
+
+
+# "Gestione PEC" shows this many mailboxes at a time: a holder with hundreds of them (a
+# firm, a studio) gets pages and a search by address, in the same few queries.
+MEMBER_PAGE_SIZE = 25
+MAX_SEARCH_LENGTH = 254
+
+
+def search_term(raw: str | None) -> str:
+    """What a member typed to find a mailbox, as addresses are stored (lower case)."""
+    return (raw or "").strip().lower()[:MAX_SEARCH_LENGTH]
+
+
+def member_page(query, number: int, today: dt.date, search: str = "") -> Page:
+    """One page of the mailboxes in `query` (what the member may see) whose address
+    contains `search`, as MailboxViews in the list's order."""
+    if search:
+        query = query.where(Mailbox.address.contains(search))
+    return paginate(
+        query, number, MEMBER_PAGE_SIZE, rows=lambda page: mailbox_views(page, today)
+    )

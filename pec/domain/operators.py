@@ -9,7 +9,6 @@ agree on mixed data.
 
 import datetime as dt
 import functools
-import math
 import operator
 from dataclasses import dataclass
 
@@ -18,6 +17,7 @@ from peewee import SQL, fn
 from pec.database import write_transaction
 from pec.domain import audit, passwords
 from pec.domain.operator_accounts import OperatorExists
+from pec.domain.paging import Page, paginate  # noqa: F401 (the operators' pages use them from here)
 from pec.domain.status import Policy
 from pec.models import (
     Account,
@@ -29,8 +29,6 @@ from pec.models import (
     Payment,
 )
 from pec.vocabulary import MailboxStatus, OrderStatus, PaymentStatus, Role
-
-PAGE_SIZE = 50
 
 
 def authenticate(email: str, password: str) -> Operator | None:
@@ -181,30 +179,6 @@ def search_mailboxes(filters: Filters, today: dt.date):
     if filters.expires_to is not None:
         query = query.where(Mailbox.expires_on <= filters.expires_to)
     return query.order_by(Mailbox.expires_on, Mailbox.address)
-
-
-@dataclass(frozen=True)
-class Page:
-    items: list
-    number: int
-    pages: int
-    total: int
-
-    @property
-    def has_previous(self) -> bool:
-        return self.number > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.number < self.pages
-
-
-def paginate(query, number: int, size: int = PAGE_SIZE) -> Page:
-    """One page of `query` (numbered from 1; out-of-range numbers land on the last)."""
-    total = query.count()
-    pages = max(1, math.ceil(total / size))
-    number = min(max(1, number), pages)
-    return Page(list(query.paginate(number, size)), number, pages, total)
 
 
 # --- Domicilio digitale -------------------------------------------------------------------

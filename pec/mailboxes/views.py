@@ -8,7 +8,7 @@ from pec.auth.session import current_principal, member_required
 from pec.domain import clock
 from pec.domain.access import visible_order_ids
 from pec.domain.documents import DocumentError, display_name, document_path, store_document
-from pec.domain.mailboxes import mailbox_views, recent_renewals
+from pec.domain.mailboxes import member_page, recent_renewals, search_term
 from pec.domain.payments import paid_orders_by_mailbox
 from pec.models import IdentityDocument
 from pec.rendering import render_page
@@ -36,7 +36,11 @@ def _page(status=200, document_error=None):
     principal = current_principal()
     account = principal.account()
     today = clock.today()
-    views = mailbox_views(principal.mailboxes(), today)
+    search = search_term(request.args.get("q"))
+    page = member_page(
+        principal.mailboxes(), request.args.get("page", 1, type=int), today, search
+    )
+    views = page.items
     paid = paid_orders_by_mailbox([v.mailbox.id for v in views])
     open_orders = [v.open_order for v in views if v.open_order is not None]
     # Links to an order only where this login may open it (a PEC-address login does
@@ -59,6 +63,8 @@ def _page(status=200, document_error=None):
         principal=principal,
         account=account,
         views=views,
+        page=page,
+        search=search,
         selectable=selectable,
         visible_orders=visible,
         receipts={box_id: order for box_id, order in paid.items() if order.id in visible},

@@ -2,6 +2,8 @@
 journey 13): the convention's name and logo in the header, the seller's identity,
 contacts, privacy notice and help page in the footer."""
 
+import functools
+
 from flask import Blueprint, abort, g, has_request_context, make_response, request
 from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
@@ -63,6 +65,13 @@ def transfer_qr(order, convention, amount_cents: int, title: str) -> Markup:
     facts = transfers.transfer_facts(order, convention, amount_cents)
     if facts is None:
         return Markup("")
+    return _qr_svg(facts, str(title))
+
+
+@functools.lru_cache(maxsize=256)
+def _qr_svg(facts: transfers.TransferFacts, title: str) -> Markup:
+    # Encoding a QR code takes ~20 ms of pure Python: the page of an order awaiting its
+    # transfer is shown again and again with the same facts (title: its language).
     svg = transfers.epc_qr(facts).svg_inline(scale=1, border=4, omitsize=True, title=title)
     return Markup(svg.replace("<svg ", '<svg role="img" focusable="false" ', 1))
 

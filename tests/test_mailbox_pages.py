@@ -1,0 +1,88 @@
+"""Gestione PEC for a holder with many mailboxes: 25 at a time, numbered pages, a search
+by address, and several mailboxes of a page renewed in one order (with or without
+JavaScript: a plain form)."""
+
+import re
+
+from pec.models import Account, OrderLine
+from tests.factories import make_mailbox
+
+SIZE = 25
+
+
+def mario() -> Account:
+    return Account.get(Account.login == "mario.rossi@example.org")
+
+
+def add_mailboxes(count: int):
+    account = mario()
+    return [
+        make_mailbox(account, expires_in=10 + n, address=f"studio{n:03d}@pec.demo.it")
+        for n in range(count)
+    ]
+
+
+def rows(page: str) -> list[str]:
+    return re.findall(r'<th scope="row" class="address">(.*?)</th>', page)
+
+
+def test_three_mailboxes_show_on_one_page_without_pager_or_search(demo, member):
+    member.login()
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert len(rows(page)) == 3
+    assert 'class="pager' not in page and 'role="search"' not in page
+
+
+def test_many_mailboxes_come_25_at_a_time_with_numbered_pages(demo, member):
+    add_mailboxes(60)  # 63 with the demo's three
+    member.login()
+    first = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert len(rows(first)) == SIZE
+    assert "Caselle 1–25 di 63" in first
+    assert 'aria-current="page"><span class="sr-only">Pagina </span>1<' in first
+    assert 'href="/mailboxes/?page=3"' in first and 'rel="next"' in first
+    last = member.client.get("/mailboxes/?page=3").get_data(as_text=True)
+    assert len(rows(last)) == 13 and "Caselle 51–63 di 63" in last
+    assert 'rel="prev"' in last and 'rel="next"' not in last
+    # Every mailbox appears once over the pages, in the list's order (expiry, address).
+    seen = []
+    for n in (1, 2, 3):
+        seen += rows(member.client.get(f"/mailboxes/?page={n}").get_data(as_text=True))
+    assert len(seen) == len(set(seen)) == 63
+    # A page number out of range, or not a number, lands on a page that exists.
+    assert "Caselle 51–63 di 63" in member.client.get("/mailboxes/?page=99").get_data(
+        as_text=True
+    )
+    assert "Caselle 1–25 di 63" in member.client.get("/mailboxes/?page=x").get_data(
+        as_text=True
+    )
+
+
+def test_the_search_finds_mailboxes_by_address_and_pages_keep_it(demo, member):
+    add_mailboxes(60)
+    member.login()
+    found = member.client.get("/mailboxes/?q=+STUDIO05").get_data(as_text=True)
+    assert len(rows(found)) == 10  # studio050 … studio059
+    assert 'value="studio05"' in found and "Mostra tutte le caselle" in found
+    many = member.client.get("/mailboxes/?q=studio0").get_data(as_text=True)
+    assert "Caselle 1–25 di 60" in many and 'href="/mailboxes/?q=studio0&amp;page=2"' in many
+    none = member.client.get("/mailboxes/?q=nessuna").get_data(as_text=True)
+    assert "Nessuna casella contiene «nessuna»." in none
+    # LIKE wildcards are letters like any other
+    assert "Nessuna casella contiene" in member.client.get("/mailboxes/?q=%25_").get_data(
+        as_text=True
+    )
+
+
+def test_several_mailboxes_of_a_page_are_renewed_in_one_order(demo, member):
+    boxes = add_mailboxes(40)
+    member.login()
+    page = member.client.get("/mailboxes/?page=2").get_data(as_text=True)
+    ticks = re.findall(r'name="mailbox" value="(\d+)"', page)
+    assert len(ticks) >= 2
+    started = member.post("/renewals/start", {"mailbox": ticks[:2]})
+    assert started.status_code == 303
+    order_id = int(re.search(r"/renewals/(\d+)/", started.location).group(1))
+    renewed = {line.mailbox_id for line in OrderLine.select().where(OrderLine.order == order_id)}
+    assert renewed == {int(t) for t in ticks[:2]}
+    assert renewed <= {b.id for b in boxes} | {m.id for m in mario().mailboxes}

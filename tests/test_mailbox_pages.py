@@ -50,12 +50,8 @@ def test_many_mailboxes_come_25_at_a_time_with_numbered_pages(demo, member):
         seen += rows(member.client.get(f"/mailboxes/?page={n}").get_data(as_text=True))
     assert len(seen) == len(set(seen)) == 63
     # A page number out of range, or not a number, lands on a page that exists.
-    assert "Caselle 51–63 di 63" in member.client.get("/mailboxes/?page=99").get_data(
-        as_text=True
-    )
-    assert "Caselle 1–25 di 63" in member.client.get("/mailboxes/?page=x").get_data(
-        as_text=True
-    )
+    assert "Caselle 51–63 di 63" in member.client.get("/mailboxes/?page=99").get_data(as_text=True)
+    assert "Caselle 1–25 di 63" in member.client.get("/mailboxes/?page=x").get_data(as_text=True)
 
 
 def test_the_search_finds_mailboxes_by_address_and_pages_keep_it(demo, member):

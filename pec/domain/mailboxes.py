@@ -148,6 +148,4 @@ def member_page(query, number: int, today: dt.date, search: str = "") -> Page:
     contains `search`, as MailboxViews in the list's order."""
     if search:
         query = query.where(Mailbox.address.contains(search))
-    return paginate(
-        query, number, MEMBER_PAGE_SIZE, rows=lambda page: mailbox_views(page, today)
-    )
+    return paginate(query, number, MEMBER_PAGE_SIZE, rows=lambda page: mailbox_views(page, today))

@@ -8,15 +8,17 @@ opening a pooled connection runs its PRAGMAs on the side, and only once per conn
 
 import contextlib
 import gzip
+from io import BytesIO
 
 import pytest
 
 from pec.database import db
 from pec.domain import clock
 from pec.domain import payments as pay
+from pec.domain.renewal import new_order_number
 from pec.models import Account, Mailbox, Order
 from tests.conftest import HTMX_PANEL
-from tests.factories import make_mailbox
+from tests.factories import make_mailbox, make_order
 from tests.notices import RecordingNotices
 
 STEPS = ("service", "contracts", "billing", "payment", "confirm")
@@ -74,33 +76,43 @@ def box(address) -> Mailbox:
     return Mailbox.get(Mailbox.address == address)
 
 
-def test_the_login_page(demo, client, counted):
-    print("login", len(queries_of(counted, client, "/login")))
+# A signed-in member's page starts with one query: the login with its account and the
+# account's convention (the session check, the header and the footer all use them).
 
 
-def test_the_mailbox_list_whatever_the_number_of_mailboxes(demo, member, counted):
+def test_the_login_page_runs_one_query(demo, client, counted):
+    assert len(queries_of(counted, client, "/login")) == 1  # the convention shown
+
+
+def test_the_mailbox_list_runs_7_queries_whatever_the_number_of_mailboxes(demo, member, counted):
     member.login()
     three = queries_of(counted, member.client, "/mailboxes/")
-    for _ in range(40):
+    for _ in range(60):
         make_mailbox(mario(), expires_in=20)
     many = queries_of(counted, member.client, "/mailboxes/")
-    print("list", len(three), len(many))
-    print(many)
+    second_page = queries_of(counted, member.client, "/mailboxes/?page=2&q=pec")
+    # login, count, the page's mailboxes, their open orders, reported payments, paid
+    # orders, recent renewals, the identity document
+    assert len(three) == len(many) == len(second_page) == 7, str(many)
 
 
-def test_each_wizard_step_page_and_fragment(demo, member, wizard, counted):
+STEP_QUERIES = {"service": 4, "contracts": 6, "billing": 4, "payment": 4, "confirm": 4}
+
+
+@pytest.mark.parametrize("headers", [None, HTMX_PANEL], ids=["page", "htmx fragment"])
+def test_each_wizard_step_runs_a_fixed_number_of_queries(demo, member, wizard, counted, headers):
+    boxes = [box("mario.rossi@pec.demo.it"), box("studio.rossi@pec.demo.it")]
     member.login()
-    order_id = wizard.start(box("mario.rossi@pec.demo.it"))
+    order_id = wizard.start(*boxes, only=False)
     wizard.up_to_confirm(order_id)
-    for step in STEPS:
-        url = f"/renewals/{order_id}/{step}"
-        page = queries_of(counted, member.client, url)
-        fragment = queries_of(counted, member.client, url, HTMX_PANEL)
-        print(step, len(page), len(fragment))
-        print(page)
+    for step, expected in STEP_QUERIES.items():
+        # login, the order with its account and convention, its step, its lines (+ the
+        # contracts step: the documents, the answers given)
+        queries = queries_of(counted, member.client, f"/renewals/{order_id}/{step}", headers)
+        assert len(queries) == expected, f"{step}:\n{queries}"
 
 
-def test_orders_done_receipt_and_report(demo, member, wizard, counted):
+def test_orders_done_receipt_and_report_pages(demo, member, wizard, counted):
     member.login()
     waiting = wizard.renew(box("mario.rossi@pec.demo.it"))
     paid = wizard.renew(box("studio.rossi@pec.demo.it"))
@@ -115,15 +127,18 @@ def test_orders_done_receipt_and_report(demo, member, wizard, counted):
         actor="test",
         notices=RecordingNotices(),
     )
-    for url in (
-        "/orders/",
-        f"/renewals/{waiting}/done",
-        f"/payments/{paid}/receipt",
-        f"/payments/{waiting}/report",
-    ):
-        q = queries_of(counted, member.client, url)
-        print(url, len(q))
-        print(q)
+    pages = {
+        "/orders/": 6,  # login, orders, their mailboxes, payments, settlements, invoices
+        f"/renewals/{waiting}/done": 3,  # login, order, lines
+        f"/payments/{paid}/receipt": 5,  # login, order, payments, lines, invoices
+        f"/payments/{waiting}/report": 3,  # login, order, payments
+    }
+    for url, expected in pages.items():
+        queries = queries_of(counted, member.client, url)
+        assert len(queries) == expected, f"{url}:\n{queries}"
+    # A third order on the list costs no query more.
+    make_order([make_mailbox(mario())], number=new_order_number())
+    assert len(queries_of(counted, member.client, "/orders/")) == pages["/orders/"]
 
 
 def test_a_refused_form_is_sent_compressed(demo, member, wizard):
@@ -139,3 +154,76 @@ def test_a_refused_form_is_sent_compressed(demo, member, wizard):
     assert len(sent) < len(page) / 2  # the ~10 KB page goes out as ~3 KB
     plain = wizard.accept_contracts(order_id, doc_1="no")  # a client that asks no gzip
     assert plain.status_code == 422 and "Content-Encoding" not in plain.headers
+
+
+# --- Bank statements ----------------------------------------------------------------------
+
+HEADER = "Data contabile;Data valuta;Importo;Causale;Descrizione;Riferimento\r\n"
+
+
+def orders_to_pay(count: int) -> list[Order]:
+    account = mario()
+    return [
+        make_order([make_mailbox(account, expires_in=20)], number=new_order_number())
+        for _ in range(count)
+    ]
+
+
+def statement_paying(orders, extra: str = "") -> bytes:
+    """A bank CSV with one credit paying each order in full (and `extra` lines)."""
+    rows = [
+        f"09/03/2026;09/03/2026;{o.gross_cents // 100},{o.gross_cents % 100:02d};"
+        f"Bonifico a vostro favore;Rinnovo PEC ordine {o.number};REF-{o.number}\r\n"
+        for o in orders
+    ]
+    return (HEADER + "".join(rows) + extra).encode("cp1252")
+
+
+def test_a_statement_preview_costs_the_same_for_10_and_100_lines(demo, counted):
+    from pec.domain import statements
+
+    ten = statements.parse(statement_paying(orders_to_pay(10)))
+    hundred = statements.parse(statement_paying(orders_to_pay(100)))
+    with counted() as for_ten:
+        planned = statements.plan(ten, demo)
+    with counted() as for_hundred:
+        planned_100 = statements.plan(hundred, demo)
+    assert [d.kind for d in planned.decisions] == ["matched"] * 10
+    assert [d.kind for d in planned_100.decisions] == ["matched"] * 100
+    # payments already stored under the lines' references, the orders named (with their
+    # convention), their lines with their mailboxes
+    assert len(for_ten) == len(for_hundred) == 3, str(for_hundred)
+
+
+# An import registers each payment in a transaction of its own (one failing line loses
+# no other): the payment, its order's money and status, the renewal of its mailboxes, the
+# member's e-mail and the audit record. That cost is per payment registered, pinned here
+# so it cannot grow; reading the file and deciding its lines is per file.
+QUERIES_PER_PAYMENT = 26
+
+
+def upload_statement(operator, data: bytes) -> str:
+    response = operator.post(
+        "/operators/statements",
+        {"statement": (BytesIO(data), "estratto.csv")},
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 303
+    return response.location
+
+
+def test_the_statement_pages_of_100_lines_and_their_import(demo, operator, counted):
+    operator.login()
+    ten_url = upload_statement(operator, statement_paying(orders_to_pay(10)))
+    hundred_url = upload_statement(operator, statement_paying(orders_to_pay(100)))
+    # the operator, stored payments, orders, their lines
+    assert len(queries_of(counted, operator.client, ten_url)) == 4
+    assert len(queries_of(counted, operator.client, hundred_url)) == 4
+    with counted() as ten:
+        assert operator.post(ten_url + "/apply").status_code == 303
+    with counted() as hundred:
+        assert operator.post(hundred_url + "/apply").status_code == 303
+    assert len(hundred) - len(ten) == 90 * QUERIES_PER_PAYMENT
+    # Shown again after the import: every line done, still a fixed number of queries
+    # (+ the paid orders' payments, to tell a second bank line of an order).
+    assert len(queries_of(counted, operator.client, hundred_url)) == 5

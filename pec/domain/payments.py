@@ -91,10 +91,12 @@ def _decide(order: Order, lines, received_cents: int, today: dt.date) -> tuple[s
     return APPLIED, {}
 
 
-def predict(order: Order, amount_cents: int, today: dt.date) -> str:
+def predict(order: Order, amount_cents: int, today: dt.date, lines=None) -> str:
     """What registering `amount_cents` more on `order` would answer now (for previews;
-    the registration itself decides)."""
-    return _decide(order, _lines(order), order.received_cents + amount_cents, today)[0]
+    the registration itself decides). `lines`: the order's lines with their mailboxes,
+    when the caller read them already."""
+    lines = _lines(order) if lines is None else lines
+    return _decide(order, lines, order.received_cents + amount_cents, today)[0]
 
 
 def register_payment(

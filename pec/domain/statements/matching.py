@@ -20,10 +20,11 @@ from peewee import chunked
 from pec.database import write_transaction
 from pec.domain import audit
 from pec.domain import payments as pay
+from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.notices import Notices
 from pec.domain.renewal import NUMBER_RANDOM_CHARS, is_order_number
 from pec.domain.statements.entries import Entry, Statement, by_content, is_placeholder
-from pec.models import AuditEvent, Order, Payment
+from pec.models import AuditEvent, Convention, Mailbox, Order, OrderLine, Payment
 from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 PROVIDER = "statement"
@@ -138,9 +139,9 @@ def _ignored_reason(entry: Entry) -> str | None:
     return None
 
 
-def predict(order: Order, amount_cents: int, today: dt.date) -> str:
+def predict(order: Order, amount_cents: int, today: dt.date, lines=None) -> str:
     """What register_payment would answer (the preview; the real call decides)."""
-    return pay.predict(order, amount_cents, today)
+    return pay.predict(order, amount_cents, today, lines)
 
 
 def _known_payments(entries: list[Entry], alternatives: dict) -> dict[str, Payment]:
@@ -151,8 +152,10 @@ def _known_payments(entries: list[Entry], alternatives: dict) -> dict[str, Payme
     references.discard("")
     known = {}
     for chunk in chunked(sorted(references), 500):
-        for payment in Payment.select().where(
-            (Payment.provider == PROVIDER) & Payment.reference.in_(chunk)
+        for payment in (
+            Payment.select(Payment, Order)
+            .join(Order)
+            .where((Payment.provider == PROVIDER) & Payment.reference.in_(chunk))
         ):
             known[payment.reference] = payment
     return known
@@ -180,9 +183,7 @@ def plan(statement: Statement, today: dt.date) -> Preview:
     alternatives = {e.key: e.content_reference for e in entries if not e.is_derived_reference}
     known = _known_payments(entries, alternatives)
     numbers = {n for e in entries for n in order_numbers_in(*e.search_texts)}
-    orders = {}
-    for chunk in chunked(sorted(numbers), 500):
-        orders.update({o.number: o for o in Order.select().where(Order.number.in_(chunk))})
+    orders = _orders_named(numbers)
     seen = _Seen({}, {}, set(), set())
     decisions = []
     for entry in entries:
@@ -195,6 +196,59 @@ def plan(statement: Statement, today: dt.date) -> Preview:
             entry = by_content(entry)
         decisions.append(_decide(entry, today, known, orders, seen))
     return Preview(statement, decisions)
+
+
+@dataclass(frozen=True)
+class _Orders:
+    """The orders a file names, with what deciding its lines needs: read once per file,
+    in a few queries whatever the number of lines."""
+
+    by_number: dict  # order number -> Order (with its convention)
+    lines: dict  # order id -> its lines, with their mailboxes
+    banked: set  # ids of paid orders with a bank line registered or reconciled
+    by_hand: dict  # paid order id -> its registered payments of a reportable method
+
+
+REPORTABLE = tuple(m for m in PaymentMethod if m.is_reportable)
+
+
+def _orders_named(numbers) -> _Orders:
+    by_number = {}
+    for chunk in chunked(sorted(numbers), 500):
+        by_number.update(
+            {
+                o.number: o
+                for o in Order.select(Order, *CONVENTION_WITHOUT_LOGO)
+                .join(Convention)
+                .where(Order.number.in_(chunk))
+            }
+        )
+    ids = sorted(o.id for o in by_number.values())
+    lines: dict = {order_id: [] for order_id in ids}
+    for chunk in chunked(ids, 500):
+        for line in (
+            OrderLine.select(OrderLine, Mailbox)
+            .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+            .where(OrderLine.order.in_(chunk))
+            .order_by(OrderLine.id)
+        ):
+            lines[line.order_id].append(line)
+    paid = sorted(o.id for o in by_number.values() if o.status == OrderStatus.PAID)
+    banked, by_hand = set(), {}
+    for chunk in chunked(paid, 500):
+        for payment in (
+            Payment.select()
+            .where(
+                Payment.order.in_(chunk)
+                & Payment.status.in_((PaymentStatus.REGISTERED, PaymentStatus.RECONCILED))
+            )
+            .order_by(Payment.id)
+        ):
+            if payment.provider == PROVIDER:
+                banked.add(payment.order_id)
+            elif payment.status == PaymentStatus.REGISTERED and payment.method in REPORTABLE:
+                by_hand.setdefault(payment.order_id, []).append(payment)
+    return _Orders(by_number, lines, banked, by_hand)
 
 
 def _imported_before(entry: Entry, known: dict, seen: _Seen) -> Payment | None:
@@ -221,39 +275,23 @@ def _imported_before(entry: Entry, known: dict, seen: _Seen) -> Payment | None:
     return None
 
 
-def _registered_by_hand(order: Order, amount_cents: int, seen: set) -> Payment | None:
+def _registered_by_hand(order: Order, amount_cents: int, orders: _Orders, seen: set):
     """The payment an operator registered by hand for this paid order and amount, when no
     bank line has been recognised as it yet (in earlier imports or earlier in this file).
     A second line for the same order is then money received twice, and is flagged."""
     if order.status != OrderStatus.PAID or ("order", order.id) in seen:
         return None
-    if (
-        Payment.select()
-        .where(
-            (Payment.order == order)
-            & (Payment.provider == PROVIDER)
-            & Payment.status.in_((PaymentStatus.REGISTERED, PaymentStatus.RECONCILED))
-        )
-        .exists()
-    ):
+    if order.id in orders.banked:
         return None
-    hand = (
-        Payment.select()
-        .where(
-            (Payment.order == order)
-            & (Payment.provider != PROVIDER)
-            & (Payment.status == PaymentStatus.REGISTERED)
-            & (Payment.amount_cents == amount_cents)
-            & Payment.method.in_([m for m in PaymentMethod if m.is_reportable])
-        )
-        .first()
+    hand = next(
+        (p for p in orders.by_hand.get(order.id, []) if p.amount_cents == amount_cents), None
     )
     if hand is not None:
         seen.add(("order", order.id))
     return hand
 
 
-def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Decision:
+def _decide(entry: Entry, today, known: dict, orders: _Orders, seen: _Seen) -> Decision:
     ignored = _ignored_reason(entry)
     if ignored:
         return Decision(entry, IGNORED, ignored)
@@ -270,7 +308,7 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Deci
     if entry.batch_without_details:
         return Decision(entry, MANUAL, "batch_without_details")
     numbers = order_numbers_in(*entry.search_texts)
-    matching = [orders[n] for n in numbers if n in orders]
+    matching = [orders.by_number[n] for n in numbers if n in orders.by_number]
     if not numbers:
         return Decision(entry, MANUAL, "no_order_number")
     if not matching:
@@ -278,7 +316,7 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Deci
     if len(matching) > 1:
         return Decision(entry, MANUAL, "several_orders")
     order = matching[0]
-    hand = _registered_by_hand(order, entry.amount_cents, seen.hand)
+    hand = _registered_by_hand(order, entry.amount_cents, orders, seen.hand)
     if hand is not None:
         return Decision(entry, RECONCILED, "registered_by_hand", order, hand)
     if order.id in seen.completed:
@@ -286,14 +324,14 @@ def _decide(entry: Entry, today, known: dict, orders: dict, seen: _Seen) -> Deci
     # R12: what earlier lines of this file bring the order counts, as it will on apply.
     earlier = seen.received.get(order.id, 0)
     seen.received[order.id] = earlier + entry.amount_cents
-    code = predict(order, earlier + entry.amount_cents, today)
+    code = predict(order, earlier + entry.amount_cents, today, orders.lines[order.id])
     if code == pay.APPLIED:
         seen.completed.add(order.id)
         return Decision(entry, MATCHED, "order_number", order)
     return Decision(entry, FLAGGED, code, order)
 
 
-def _reversal(entry: Entry, known: dict, orders: dict, seen: _Seen) -> Decision:
+def _reversal(entry: Entry, known: dict, orders: _Orders, seen: _Seen) -> Decision:
     """A reversal or returned transfer: which order's money it takes back, if any (an
     order paid by an earlier line of this file counts as renewed)."""
     payment = next(
@@ -301,7 +339,11 @@ def _reversal(entry: Entry, known: dict, orders: dict, seen: _Seen) -> Decision:
     )
     order = payment.order if payment is not None else None
     if order is None:
-        named = [orders[n] for n in order_numbers_in(*entry.search_texts) if n in orders]
+        named = [
+            orders.by_number[n]
+            for n in order_numbers_in(*entry.search_texts)
+            if n in orders.by_number
+        ]
         order = named[0] if len(named) == 1 else None
     if order is None:
         return Decision(entry, REVERSAL, "reversal_unmatched")

@@ -38,9 +38,17 @@ def _fingerprint(path: str) -> str:
 
 
 def static_url(filename: str) -> str:
-    """A cache-busting URL for a static file, safe to cache for a year."""
-    path = Path(current_app.static_folder) / filename
-    return url_for("static", filename=filename, v=_fingerprint(str(path)))
+    """A cache-busting URL for a static file, safe to cache for a year.
+
+    Built once per file and site root (every page links the same four files; building
+    a URL costs more than the rest of this function)."""
+    key = (filename, request.script_root if request else "")
+    urls = current_app.extensions.setdefault("pec_static_urls", {})
+    url = urls.get(key)
+    if url is None:
+        path = Path(current_app.static_folder) / filename
+        url = urls[key] = url_for("static", filename=filename, v=_fingerprint(str(path)))
+    return url
 
 
 def format_date(value) -> str:

@@ -41,29 +41,36 @@ class RecentRenewal:
     new_expires_on: dt.date
 
 
+def renewals_by_mailbox(
+    mailbox_ids, today: dt.date, days: int = RECENT_RENEWAL_DAYS
+) -> tuple[dict[int, Order], dict[int, RecentRenewal]]:
+    """mailbox id → its latest paid order (the receipt links), and mailbox id → that
+    renewal when it was paid in the last `days` days: one query."""
+    if not mailbox_ids:
+        return {}, {}
+    lines = (
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .where(OrderLine.mailbox.in_(list(mailbox_ids)) & (Order.status == OrderStatus.PAID))
+        .order_by(Order.paid_at, Order.id)
+    )
+    since = clock.start_of_day(today - dt.timedelta(days=days))
+    latest, recent = {}, {}
+    for line in lines:  # oldest first: the last one seen of a mailbox is its latest
+        latest[line.mailbox_id] = line.order
+        paid_at = line.order.paid_at
+        if paid_at is not None and paid_at >= since:
+            recent[line.mailbox_id] = RecentRenewal(
+                line.order, paid_at.astimezone(clock.ROME).date(), line.new_expires_on
+            )
+    return latest, recent
+
+
 def recent_renewals(
     mailbox_ids, today: dt.date, days: int = RECENT_RENEWAL_DAYS
 ) -> dict[int, RecentRenewal]:
     """mailbox id → its renewal paid in the last `days` days (the latest), one query."""
-    if not mailbox_ids:
-        return {}
-    since = clock.start_of_day(today - dt.timedelta(days=days))
-    lines = (
-        OrderLine.select(OrderLine, Order)
-        .join(Order)
-        .where(
-            OrderLine.mailbox.in_(list(mailbox_ids))
-            & (Order.status == OrderStatus.PAID)
-            & (Order.paid_at >= since)
-        )
-        .order_by(Order.paid_at, Order.id)
-    )
-    return {
-        line.mailbox_id: RecentRenewal(
-            line.order, line.order.paid_at.astimezone(clock.ROME).date(), line.new_expires_on
-        )
-        for line in lines
-    }
+    return renewals_by_mailbox(mailbox_ids, today, days)[1]
 
 
 def open_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
@@ -102,14 +109,24 @@ def status_of(
     )
 
 
-def mailbox_views(query, today: dt.date) -> list[MailboxView]:
-    """Rows for the mailboxes in `query` (already limited to what the member may see)."""
-    boxes = list(
-        query.select(Mailbox, Account, Convention)
-        .join_from(Mailbox, Account)
-        .join_from(Account, Convention)
-        .order_by(Mailbox.expires_on, Mailbox.address)
-    )
+def mailbox_views(query, today: dt.date, account: Account | None = None) -> list[MailboxView]:
+    """Rows for the mailboxes in `query` (already limited to what the member may see).
+    `account`: the one account (with its convention) every mailbox of `query` belongs
+    to, when the caller has it: it is not read again with each mailbox."""
+    order = (Mailbox.expires_on, Mailbox.address)
+    if account is not None:
+        boxes = list(query.select(Mailbox).order_by(*order))
+        for box in boxes:
+            if box.account_id != account.id:
+                raise ValueError("a mailbox of another account")
+            box.account = account
+    else:
+        boxes = list(
+            query.select(Mailbox, Account, Convention)
+            .join_from(Mailbox, Account)
+            .join_from(Account, Convention)
+            .order_by(*order)
+        )
     open_orders = open_orders_by_mailbox([b.id for b in boxes]) if boxes else {}
     declared = orders_with_declared_payment([o.id for o in open_orders.values()])
     views = []
@@ -143,9 +160,11 @@ def search_term(raw: str | None) -> str:
     return (raw or "").strip().lower()[:MAX_SEARCH_LENGTH]
 
 
-def member_page(query, number: int, today: dt.date, search: str = "") -> Page:
-    """One page of the mailboxes in `query` (what the member may see) whose address
-    contains `search`, as MailboxViews in the list's order."""
+def member_page(query, account: Account, number: int, today: dt.date, search: str = "") -> Page:
+    """One page of the mailboxes in `query` (what the member may see, all of `account`)
+    whose address contains `search`, as MailboxViews in the list's order."""
     if search:
         query = query.where(Mailbox.address.contains(search))
-    return paginate(query, number, MEMBER_PAGE_SIZE, rows=lambda page: mailbox_views(page, today))
+    return paginate(
+        query, number, MEMBER_PAGE_SIZE, rows=lambda page: mailbox_views(page, today, account)
+    )

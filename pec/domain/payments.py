@@ -543,16 +543,3 @@ def report_payment(
         if same is not None and same.order_id == order.id:
             return PaymentOutcome(ALREADY_REPORTED, order, same)
         return PaymentOutcome(DUPLICATE_REFERENCE, order, same)
-
-
-def paid_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
-    """mailbox id → its most recent paid order (for the receipt links), one query."""
-    if not mailbox_ids:
-        return {}
-    lines = (
-        OrderLine.select(OrderLine.mailbox, Order)
-        .join(Order)
-        .where(OrderLine.mailbox.in_(list(mailbox_ids)) & (Order.status == OrderStatus.PAID))
-        .order_by(Order.paid_at, Order.id)
-    )
-    return {line.mailbox_id: line.order for line in lines}

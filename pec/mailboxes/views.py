@@ -8,8 +8,7 @@ from pec.auth.session import current_principal, member_required
 from pec.domain import clock
 from pec.domain.access import visible_order_ids
 from pec.domain.documents import DocumentError, display_name, document_path, store_document
-from pec.domain.mailboxes import member_page, recent_renewals, search_term
-from pec.domain.payments import paid_orders_by_mailbox
+from pec.domain.mailboxes import member_page, renewals_by_mailbox, search_term
 from pec.models import IdentityDocument
 from pec.rendering import render_page
 from pec.vocabulary import OrderStatus
@@ -37,9 +36,11 @@ def _page(status=200, document_error=None):
     account = principal.account()
     today = clock.today()
     search = search_term(request.args.get("q"))
-    page = member_page(principal.mailboxes(), request.args.get("page", 1, type=int), today, search)
+    page = member_page(
+        principal.mailboxes(), account, request.args.get("page", 1, type=int), today, search
+    )
     views = page.items
-    paid = paid_orders_by_mailbox([v.mailbox.id for v in views])
+    paid, recent = renewals_by_mailbox([v.mailbox.id for v in views], today)
     open_orders = [v.open_order for v in views if v.open_order is not None]
     # Links to an order only where this login may open it (a PEC-address login does
     # not see an order that also renews another mailbox of the account).
@@ -66,7 +67,7 @@ def _page(status=200, document_error=None):
         selectable=selectable,
         visible_orders=visible,
         receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
-        recent=recent_renewals([v.mailbox.id for v in views], today),
+        recent=recent,
         document=IdentityDocument.latest_for(account),
         upload_form=FlaskForm(),
         document_error=document_error,

@@ -47,15 +47,15 @@ def _page(status=200, document_error=None):
     visible = visible_order_ids(principal, [*open_orders, *paid.values()])
     # Mailboxes that may be ticked into one combined order: renewable, and free or on
     # the member's own draft (which the new order replaces).
-    selectable = [
-        v
+    selectable = {
+        v.mailbox.id
         for v in views
         if v.is_renewable
         and (
             v.open_order is None
             or (v.open_order.status == OrderStatus.DRAFT and v.open_order.id in visible)
         )
-    ]
+    }
     return render_page(
         "mailboxes/index.html",
         status=status,

@@ -13,6 +13,7 @@ from pec.database import Prepared
 from pec.domain import seller, transfers
 from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.balance import missing_cents
+from pec.extensions import htmx
 from pec.labels import registration_delay
 from pec.models import ContractDocument, Convention
 from pec.rendering import render_page
@@ -44,11 +45,12 @@ def current_brand() -> Convention | None:
 
 @bp.app_context_processor
 def _brand():
-    """`brand` for every page, looked up only when a template uses it (an htmx panel
-    does not, and costs no query)."""
+    """`brand` for every page. A whole page shows it (header and footer: some thirty
+    uses, each of which would look it up again through a proxy), so it is read once; an
+    htmx panel does not, and gets it only if a template asks (no query otherwise)."""
     if not has_request_context():  # e-mails name their convention themselves
         return {}
-    return {"brand": LocalProxy(current_brand)}
+    return {"brand": LocalProxy(current_brand) if htmx else current_brand()}
 
 
 @bp.app_template_filter("address")

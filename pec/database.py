@@ -102,27 +102,47 @@ class Prepared:
     more than SQLite takes to run it. `build()` returns the query with a `Slot` where each
     value goes; calling the Prepared with those values runs the SQL written the first
     time, and rows come back as the query itself would give them (models with their
-    joined models)."""
+    joined models).
+
+    peewee also works out, for each run, which column goes to which model of a join
+    (its cursor wrapper's `initialize()`): the same answer for the same SQL, so it is
+    kept from the first run that returned a row and given to the next ones."""
+
+    # What a cursor wrapper holds about the one run (the rest is the SQL's row layout).
+    _PER_RUN = frozenset({"cursor", "count", "index", "initialized", "populated", "row_cache"})
 
     def __init__(self, build):
         self._build = build
         self._written: dict[type, tuple] = {}
+        self._layouts: dict[type, dict] = {}
 
-    def __call__(self, **values):
-        """The query's rows for these values (an iterable read once)."""
+    def __call__(self, **values) -> list:
+        """The query's rows for these values."""
         database = db.obj
-        written = self._written.get(type(database))
+        kind = type(database)
+        written = self._written.get(kind)
         if written is None:
             query = self._build()
             sql, params = query.sql()
-            written = self._written[type(database)] = (query, sql, tuple(params))
+            written = self._written[kind] = (query, sql, tuple(params))
         query, sql, params = written
         filled = [values[p.name] if isinstance(p, _Named) else p for p in params]
-        return query._get_cursor_wrapper(database.execute_sql(sql, filled))
+        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, filled))
+        layout = self._layouts.get(kind)
+        if layout is not None:
+            wrapper.__dict__.update(layout)
+            wrapper.initialized = True
+        rows = list(wrapper)
+        if layout is None and wrapper.initialized:
+            self._layouts[kind] = {
+                k: v for k, v in wrapper.__dict__.items() if k not in self._PER_RUN
+            }
+        return rows
 
     def first(self, **values):
         """The first row for these values, or None."""
-        return next(iter(self(**values)), None)
+        rows = self(**values)
+        return rows[0] if rows else None
 
 
 def is_sqlite() -> bool:

@@ -52,7 +52,8 @@ class SessionSlot:
         ):
             self.clear()
             return False
-        session[seen_key] = now
+        if session.get(seen_key) != now:  # the same second: the cookie need not be signed again
+            session[seen_key] = now
         return True
 
     def had_subject(self) -> bool:

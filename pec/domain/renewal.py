@@ -74,8 +74,23 @@ def lines_of(order: Order) -> list[OrderLine]:
     return list(_LINES(order=order.id))
 
 
-def current_documents(convention: Convention) -> list[ContractDocument]:
-    return list(ContractDocument.current_for(convention))
+_CURRENT_DOCUMENTS = Prepared(lambda: ContractDocument.current_for(Slot("convention")))
+_ACCEPTED = Prepared(
+    lambda: ContractAcceptance.select(ContractAcceptance.document).where(
+        (ContractAcceptance.order == Slot("order")) & (ContractAcceptance.accepted == True)  # noqa: E712
+    )
+)
+
+
+def current_documents(convention: Convention | int) -> list[ContractDocument]:
+    """The convention's documents a member accepts now (R10), in their order."""
+    convention_id = convention if isinstance(convention, int) else convention.id
+    return _CURRENT_DOCUMENTS(convention=convention_id)
+
+
+def accepted_document_ids(order: Order) -> set[int]:
+    """The documents accepted on this order (answered "Accetto")."""
+    return {a.document_id for a in _ACCEPTED(order=order.id)}
 
 
 def has_accepted_contracts(order: Order) -> bool:

@@ -210,7 +210,7 @@ def _contracts(order, form=None, status=200, **context):
     if form is None and (typed := take_typed_form()) is not None:
         form = forms.contracts_form(documents, formdata=typed)
     if form is None:
-        accepted = {a.document_id for a in order.acceptances if a.accepted}
+        accepted = wizard.accepted_document_ids(order)
         form = forms.contracts_form(documents, accepted_ids=accepted, formdata=None)
     return _render(order, "contracts", status, form=form, documents=documents, **context)
 

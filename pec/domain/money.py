@@ -1,5 +1,6 @@
 """Money in integer cents (R9): VAT half-up to the cent, Italian formatting."""
 
+import functools
 import re
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,8 +30,10 @@ def totals(unit_price_cents: int, quantity: int, rate_bp: int) -> Totals:
     return Totals(net, vat, net + vat, rate_bp)
 
 
+@functools.lru_cache(maxsize=4096)
 def format_eur(cents: int, locale: str = "it") -> str:
-    """4,88 € in Italian, €4.88 in English (never through a float)."""
+    """4,88 € in Italian, €4.88 in English (never through a float). Cached: Babel takes
+    ~30 µs per amount, and pages show the same few prices again and again."""
     return format_currency(Decimal(cents) / 100, "EUR", locale=locale)
 
 

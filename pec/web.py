@@ -74,7 +74,7 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from pec import input_limits, labels
+    from pec import input_limits, labels, vocabulary
 
     input_limits.init_app(app)  # before any blueprint: its rules take the int converter
     from pec.links import external_url
@@ -86,6 +86,9 @@ def init_app(app: Flask) -> None:
         status_labels=labels.STATUS_LABELS,
         method_labels=labels.PAYMENT_METHOD_LABELS,
         person_type_labels=labels.PERSON_TYPE_LABELS,
+        # Templates compare with the vocabulary, never with a string literal: a typo in
+        # `OrderStatus.PAYED` fails loudly, one in "payed" would be silently false.
+        **vocabulary.FOR_TEMPLATES,
     )
     app.jinja_env.filters.update(
         date=format_date,

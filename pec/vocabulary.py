@@ -202,3 +202,20 @@ class MailboxStatus(enum.StrEnum):
     def is_renewable(self) -> bool:
         """Online renewal is possible until the mailbox is ceased (rule R6)."""
         return self is not MailboxStatus.CEASED and self is not MailboxStatus.AWAITING_PAYMENT
+
+
+# The enums templates compare with (e.g. `order.status == OrderStatus.PAID`).
+FOR_TEMPLATES = {
+    e.__name__: e
+    for e in (
+        OrderStatus,
+        PaymentMethod,
+        PaymentStatus,
+        SettlementKind,
+        InvoiceKind,
+        OutboxStatus,
+        DocumentStatus,
+        JobStatus,
+        MailboxStatus,
+    )
+}

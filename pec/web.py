@@ -101,7 +101,7 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from pec import form_rendering, input_limits, labels, template_gettext
+    from pec import form_rendering, input_limits, labels, template_gettext, vocabulary
 
     template_gettext.install(app)  # after Flask-Babel's own
     form_rendering.install()
@@ -116,6 +116,9 @@ def init_app(app: Flask) -> None:
         status_labels=labels.STATUS_LABELS,
         method_labels=labels.PAYMENT_METHOD_LABELS,
         person_type_labels=labels.PERSON_TYPE_LABELS,
+        # Templates compare with the vocabulary, never with a string literal: a typo in
+        # `OrderStatus.PAYED` fails loudly, one in "payed" would be silently false.
+        **vocabulary.FOR_TEMPLATES,
     )
     app.jinja_env.filters.update(
         date=format_date,

@@ -1,6 +1,7 @@
 """The domain's boundary: the rules and the models load without Flask, and every write
 opens its transaction the one way."""
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -47,3 +48,27 @@ def test_every_write_opens_its_transaction_through_write_transaction():
         if ".atomic(" in line
     ]
     assert offenders == []
+
+
+# `x.status == "payed"` is silently false; `x.status == OrderStatus.PAYED` fails loudly.
+LITERAL_COMPARISON = re.compile(
+    r"(?<!request)\.(status|kind|method|payment_method)\s*(==|!=|not in|in)\s*[\(\[]?\s*['\"]"
+)
+
+
+def test_templates_compare_states_with_the_vocabulary_not_with_strings():
+    templates = Path(pec.__file__).parent.parent / "templates"
+    offenders = [
+        f"{path.relative_to(templates)}:{number}"
+        for path in sorted(templates.rglob("*.*"))
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1)
+        if LITERAL_COMPARISON.search(line)
+    ]
+    assert offenders == []
+
+
+def test_the_literal_check_catches_a_string_and_lets_the_enum_through():
+    assert LITERAL_COMPARISON.search('{% if order.status == "paid" %}')
+    assert LITERAL_COMPARISON.search("{% if m.status in ('failed', 'pending') %}")
+    assert not LITERAL_COMPARISON.search("{% if order.status == OrderStatus.PAID %}")
+    assert not LITERAL_COMPARISON.search("{{ x if request.method == 'GET' }}")

@@ -60,6 +60,11 @@ class Principal:
     def key(self) -> str:
         return f"{self.kind}:{self.id}"
 
+    @property
+    def is_account(self) -> bool:
+        """Logged in with the account (all its mailboxes), not with one PEC address."""
+        return self.kind == "account"
+
     @classmethod
     def from_key(cls, key: str) -> "Principal | None":
         kind, _, raw_id = (key or "").partition(":")

@@ -69,6 +69,10 @@ class Due:
     days_left: int | None = None  # a reminder: days from the job's day to the expiry
 
     @property
+    def is_draft_cancellation(self) -> bool:
+        return self.kind == DRAFT_CANCELLATION
+
+    @property
     def deactivates_on(self) -> dt.date | None:
         """R5: the day after the expiry, when an unpaid mailbox is deactivated."""
         return self.expires_on + dt.timedelta(days=1) if self.expires_on else None

@@ -13,7 +13,7 @@ from typing import Protocol
 
 from pec.database import is_sqlite, write_transaction
 from pec.domain import audit, passwords
-from pec.models import Operator, OperatorLink, RecoveryCode
+from pec.models import Operator, OperatorLink
 from pec.vocabulary import OperatorLinkPurpose, Role
 
 LINK_LIFETIMES = {
@@ -211,25 +211,3 @@ def reset_password(
         audit.record(actor_of(by), "operator.password_reset", current, ip=ip)
         messages.password_reset(current, raw, by)
     target.password_hash = None
-
-
-def reset_two_factor(target: Operator, *, by: Operator, ip: str = "") -> bool:
-    """Remove an operator's authenticator and recovery codes (a lost phone); an admin
-    enrols a new one at the next sign-in. False if there was none."""
-    with write_transaction():
-        changed = (
-            Operator.update(
-                totp_secret=None,
-                totp_enabled_at=None,
-                totp_last_step=None,
-                session_epoch=Operator.session_epoch + 1,
-            )
-            .where((Operator.id == target.id) & Operator.totp_enabled_at.is_null(False))
-            .execute()
-        )
-        if changed != 1:
-            return False
-        RecoveryCode.delete().where(RecoveryCode.operator == target.id).execute()
-        audit.record(actor_of(by), "operator.two_factor_reset", target, ip=ip)
-    target.totp_secret = target.totp_enabled_at = target.totp_last_step = None
-    return True

@@ -174,17 +174,38 @@ def disable(operator: Operator, *, ip: str = "") -> bool:
     False if it was off or is required."""
     if is_required(operator):
         return False
+    return _remove(operator, by=operator, action="operator.two_factor_disabled", ip=ip)
+
+
+def reset(target: Operator, *, by: Operator, ip: str = "") -> bool:
+    """An admin removes an operator's authenticator and recovery codes (a lost phone):
+    every session of theirs ends, and an admin enrols a new one at the next sign-in.
+    False if there was none."""
+    return _remove(target, by=by, action="operator.two_factor_reset", ip=ip, end_sessions=True)
+
+
+def _remove(
+    target: Operator, *, by: Operator, action: str, ip: str, end_sessions: bool = False
+) -> bool:
+    """Forget the authenticator and the recovery codes, once (False if already off)."""
+    changes = {
+        Operator.totp_secret: None,
+        Operator.totp_enabled_at: None,
+        Operator.totp_last_step: None,
+    }
+    if end_sessions:
+        changes[Operator.session_epoch] = Operator.session_epoch + 1
     with write_transaction():
         changed = (
-            Operator.update(totp_secret=None, totp_enabled_at=None, totp_last_step=None)
-            .where((Operator.id == operator.id) & Operator.totp_enabled_at.is_null(False))
+            Operator.update(changes)
+            .where((Operator.id == target.id) & Operator.totp_enabled_at.is_null(False))
             .execute()
         )
         if changed != 1:
             return False
-        RecoveryCode.delete().where(RecoveryCode.operator == operator.id).execute()
-        audit.record(actor_of(operator), "operator.two_factor_disabled", operator, ip=ip)
-    operator.totp_secret = operator.totp_enabled_at = operator.totp_last_step = None
+        RecoveryCode.delete().where(RecoveryCode.operator == target.id).execute()
+        audit.record(actor_of(by), action, target, ip=ip)
+    target.totp_secret = target.totp_enabled_at = target.totp_last_step = None
     return True
 
 

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from peewee import fn
 
-from pec.domain import clock, operator_accounts
+from pec.domain import clock, operator_accounts, two_factor
 from pec.domain.billing import normal_email
 from pec.models import AuditEvent, Operator
 from pec.operators.forms import InviteForm, OperatorEditForm
@@ -172,9 +172,7 @@ def reset_password(operator_id: int):
 @operator_required(Role.ADMIN)
 def reset_two_factor(operator_id: int):
     target = _operator(operator_id)
-    if operator_accounts.reset_two_factor(
-        target, by=current_operator(), ip=request.remote_addr or ""
-    ):
+    if two_factor.reset(target, by=current_operator(), ip=request.remote_addr or ""):
         flash(
             _("App di autenticazione rimossa: al prossimo accesso ne registrerà una nuova."),
             "info",

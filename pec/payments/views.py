@@ -19,6 +19,7 @@ from pec.domain import payments as domain
 from pec.domain.balance import balance
 from pec.domain.renewal import lines_of
 from pec.labels import COUNTRY_LABEL
+from pec.links import pay_endpoint
 from pec.models import (
     Invoice,
     Order,
@@ -28,7 +29,7 @@ from pec.payments.forms import ReportForm
 from pec.payments.gateways import GatewayUnavailable, current_gateway
 from pec.payments.words import euro_in_words
 from pec.rendering import render_page
-from pec.vocabulary import InvoiceKind, OrderStatus, PaymentMethod, PaymentStatus
+from pec.vocabulary import InvoiceKind, OrderStatus, PaymentStatus
 
 log = logging.getLogger(__name__)
 
@@ -65,16 +66,6 @@ def _actor() -> str:
 def pay_url(order: Order) -> str:
     """The page where this order's chosen method is paid or reported."""
     return url_for(pay_endpoint(order.payment_method), order_id=order.id)
-
-
-def pay_endpoint(method: PaymentMethod) -> str:
-    """Where a method is paid: the gateway's checkout, the printable slip, or the
-    member's report of a payment made elsewhere."""
-    if method.is_online:
-        return "payments.checkout"
-    if method.has_printable_slip:
-        return "payments.slip"
-    return "payments.report"
 
 
 def _elsewhere(order: Order, ceased=()):

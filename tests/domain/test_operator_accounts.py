@@ -6,7 +6,7 @@ import datetime as dt
 import pytest
 
 from pec.domain import operator_accounts as accounts
-from pec.domain import operators
+from pec.domain import operators, two_factor
 from pec.models import AuditEvent, Operator, RecoveryCode
 from pec.vocabulary import Role
 from tests.conftest import make_operator
@@ -109,6 +109,9 @@ def test_resetting_two_factor_removes_the_app_and_the_codes(app):
     admin = make_operator()
     other = make_operator("second@example.org", role="admin")
     RecoveryCode.create(operator=other, code_hash="x")
-    assert accounts.reset_two_factor(other, by=admin)
-    assert not Operator.get_by_id(other.id).has_two_factor and RecoveryCode.select().count() == 0
-    assert not accounts.reset_two_factor(other, by=admin)
+    epoch = other.session_epoch
+    assert two_factor.reset(other, by=admin)
+    after = Operator.get_by_id(other.id)
+    assert not after.has_two_factor and RecoveryCode.select().count() == 0
+    assert after.session_epoch == epoch + 1  # a stolen session ends with the lost phone
+    assert not two_factor.reset(other, by=admin)

@@ -315,8 +315,8 @@ def _big_roster(n: int, year: int) -> bytes:
     return csv_bytes(rows, delimiter=";", encoding="cp1252")
 
 
-@pytest.mark.slow  # ~8 s: a scale test, run by `make test` and CI, skipped by `-m "not slow"`
-def test_ten_thousand_lines_import_in_seconds_with_few_queries(app, today):
+@pytest.mark.slow  # ~8 s of work: `make test` and CI run it alone, after the parallel run
+def test_ten_thousand_lines_import_in_a_few_dozen_queries(app, today):
     make_convention(code="ORD")
     data = _big_roster(10_000, 2027)
     timings = {}
@@ -334,9 +334,9 @@ def test_ten_thousand_lines_import_in_seconds_with_few_queries(app, today):
     print(
         "\n10,000-line roster:", {k: f"{t:.2f}s, {q} queries" for k, (t, q, _r) in timings.items()}
     )
-    dry, dry_queries, dry_report = timings["dry run"]
+    _, dry_queries, dry_report = timings["dry run"]
     assert dry_report.new_mailboxes == 10_000 and not dry_report.problems
-    apply_time, apply_queries, apply_report = timings["apply"]
+    _, apply_queries, apply_report = timings["apply"]
     assert apply_report.new_mailboxes == apply_report.new_accounts == 10_000
     assert Mailbox.select().count() == 10_000
     assert timings["apply again"][2].changes == 0
@@ -344,7 +344,8 @@ def test_ten_thousand_lines_import_in_seconds_with_few_queries(app, today):
     # Batched: a few dozen queries for 10,000 lines (chunks of roster.CHUNK rows).
     assert dry_queries <= 50 and apply_queries <= 200
     assert timings["apply, every expiry moved"][1] <= 200
-    assert dry < 10 and apply_time < 20  # seconds; measured ~1-3 s (see the -s output)
+    # No limit on the seconds (they measure the machine as much as the code): the
+    # printed timings are for a reader running it with -s; query counts are the test.
 
 
 def test_a_login_never_equals_another_holders_pec_address_or_the_reverse(app, today):

@@ -78,6 +78,10 @@ class Decision:
     payment: Payment | None = None  # the payment this reference already is (DONE)
     outcome: str = ""  # after apply or a manual match: register_payment's code
 
+    @property
+    def is_manual(self) -> bool:
+        return self.kind == MANUAL
+
 
 @dataclass
 class Preview:

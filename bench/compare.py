@@ -12,9 +12,7 @@ import sys
 def main() -> None:
     before, after = (json.loads(open(path, encoding="utf-8").read()) for path in sys.argv[1:3])
     old = {t["name"]: t for t in before["targets"]}
-    print(
-        "| target | before req/s | before × flaskr | after req/s | after × flaskr | goal | met |"
-    )
+    print("| target | before req/s | before × flaskr | after req/s | after × flaskr | goal | met |")
     print("|---|---:|---:|---:|---:|---|---|")
     for target in after["targets"]:
         was = old.get(target["name"], {})

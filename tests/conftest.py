@@ -206,14 +206,29 @@ def make_app(tmp_path, **overrides):
 
 
 @pytest.fixture
-def app(tmp_path):
+def app(request, tmp_path):
     """The app on a fresh file database. No app context is held open: requests must
     each get their own, as in production (a shared one would share `g`). Use `ctx`
-    for code that renders templates or e-mails outside a request."""
+    for code that renders templates or e-mails outside a request.
+
+    A test marked `@ON_BOTH_DATABASES` gets it on SQLite, then on a fresh PostgreSQL
+    database, and so does every fixture built on it (ctx, client, member, operator,
+    runner, demo)."""
+    if getattr(request, "param", "sqlite") == "postgres":
+        with postgres_database() as url:
+            yield make_app(tmp_path, PEC_DATABASE_URL=url)
+        return
     app = make_app(tmp_path)
     yield app
     if not db.is_closed():
         db.close()
+
+
+# For the acceptance tests that must hold on both databases we support (a PostgreSQL
+# database costs ~0.5 s to create and drop, so not for every test).
+ON_BOTH_DATABASES = pytest.mark.parametrize(
+    "app", ["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], indirect=True
+)
 
 
 @pytest.fixture

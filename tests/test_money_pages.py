@@ -12,7 +12,7 @@ import pytest
 
 from pec.domain.renewal import new_order_number
 from pec.models import Convention, Invoice, Mailbox, Order, OutboxMessage
-from tests.conftest import HTMX_PANEL, MemberActions
+from tests.conftest import HTMX_PANEL, ON_BOTH_DATABASES, MemberActions
 from tests.domain.test_invoices import SELLER
 from tests.factories import make_order
 from tests.test_operators_payments import flashes, register
@@ -35,6 +35,7 @@ def counts(page: str) -> dict[str, int]:
     return {k: int(v) for k, v in re.findall(r'id="count-(\w+)">(\d+)<', page)}
 
 
+@ON_BOTH_DATABASES
 def test_a_transfer_reported_for_a_deactivated_mailbox_leaves_it_deactivated(
     member, wizard, operator, demo
 ):
@@ -197,6 +198,7 @@ def test_an_unmatched_line_suggests_the_holders_open_order_and_one_click_applies
     assert box("mario.rossi@pec.demo.it").expires_on == dt.date(2029, 3, 30)
 
 
+@ON_BOTH_DATABASES
 def test_operators_download_the_months_invoices_and_export_paid_orders(operator, demo):
     Convention.update(**SELLER).execute()
     first = make_order([box("mario.rossi@pec.demo.it")])
@@ -241,6 +243,7 @@ def test_the_convention_cannot_invoice_without_the_sellers_identity(operator, de
     assert Convention.get().seller == "provider"
 
 
+@ON_BOTH_DATABASES
 def test_four_euros_then_eighty_eight_cents_from_two_statements_through_the_cli(
     app, runner, demo, tmp_path
 ):

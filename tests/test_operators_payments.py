@@ -13,6 +13,7 @@ from pec.models import (
     OutboxMessage,
     Payment,
 )
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_order
 
 MARIO_BOX = "mario.rossi@pec.demo.it"
@@ -95,6 +96,7 @@ def operator_id() -> int:
     return Operator.get(Operator.email == "admin@example.org").id
 
 
+@ON_BOTH_DATABASES
 def test_four_euros_then_eighty_eight_cents_through_the_order_page(operator, demo):
     """R12 through the pages: the first payment is counted and the member asked for the
     rest; the second applies the renewal, once."""
@@ -119,6 +121,7 @@ def test_four_euros_then_eighty_eight_cents_through_the_order_page(operator, dem
     assert OutboxMessage.select().where(OutboxMessage.kind == "renewal_applied").count() == 1
 
 
+@ON_BOTH_DATABASES
 def test_ten_euros_leave_five_twelve_to_refund_until_the_refund_is_recorded(operator, demo):
     order = make_order([box(MARIO_BOX)])
     operator.login()

@@ -12,6 +12,7 @@ from pec.domain import payments, refunds, renewal
 from pec.domain.balance import balance
 from pec.member_mail import MemberMail
 from pec.models import AuditEvent, Mailbox, Order, OutboxMessage, Payment, Settlement
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_account, make_convention, make_mailbox, make_order
 from tests.notices import RecordingNotices
 
@@ -45,6 +46,7 @@ def order(ctx, today):
     return make_order([box], method="bank_transfer")
 
 
+@ON_BOTH_DATABASES
 def test_four_euros_then_eighty_eight_cents_apply_the_renewal_once(order, today):
     box = order.lines[0].mailbox
     first = pay(order, 400, "CRO-1")
@@ -85,6 +87,7 @@ def test_money_received_always_equals_the_sum_of_registered_payments(order, toda
     assert fresh(order).status == "paid" and balance(fresh(order)).to_refund_cents == 62
 
 
+@ON_BOTH_DATABASES
 def test_ten_euros_on_four_eighty_eight_apply_it_and_leave_five_twelve_to_refund(order, today):
     outcome = pay(order, 1000, "CRO-BIG")
     assert outcome.code == payments.APPLIED

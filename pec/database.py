@@ -94,6 +94,11 @@ class Slot(Node):
         return ctx.value(_Named(self.name), converter=False)
 
 
+def slots(name: str, size: int) -> list[Slot]:
+    """`size` Slots for an `IN (...)` of at most `size` values (see `Prepared.padded`)."""
+    return [Slot(f"{name}.{i}") for i in range(size)]
+
+
 class Prepared:
     """A select that a page runs on every request, its SQL written by peewee once per
     kind of database and reused with new values.
@@ -138,6 +143,16 @@ class Prepared:
                 k: v for k, v in wrapper.__dict__.items() if k not in self._PER_RUN
             }
         return rows
+
+    def padded(self, name: str, size: int, values, **others) -> list | None:
+        """The rows for an `IN (...)` written with `slots(name, size)`, given up to `size`
+        values: the unused slots are NULL, which equals nothing. None when there are
+        more values than slots (the caller then runs the query unprepared)."""
+        values = list(values)
+        if len(values) > size:
+            return None
+        filled = {f"{name}.{i}": v for i, v in enumerate(values + [None] * (size - len(values)))}
+        return self(**filled, **others)
 
     def first(self, **values):
         """The first row for these values, or None."""

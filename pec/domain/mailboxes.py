@@ -3,6 +3,7 @@
 import datetime as dt
 from dataclasses import dataclass
 
+from pec.database import Prepared, slots
 from pec.domain import clock
 from pec.domain.paging import Page, paginate
 from pec.domain.status import Policy, deletion_date, mailbox_status
@@ -41,6 +42,46 @@ class RecentRenewal:
     new_expires_on: dt.date
 
 
+# A member's page shows at most this many mailboxes: its queries are prepared for that
+# many ids (fewer are padded with NULL); a longer list (the operators') runs unprepared.
+PREPARED_IDS = 25
+
+
+def _paid_lines(mailbox_ids):
+    return (
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .where(OrderLine.mailbox.in_(mailbox_ids) & (Order.status == OrderStatus.PAID))
+        .order_by(Order.paid_at, Order.id)
+    )
+
+
+def _open_lines(mailbox_ids):
+    return (
+        OrderLine.select(OrderLine, Order)
+        .join(Order)
+        .where(OrderLine.open_mailbox.in_(mailbox_ids) & Order.status.in_(OrderStatus.open()))
+    )
+
+
+def _reported(order_ids):
+    return Payment.select(Payment.order).where(
+        Payment.order.in_(order_ids) & (Payment.status == PaymentStatus.REPORTED)
+    )
+
+
+_PAID_LINES = Prepared(lambda: _paid_lines(slots("id", PREPARED_IDS)))
+_OPEN_LINES = Prepared(lambda: _open_lines(slots("id", PREPARED_IDS)))
+_REPORTED = Prepared(lambda: _reported(slots("id", PREPARED_IDS)))
+
+
+def _rows(prepared: Prepared, build, ids) -> list:
+    """The rows of `build(ids)`, prepared when `ids` fit its slots."""
+    ids = list(ids)
+    rows = prepared.padded("id", PREPARED_IDS, ids)
+    return list(build(ids)) if rows is None else rows
+
+
 def renewals_by_mailbox(
     mailbox_ids, today: dt.date, days: int = RECENT_RENEWAL_DAYS
 ) -> tuple[dict[int, Order], dict[int, RecentRenewal]]:
@@ -48,15 +89,10 @@ def renewals_by_mailbox(
     renewal when it was paid in the last `days` days: one query."""
     if not mailbox_ids:
         return {}, {}
-    lines = (
-        OrderLine.select(OrderLine, Order)
-        .join(Order)
-        .where(OrderLine.mailbox.in_(list(mailbox_ids)) & (Order.status == OrderStatus.PAID))
-        .order_by(Order.paid_at, Order.id)
-    )
     since = clock.start_of_day(today - dt.timedelta(days=days))
     latest, recent = {}, {}
-    for line in lines:  # oldest first: the last one seen of a mailbox is its latest
+    # oldest first: the last one seen of a mailbox is its latest
+    for line in _rows(_PAID_LINES, _paid_lines, mailbox_ids):
         latest[line.mailbox_id] = line.order
         paid_at = line.order.paid_at
         if paid_at is not None and paid_at >= since:
@@ -75,22 +111,14 @@ def recent_renewals(
 
 def open_orders_by_mailbox(mailbox_ids) -> dict[int, Order]:
     """mailbox id → its open order (draft or awaiting payment), one query."""
-    lines = (
-        OrderLine.select(OrderLine, Order)
-        .join(Order)
-        .where(OrderLine.open_mailbox.in_(mailbox_ids) & Order.status.in_(OrderStatus.open()))
-    )
-    return {line.mailbox_id: line.order for line in lines}
+    return {line.mailbox_id: line.order for line in _rows(_OPEN_LINES, _open_lines, mailbox_ids)}
 
 
 def orders_with_declared_payment(order_ids) -> set[int]:
     """Orders for which the member reported a transfer or slip still to be registered."""
     if not order_ids:
         return set()
-    rows = Payment.select(Payment.order).where(
-        Payment.order.in_(order_ids) & (Payment.status == PaymentStatus.REPORTED)
-    )
-    return {row.order_id for row in rows}
+    return {row.order_id for row in _rows(_REPORTED, _reported, order_ids)}
 
 
 def status_of(

@@ -30,7 +30,7 @@ from pec.member_mail import MemberMail, outgoing
 from pec.models import Account, Convention, IdentityDocument, Invoice, Mailbox, Order, OutboxMessage
 from tests.conftest import MemberActions, WizardActions, axe_violations
 from tests.domain.test_invoices import SELLER
-from tests.factories import make_mailbox, make_order
+from tests.factories import VALID_BILLING, make_mailbox, make_order
 from tests.notices import RecordingNotices
 
 pytestmark = pytest.mark.browser
@@ -274,7 +274,7 @@ def all_member_emails(app, today) -> None:
     lifecycle.send_due_reminders(mario_box.expires_on - dt.timedelta(days=60), told)
     lifecycle.send_due_reminders(mario_box.expires_on - dt.timedelta(days=1), told)
     # An order by transfer (with its QR code), switched to the prefilled slip, cancelled.
-    order = make_order([mario_box])
+    order = make_order([mario_box], billing=VALID_BILLING)
     told.order_confirmed(order)
     renewal.choose_payment_method(
         order, "prefilled_slip", now=clock.now(), notices=told, actor=admin, ip=""
@@ -283,7 +283,7 @@ def all_member_emails(app, today) -> None:
         Order.get_by_id(order.id), now=clock.now(), actor=admin, reason="Doppio", notices=told
     )
     # Money: part, then the rest with more than due (renewed, invoiced, a refund).
-    order = make_order([studio])
+    order = make_order([studio], billing=VALID_BILLING)
     for amount, reference in ((200, "CRO-1"), (order.gross_cents, "CRO-2")):
         payments.register_payment(
             order,
@@ -305,7 +305,7 @@ def all_member_emails(app, today) -> None:
         today=today,
     )
     # A reported transfer that matches nothing.
-    order = make_order([anna])
+    order = make_order([anna], billing=VALID_BILLING)
     reported = payments.report_payment(
         order,
         method="bank_transfer",

@@ -153,17 +153,30 @@ def test_intesa_pending_section_and_balances_are_not_movements():
     assert all(e.amount_cents != 74630 for e in parsed.entries)
 
 
+def _fits_windows_1252(path: str) -> bool:
+    """A sample holding a character Windows-1252 lacks (one of Intesa's) could not have
+    been saved by Excel in it, so it has no Windows-1252 twin to compare."""
+    try:
+        (BANKS / path).read_bytes().decode("utf-8").encode("cp1252")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 @pytest.mark.parametrize(
     "path",
-    [s[0] for s in SAMPLES if s[1] == "csv" and not s[0].startswith(("n26", "revolut", "hype"))],
+    [
+        s[0]
+        for s in SAMPLES
+        if s[1] == "csv"
+        and not s[0].startswith(("n26", "revolut", "hype"))
+        and _fits_windows_1252(s[0])
+    ],
 )
 def test_the_italian_samples_read_the_same_in_windows_1252(path):
     """Banks and Excel save these files in Windows-1252; the published copies are UTF-8."""
     text = (BANKS / path).read_bytes().decode("utf-8")
-    try:
-        legacy = text.encode("cp1252")
-    except UnicodeEncodeError:  # the sample holds a character Windows-1252 lacks
-        pytest.skip("not encodable in Windows-1252")
+    legacy = text.encode("cp1252")
     utf8, cp1252 = statements.parse(text.encode()), statements.parse(legacy)
     assert cp1252.repaired == ()
     assert [(e.line, e.amount_cents, e.text) for e in cp1252.entries] == [

@@ -3,8 +3,6 @@ the authenticator app, or a single-use recovery code), an admin's enrolment at f
 sign-in, and the e-mailed link with which an invited (or reset) operator chooses a
 password. The sign-in form itself is in pec.operators.views."""
 
-import datetime as dt
-
 from flask import Blueprint, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 
@@ -13,7 +11,7 @@ from pec.domain import clock, operator_accounts, two_factor
 from pec.domain.operators import record_login
 from pec.extensions import limiter
 from pec.operators import session as operator_session
-from pec.operators.enrolment import enrolment
+from pec.operators.enrolment import enrol_page, wall_clock
 from pec.operators.forms import ChoosePasswordForm, CodeForm
 from pec.rendering import render_page
 from pec.vocabulary import OperatorLinkPurpose
@@ -23,11 +21,6 @@ bp = Blueprint("access", __name__)
 # Per signed-in-by-password operator: a 6-digit code cannot be guessed in the time the
 # pending sign-in lasts (5 minutes) at 5 tries a minute (1 in 40,000).
 CODE_LIMITS = "5 per minute;20 per hour"
-
-
-def _wall_clock() -> dt.datetime:
-    # Codes follow the real time of the operator's phone, never a moved business clock.
-    return dt.datetime.now(dt.UTC)
 
 
 def _pending_key() -> str:
@@ -59,7 +52,7 @@ def second_factor():
         return _start_over()
     form = CodeForm()
     if form.validate_on_submit():
-        now = _wall_clock()
+        now = wall_clock()
         if two_factor.verify(operator, form.code.data, now=now):
             return redirect(_signed_in(operator, "totp"), 303)
         if two_factor.use_recovery_code(operator, form.code.data, now=now):
@@ -92,24 +85,11 @@ def enrol():
         return _start_over()
     if operator.has_two_factor:
         return redirect(url_for("operators.access.second_factor"), 303)
-    form = CodeForm()
-    if form.validate_on_submit():
-        codes = two_factor.enable(
-            operator, form.code.data, now=_wall_clock(), ip=request.remote_addr or ""
-        )
-        if codes is not None:
-            next_url = _signed_in(operator, "totp")
-            return render_page("operators/recovery_codes.html", codes=codes, next_url=next_url)
-        form.code.errors.append(
-            _("Codice non valido. Controlla l'ora del telefono e inserisci il codice attuale.")
-        )
-    return render_page(
-        "operators/two_factor_enrol.html",
-        status=422 if form.errors else 200,
-        form=form,
+    return enrol_page(
+        operator,
         action=url_for("operators.access.enrol"),
+        then=lambda: _signed_in(operator, "totp"),
         at_sign_in=True,
-        **enrolment(operator),
     )
 
 

@@ -2,8 +2,6 @@
 turn off where allowed). Admins must have it: until they enrol, every other page of the
 area sends them here (pec.operators.session.operator_required)."""
 
-import datetime as dt
-
 from flask import Blueprint, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -11,16 +9,11 @@ from flask_wtf import FlaskForm
 from pec.domain import two_factor
 from pec.extensions import limiter
 from pec.operators.access_views import CODE_LIMITS
-from pec.operators.enrolment import enrolment
-from pec.operators.forms import CodeForm
+from pec.operators.enrolment import enrol_page, wall_clock
 from pec.operators.session import current_operator, operator_required
 from pec.rendering import render_page
 
 bp = Blueprint("profile", __name__)
-
-
-def _wall_clock() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
 
 
 def _operator_key() -> str:
@@ -49,28 +42,12 @@ def enrol_two_factor():
     operator = current_operator()
     if operator.has_two_factor:
         return redirect(url_for("operators.profile.profile"), 303)
-    form = CodeForm()
-    if form.validate_on_submit():
-        codes = two_factor.enable(
-            operator, form.code.data, now=_wall_clock(), ip=request.remote_addr or ""
-        )
-        if codes is not None:
-            return render_page(
-                "operators/recovery_codes.html",
-                codes=codes,
-                next_url=url_for("operators.profile.profile"),
-            )
-        form.code.errors.append(
-            _("Codice non valido. Controlla l'ora del telefono e inserisci il codice attuale.")
-        )
-    return render_page(
-        "operators/two_factor_enrol.html",
-        status=422 if form.errors else 200,
-        form=form,
+    return enrol_page(
+        operator,
         action=url_for("operators.profile.two_factor"),
+        then=lambda: url_for("operators.profile.profile"),
         at_sign_in=False,
         is_required=two_factor.is_required(operator),
-        **enrolment(operator),
     )
 
 
@@ -81,7 +58,7 @@ def recovery_codes():
     operator = current_operator()
     if not operator.has_two_factor:
         return redirect(url_for("operators.profile.two_factor"), 303)
-    codes = two_factor.regenerate_codes(operator, now=_wall_clock(), ip=request.remote_addr or "")
+    codes = two_factor.regenerate_codes(operator, now=wall_clock(), ip=request.remote_addr or "")
     return render_page(
         "operators/recovery_codes.html", codes=codes, next_url=url_for("operators.profile.profile")
     )

@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from pec.domain import accounting, clock, season
 from pec.domain.csv_files import guard_cell
 from pec.domain.money import format_eur
+from pec.input_limits import arg_date
 from pec.labels import PAYMENT_METHOD_LABELS
 from pec.operators import charts
 from pec.operators.session import actor, operator_required
@@ -84,13 +85,6 @@ def reports():
     )
 
 
-def _date_arg(name: str, default: dt.date) -> dt.date:
-    try:
-        return dt.date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return default
-
-
 KIND_WORDS = {
     accounting.PAYMENT: lambda: _("pagamento"),
     accounting.TO_VERIFY: lambda: _("pagamento da verificare"),
@@ -104,8 +98,8 @@ def payments_csv():
     """Payments (and refunds) of a period, one line each, for the accountant: UTF-8 with
     BOM and `;`, amounts with the decimal comma, so Excel opens it right."""
     today = clock.today()
-    start = _date_arg("from", today.replace(day=1))
-    end = _date_arg("to", today)
+    start = arg_date("from") or today.replace(day=1)
+    end = arg_date("to") or today
     if end < start:
         start, end = end, start
     rows = accounting.ledger(start, end)

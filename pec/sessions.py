@@ -12,6 +12,10 @@ from flask import current_app, session
 # What a new login keeps of the session before it: the language chosen, and the key of
 # what the member typed when the old session had expired (so the step comes back filled).
 KEPT_ACROSS_LOGIN = ("lang", "form_stash")
+# The idle clock is kept to the minute: moving it signs the cookie again and sends it
+# back (a Set-Cookie on every answer, and an HMAC, if it moved every second), so a
+# session may end up to a minute before its idle timeout, never after.
+SEEN_RESOLUTION = 60
 
 
 class SessionSlot:
@@ -39,7 +43,7 @@ class SessionSlot:
 
     def is_current(self, epoch: int | None) -> bool:
         """True while the subject's epoch is unchanged and neither timeout has passed;
-        refreshes the idle clock. Otherwise the keys are dropped."""
+        refreshes the idle clock (to the minute). Otherwise the keys are dropped."""
         _, epoch_key, started_key, seen_key = self.keys
         now = int(time.time())
         idle = current_app.config["PEC_SESSION_IDLE_MINUTES"] * 60
@@ -52,7 +56,7 @@ class SessionSlot:
         ):
             self.clear()
             return False
-        if session.get(seen_key) != now:  # the same second: the cookie need not be signed again
+        if now - session.get(seen_key, 0) >= SEEN_RESOLUTION:
             session[seen_key] = now
         return True
 

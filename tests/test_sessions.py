@@ -52,6 +52,20 @@ def test_activity_keeps_a_member_session_alive(member, demo):
         assert int(time.time()) - session["member_seen"] < 5
 
 
+def test_the_cookie_is_signed_again_at_most_once_a_minute(member, demo):
+    """Each page moves the idle clock, but only to the minute: a member clicking through
+    the wizard is not sent a new cookie with every answer."""
+    member.login()
+    member.client.get("/mailboxes/")  # the first page stores the session's CSRF secret
+    age(member.client, "member_seen", 30)
+    assert "Set-Cookie" not in member.client.get("/mailboxes/").headers
+    age(member.client, "member_seen", 61)
+    assert "Set-Cookie" in member.client.get("/mailboxes/").headers
+    with member.client.session_transaction() as session:
+        assert int(time.time()) - session["member_seen"] < 5
+    assert "Set-Cookie" not in member.client.get("/mailboxes/").headers
+
+
 def test_a_deactivated_operator_is_signed_out_at_once(operator, demo):
     from pec.database import db
     from pec.models import Operator

@@ -109,6 +109,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(
         static_url=static_url,
         external_url=external_url,
+        field=form_rendering.field,
         get_locale=get_locale,
         status_labels=labels.STATUS_LABELS,
         method_labels=labels.PAYMENT_METHOD_LABELS,

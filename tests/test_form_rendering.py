@@ -32,3 +32,59 @@ def test_the_widgets_use_it_once_installed(app):
 
     assert core.html_params is form_rendering.html_params
     assert core.Input.html_params is form_rendering.html_params
+
+
+# The Jinja macro `field` was before it moved to Python (pec.form_rendering.field): the
+# reference its output is compared with, byte for byte.
+FIELD_MACRO = """{% macro field(f, hint=None, autocomplete=None, inputmode=None, class_="") -%}
+{%- set described = [] -%}
+{%- if hint %}{% set _ = described.append(f.id ~ "-hint") %}{% endif -%}
+{%- if f.errors %}{% set _ = described.append(f.id ~ "-error") %}{% endif -%}
+<div class="field{% if f.errors %} has-error{% endif %} {{ class_ }}">
+  {{ f.label() }}
+  {%- if hint %}<small id="{{ f.id }}-hint" class="hint">{{ hint }}</small>{% endif %}
+  {%- if f.errors %}<span id="{{ f.id }}-error" class="error">{{ f.errors[0] }}</span>{% endif %}
+  {%- set attrs = {} -%}
+  {%- if autocomplete %}{% set _ = attrs.update(autocomplete=autocomplete) %}{% endif -%}
+  {%- if inputmode %}{% set _ = attrs.update(inputmode=inputmode) %}{% endif -%}
+  {%- if f.errors %}{% set _ = attrs.update({"aria-invalid": "true"}) %}{% endif -%}
+  {%- if described %}{% set _ = attrs.update({"aria-describedby": described|join(" ")}) %}{% endif %}
+  {{ f(**attrs) }}
+</div>
+{%- endmacro %}"""
+
+FIELD_CASES = [
+    {},
+    {"hint": "Un <aiuto> & altro"},
+    {"hint": Markup("già <em>sicuro</em>"), "autocomplete": "off", "inputmode": "tel"},
+    {"autocomplete": "username", "inputmode": "email", "class_": "wide"},
+    {"class_": 'a"b'},
+]
+
+
+@pytest.mark.parametrize("errors", [[], ["Obbligatorio & <b>basta</b>", "secondo"]])
+@pytest.mark.parametrize("options", FIELD_CASES)
+def test_a_field_is_written_as_the_macro_wrote_it(app, options, errors):
+    from flask_wtf import FlaskForm
+    from wtforms import BooleanField, SelectField, StringField
+    from wtforms.fields.choices import SelectChoice
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        name = StringField("Nome <e> cognome")
+        choice = SelectField(
+            "Scelta", choices=[SelectChoice("a", "A & B"), SelectChoice("b", "<b>")]
+        )
+        agree = BooleanField("Accetto")
+
+    macro = app.jinja_env.from_string(FIELD_MACRO + "{{ field(f, **options) }}")
+    with app.test_request_context("/", method="POST", data={"name": 'Ann "a" <x>'}):
+        form = Form()
+        for f in (form.name, form.choice, form.agree):
+            f.errors = list(errors)
+            ours = app.jinja_env.from_string("{{ field(f, **options) }}").render(
+                f=f, options=options
+            )
+            assert ours == macro.render(f=f, options=options)

@@ -28,7 +28,8 @@ def gettext(context, string: str, **variables):
     text = _translations().ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)
-    return text % variables
+    # Most strings have no placeholder: `% {}` would give the same text back, at a cost.
+    return text % variables if variables or "%" in text else text
 
 
 @pass_context

@@ -139,6 +139,19 @@ def test_login_is_rate_limited(tmp_path):
     ).get_data(as_text=True)
 
 
+def test_showing_the_login_page_is_never_counted_as_an_attempt(tmp_path):
+    """The limits count sign-ins; a member who reloads the page twenty times can still
+    sign in, and a member who was stopped still sees the page (with its message)."""
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    assert [client.get("/login").status_code for _ in range(20)] == [200] * 20
+    token = csrf_token(client)
+    wrong = {"identifier": "x@example.org", "password": "p", "csrf_token": token}
+    codes = [client.post("/login", data=wrong).status_code for _ in range(11)]
+    assert codes == [422] * 10 + [429]
+    assert client.get("/login").status_code == 200
+
+
 def test_recover_is_rate_limited(tmp_path):
     app = make_app(tmp_path, RATELIMIT_ENABLED=True)
     client = app.test_client()

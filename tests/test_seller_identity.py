@@ -51,6 +51,25 @@ def test_every_member_page_shows_the_convention_and_the_seller(member, demo, url
     assert '<footer class="foot">' in body
 
 
+def test_a_change_to_the_identity_shows_on_the_next_page_whoever_made_it(member, demo):
+    """The header and footer are rendered once per worker and reused (base.html, `cache`):
+    a change made anywhere (here straight in the database, as another worker would) is
+    on the very next page, and each language gets its own words."""
+    member.login()
+    before = text(member.client.get("/mailboxes/"))
+    assert "PEC Demo S.r.l." in before and "Aiuto: domande frequenti" in before
+    Convention.update(seller_name="PEC Nuova S.p.A.", contact_phone="06 9999 0000").execute()
+    after = text(member.client.get("/mailboxes/"))
+    assert "PEC Nuova S.p.A." in after and "PEC Demo S.r.l." not in after
+    assert "06 9999 0000" in after and "06 1234 5678" not in after
+    member.post("/language", {"lang": "en", "next": "/mailboxes/"})
+    english = text(member.client.get("/mailboxes/"))
+    assert "Help: frequently asked questions" in english and "PEC Nuova S.p.A." in english
+    assert "Aiuto: domande frequenti" not in english
+    Convention.update(logo_sha256="").execute()
+    assert '<img src="/logo/' not in member.client.get("/mailboxes/").get_data(as_text=True)
+
+
 def test_the_operators_area_shows_no_member_footer(operator, demo):
     operator.login()
     page = operator.page("/operators/")

@@ -5,6 +5,7 @@ contacts, privacy notice and help page in the footer."""
 import functools
 
 from flask import Blueprint, abort, g, has_request_context, make_response, request
+from flask_babel import get_locale
 from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
 
@@ -51,6 +52,17 @@ def _brand():
     if not has_request_context():  # e-mails name their convention themselves
         return {}
     return {"brand": LocalProxy(current_brand) if htmx else current_brand()}
+
+
+@bp.app_template_global()
+def chrome_key(brand: Convention | None) -> str:
+    """The key of the page parts cached with `{% cache %}` in base.html (the skip link,
+    the convention's name and logo, the footer): everything they show or link to. The
+    convention's stored values themselves, so an operator's edit is a new key at once in
+    every worker (nothing to invalidate); the language; and the site's root, which
+    url_for() puts in front of every link."""
+    values = sorted(brand.__data__.items()) if brand else None  # (an htmx panel: a proxy)
+    return f"{get_locale()}|{request.script_root}|{values!r}"
 
 
 @bp.app_template_filter("address")

@@ -22,7 +22,7 @@ from peewee import (
 )
 from playhouse.fields import EnumField as StoredEnumField
 
-from pec.database import db
+from pec.database import Prepared, Slot, db
 from pec.vocabulary import (
     DocumentStatus,
     InvoiceKind,
@@ -264,12 +264,21 @@ class IdentityDocument(BaseModel):
 
     @classmethod
     def latest_for(cls, account):
-        return (
-            cls.select()
-            .where((cls.account == account) & (cls.status != DocumentStatus.REJECTED))
-            .order_by(cls.uploaded_at.desc(), cls.id.desc())
-            .first()
+        """The account's latest document not rejected (Gestione PEC shows it), or None."""
+        return _LATEST_DOCUMENT.first(account=getattr(account, "id", account))
+
+
+_LATEST_DOCUMENT = Prepared(
+    lambda: (
+        IdentityDocument.select()
+        .where(
+            (IdentityDocument.account == Slot("account"))
+            & (IdentityDocument.status != DocumentStatus.REJECTED)
         )
+        .order_by(IdentityDocument.uploaded_at.desc(), IdentityDocument.id.desc())
+        .limit(1)
+    )
+)
 
 
 # --- Orders and payments ---------------------------------------------------------------

@@ -1,11 +1,15 @@
 """What "Gestione PEC" shows for each mailbox (docs/rules.md, member journey 3), in a fixed number of queries."""
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 
-from pec.database import Prepared, slots
+from peewee import OP, SQL, Expression, NodeList, Value, fn
+
+from pec.database import Prepared, Slot, slots
 from pec.domain import clock
-from pec.domain.paging import Page, paginate
+from pec.domain.accounts import Principal
+from pec.domain.paging import Page
 from pec.domain.status import Policy, deletion_date, mailbox_status
 from pec.models import (
     Account,
@@ -137,24 +141,35 @@ def status_of(
     )
 
 
+LIST_ORDER = (Mailbox.expires_on, Mailbox.address)
+
+
 def mailbox_views(query, today: dt.date, account: Account | None = None) -> list[MailboxView]:
     """Rows for the mailboxes in `query` (already limited to what the member may see).
     `account`: the one account (with its convention) every mailbox of `query` belongs
     to, when the caller has it: it is not read again with each mailbox."""
-    order = (Mailbox.expires_on, Mailbox.address)
     if account is not None:
-        boxes = list(query.select(Mailbox).order_by(*order))
-        for box in boxes:
-            if box.account_id != account.id:
-                raise ValueError("a mailbox of another account")
-            box.account = account
-    else:
-        boxes = list(
-            query.select(Mailbox, Account, Convention)
-            .join_from(Mailbox, Account)
-            .join_from(Account, Convention)
-            .order_by(*order)
-        )
+        return _views(_of_account(query.select(Mailbox).order_by(*LIST_ORDER), account), today)
+    boxes = (
+        query.select(Mailbox, Account, Convention)
+        .join_from(Mailbox, Account)
+        .join_from(Account, Convention)
+        .order_by(*LIST_ORDER)
+    )
+    return _views(list(boxes), today)
+
+
+def _of_account(boxes, account: Account) -> list[Mailbox]:
+    boxes = list(boxes)
+    for box in boxes:
+        if box.account_id != account.id:
+            raise ValueError("a mailbox of another account")
+        box.account = account
+    return boxes
+
+
+def _views(boxes: list[Mailbox], today: dt.date) -> list[MailboxView]:
+    """MailboxViews of `boxes` (each with its account and convention), in their order."""
     open_orders = open_orders_by_mailbox([b.id for b in boxes]) if boxes else {}
     declared = orders_with_declared_payment([o.id for o in open_orders.values()])
     views = []
@@ -188,11 +203,61 @@ def search_term(raw: str | None) -> str:
     return (raw or "").strip().lower()[:MAX_SEARCH_LENGTH]
 
 
-def member_page(query, account: Account, number: int, today: dt.date, search: str = "") -> Page:
-    """One page of the mailboxes in `query` (what the member may see, all of `account`)
-    whose address contains `search`, as MailboxViews in the list's order."""
-    if search:
-        query = query.where(Mailbox.address.contains(search))
-    return paginate(
-        query, number, MEMBER_PAGE_SIZE, rows=lambda page: mailbox_views(page, today, account)
+def _members_mailboxes(kind: str):
+    """What a login may see (an account: all its mailboxes; a PEC-address login: that
+    one), whose address matches the LIKE pattern in Slot "pattern" (see `like_pattern`)."""
+    owner = Mailbox.account if kind == "account" else Mailbox.id
+    matching = Expression(
+        Mailbox.address,
+        OP.ILIKE,
+        NodeList((Slot("pattern"), SQL("ESCAPE"), Value("\\", converter=False))),
     )
+    return (owner == Slot("owner")) & matching
+
+
+# The list runs on every visit to Gestione PEC: its count and its page are Prepared (one
+# each per kind of login), with the search, the page's limit and offset as slots.
+_MEMBER_COUNT = {
+    kind: Prepared(
+        lambda kind=kind: Mailbox.select(fn.COUNT(Mailbox.id).alias("total")).where(
+            _members_mailboxes(kind)
+        )
+    )
+    for kind in ("account", "mailbox")
+}
+_MEMBER_PAGE = {
+    kind: Prepared(
+        lambda kind=kind: (
+            Mailbox.select(Mailbox)
+            .where(_members_mailboxes(kind))
+            .order_by(*LIST_ORDER)
+            .limit(Slot("limit"))
+            .offset(Slot("offset"))
+        )
+    )
+    for kind in ("account", "mailbox")
+}
+
+
+def like_pattern(search: str) -> str:
+    """The LIKE pattern of addresses containing `search` (its own % and _ taken literally,
+    escaped with a backslash), "%" for no search."""
+    escaped = search.replace("\\", "\\\\").replace("_", "\\_").replace("%", "\\%")
+    return f"%{escaped}%"
+
+
+def member_page(
+    principal: Principal, account: Account, number: int, today: dt.date, search: str = ""
+) -> Page:
+    """One page of the mailboxes `principal` may see (all of `account`) whose address
+    contains `search`, as MailboxViews in the list's order: two queries for the page,
+    then those of `_views`, whatever the number of mailboxes."""
+    found = {"owner": principal.id, "pattern": like_pattern(search)}
+    total = _MEMBER_COUNT[principal.kind].first(**found).total
+    pages = max(1, math.ceil(total / MEMBER_PAGE_SIZE))
+    number = min(max(1, number), pages)
+    boxes = _MEMBER_PAGE[principal.kind](
+        **found, limit=MEMBER_PAGE_SIZE, offset=(number - 1) * MEMBER_PAGE_SIZE
+    )
+    views = _views(_of_account(boxes, account), today)
+    return Page(views, number, pages, total, MEMBER_PAGE_SIZE)

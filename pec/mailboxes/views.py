@@ -36,9 +36,7 @@ def _page(status=200, document_error=None):
     account = principal.account()
     today = clock.today()
     search = search_term(request.args.get("q"))
-    page = member_page(
-        principal.mailboxes(), account, request.args.get("page", 1, type=int), today, search
-    )
+    page = member_page(principal, account, request.args.get("page", 1, type=int), today, search)
     views = page.items
     paid, recent = renewals_by_mailbox([v.mailbox.id for v in views], today)
     open_orders = [v.open_order for v in views if v.open_order is not None]

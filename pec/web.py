@@ -110,6 +110,7 @@ def init_app(app: Flask) -> None:
         static_url=static_url,
         external_url=external_url,
         field=form_rendering.field,
+        radios=form_rendering.radios,
         get_locale=get_locale,
         status_labels=labels.STATUS_LABELS,
         method_labels=labels.PAYMENT_METHOD_LABELS,

@@ -88,3 +88,63 @@ def test_a_field_is_written_as_the_macro_wrote_it(app, options, errors):
                 f=f, options=options
             )
             assert ours == macro.render(f=f, options=options)
+
+
+# The Jinja macro `radios` (templates/renewal/_parts.html) before it moved to Python.
+RADIOS_MACRO = """{% macro radios(f, legend, details=None, class_="") -%}
+<fieldset class="radios{% if f.errors %} has-error{% endif %} {{ class_ }}">
+  <legend>{{ legend }}</legend>
+  {% if f.errors %}<span id="{{ f.id }}-error" class="error">{{ f.errors[0] }}</span>{% endif %}
+  {% for choice in f.choices %}{% set value, label = choice.value, choice.label %}
+  {%- set described = [] -%}
+  {%- if f.errors %}{% set _x = described.append(f.id ~ "-error") %}{% endif -%}
+  {%- if details and details.get(value) %}{% set _x = described.append(f.id ~ "-" ~ value ~ "-detail") %}{% endif %}
+  <div class="choice">
+    <input type="radio" id="{{ f.id }}-{{ value }}" name="{{ f.name }}" value="{{ value }}"{% if f.data == value %} checked{% endif %}{% if described %} aria-describedby="{{ described|join(' ') }}"{% endif %}{% if f.errors %} aria-invalid="true"{% endif %}>
+    <label for="{{ f.id }}-{{ value }}">{{ label }}</label>
+    {% if details and details.get(value) %}<small id="{{ f.id }}-{{ value }}-detail" class="hint">{{ details[value] }}</small>{% endif %}
+  </div>
+  {% endfor %}
+</fieldset>
+{%- endmacro %}"""
+
+RADIOS_CASES = [
+    {"legend": "Scegli come pagare"},
+    {"legend": Markup("La tua risposta: <em>Condizioni</em>"), "class_": "inline-choices"},
+    {"legend": "Tipo & <x>", "details": {"a": "Un aiuto & <b>", "c": ""}},
+    {"legend": "L", "details": {"b": Markup("già <em>sicuro</em>")}, "class_": 'a"b'},
+]
+
+
+@pytest.mark.parametrize("data", [{}, {"pick": "b"}, {"pick": "<z>"}])
+@pytest.mark.parametrize("errors", [[], ["Scegli una risposta & <b>basta</b>"]])
+@pytest.mark.parametrize("options", RADIOS_CASES)
+def test_radios_are_written_as_the_macro_wrote_them(app, options, errors, data):
+    from flask_wtf import FlaskForm
+    from wtforms import RadioField
+    from wtforms.fields.choices import SelectChoice
+
+    from pec.vocabulary import PaymentMethod
+
+    class Form(FlaskForm):
+        class Meta:
+            csrf = False
+
+        pick = RadioField(
+            "Scelta",
+            choices=[SelectChoice("a", "A & B"), SelectChoice("b", "<b>"), SelectChoice("c", "C")],
+        )
+        method = RadioField(
+            "Metodo",
+            choices=[SelectChoice(m, m.name) for m in PaymentMethod],
+            coerce=PaymentMethod,
+        )
+
+    macro = app.jinja_env.from_string(RADIOS_MACRO + "{{ radios(f, **options) }}")
+    ours = app.jinja_env.from_string("{{ radios(f, **options) }}")
+    with app.test_request_context("/", method="POST", data=data):
+        form = Form()
+        form.method.data = list(PaymentMethod)[0]
+        for f in (form.pick, form.method):
+            f.errors = list(errors)
+            assert ours.render(f=f, options=options) == macro.render(f=f, options=options)

@@ -5,7 +5,8 @@ from playhouse.test_utils import count_queries
 
 from pec.domain import access
 from pec.domain.accounts import Principal
-from tests.factories import make_account, make_mailbox, make_order
+from pec.models import Account
+from tests.factories import make_account, make_convention, make_mailbox, make_order
 
 
 def test_an_account_sees_its_orders_and_no_one_elses(app):
@@ -38,6 +39,28 @@ def test_an_unknown_or_hidden_order_is_none(app):
     assert access.visible_order(Principal("mailbox", box.id), order.id).id == order.id
     assert access.visible_order(Principal("mailbox", box.id), 999_999) is None
     assert access.visible_order(Principal("account", make_account().id), order.id) is None
+
+
+def test_an_order_comes_with_its_own_holder_and_convention_in_one_query(app):
+    """The signed-in login's account and convention are used again for its order; an
+    order placed under another convention (the account moved since) keeps its own."""
+    account = make_account()
+    box = make_mailbox(account)
+    order = make_order([box])
+    login = Principal("account", account.id).loaded()
+    with count_queries() as counter:
+        found = access.visible_order(login, order.id)
+    assert counter.count == 1
+    assert found.account is login.account() and found.convention is login.account().convention
+    earlier = found.convention
+    moved_to = make_convention(name="Ordine degli Ingegneri")
+    Account.update(convention=moved_to).where(Account.id == account.id).execute()
+    login = Principal("account", account.id).loaded()
+    found = access.visible_order(login, order.id)
+    assert found.convention.id == earlier.id and found.convention.name == earlier.name
+    assert found.account.convention_id == moved_to.id
+    boxed = access.visible_order(Principal("mailbox", box.id).loaded(), order.id)
+    assert boxed.convention.id == earlier.id
 
 
 def test_many_orders_are_decided_in_one_query(app):

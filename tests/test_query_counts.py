@@ -107,8 +107,8 @@ def test_each_wizard_step_runs_a_fixed_number_of_queries(demo, member, wizard, c
     order_id = wizard.start(*boxes, only=False)
     wizard.up_to_confirm(order_id)
     for step, expected in STEP_QUERIES.items():
-        # login, the order with its account and convention, its step, its lines (+ the
-        # contracts step: the documents, the answers given)
+        # login (with its account and convention, which the order reuses), the order,
+        # its step, its lines (+ the contracts step: the documents, the answers given)
         queries = queries_of(counted, member.client, f"/renewals/{order_id}/{step}", headers)
         assert len(queries) == expected, f"{step}:\n{queries}"
 

@@ -427,7 +427,7 @@ def sent_headers(target: Target) -> dict:
 # run on one core while the other idles (seen in /proc: 428 and 2 ticks). Such a run
 # measures half the deployment, whatever the page, and made earlier results bimodal. A
 # run in which a worker did less than this share of the work is run again, after a
-# second's pause (up to LOPSIDED_RETRIES times; about one run in five is lopsided, and
+# second's pause (up to LOPSIDED_RETRIES times; about one run in six is lopsided, and
 # they come in streaks), for the baselines and the portal alike; the JSON keeps each
 # run's shares and how many runs were redone, and a run still lopsided is flagged.
 MIN_WORKER_SHARE = 1 / 3

@@ -6,6 +6,7 @@ data as the load benchmark (demo data, Mario's draft order at its last step).
   .venv/bin/python bench/profile.py list300             the mailbox list, 300 mailboxes
   .venv/bin/python bench/profile.py login --html        also write bench/results/profile-login.html
   .venv/bin/python bench/profile.py all                 every page: ms per request, queries, bytes
+  .venv/bin/python bench/profile.py layers              what each layer of a step's fragment adds
 
 Prints the SQL one request runs, then pyinstrument's call tree over --requests requests.
 For the same view under gunicorn, `py-spy record --pid <worker pid>` while `make bench`
@@ -34,7 +35,7 @@ from bench.load import (  # noqa: E402
     load_portal_data,
 )
 
-PAGES = (*WIZARD_STEPS, "login", "list3", "list300", "orders", "done", "report", "all")
+PAGES = (*WIZARD_STEPS, "login", "list3", "list300", "orders", "done", "report", "all", "layers")
 STDLIB = str(Path(os.__file__).parent)
 
 # Where a sample's own time is booked: the innermost frame from one of these packages
@@ -255,6 +256,74 @@ def time_every_page(app, folder: Path, requests: int) -> None:
         )
 
 
+def time_layers(app, requests: int) -> None:
+    """CPU ms per request of bare routes that stop after each layer of a signed-in page
+    (Flask and our hooks; the session check; the order; its step and lines; the CSRF
+    token), then of the service step's htmx fragment: what each layer adds."""
+    from flask_wtf.csrf import generate_csrf
+
+    from pec.auth.session import member_required
+    from pec.domain import renewal
+    from pec.renewal.views import _order
+
+    @app.get("/__layers/hooks")
+    def hooks():
+        return "x"
+
+    @app.get("/__layers/member")
+    @member_required
+    def member():
+        return "x"
+
+    @app.get("/__layers/order/<int:order_id>")
+    @member_required
+    def order(order_id):
+        _order(order_id)
+        return "x"
+
+    @app.get("/__layers/lines/<int:order_id>")
+    @member_required
+    def lines(order_id):
+        found = _order(order_id)
+        renewal.current_step(found)
+        renewal.lines_of(found)
+        return "x"
+
+    @app.get("/__layers/csrf/<int:order_id>")
+    @member_required
+    def csrf(order_id):
+        found = _order(order_id)
+        renewal.current_step(found)
+        renewal.lines_of(found)
+        generate_csrf()
+        return "x"
+
+    path, headers = pages(app)["service --htmx"]
+    number = path.split("/")[2]
+    layers = {
+        "Flask and our hooks": "/__layers/hooks",
+        "+ the session check": "/__layers/member",
+        "+ the order": f"/__layers/order/{number}",
+        "+ its step and lines": f"/__layers/lines/{number}",
+        "+ the CSRF token": f"/__layers/csrf/{number}",
+        "the service fragment": path,
+    }
+    print(f"{'layer':24s} {'ms/request':>10s}")
+    for name, url in layers.items():
+        call = caller(app, url, headers)
+        status, _ = call()
+        assert status.startswith("200"), (url, status)
+        for _ in range(20):
+            call()
+        batches = []
+        for _ in range(5):
+            start = time.process_time()
+            for _ in range(requests):
+                call()
+            batches.append((time.process_time() - start) / requests * 1000)
+        print(f"{name:24s} {min(batches):10.3f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -273,6 +342,9 @@ def main() -> None:
         app = make_app(Path(tmp))
         if args.page == "all":
             time_every_page(app, Path(tmp), max(args.requests // 3, 20))
+            return
+        if args.page == "layers":
+            time_layers(app, args.requests)
             return
         name = f"{args.page} --htmx" if args.htmx and args.page in WIZARD_STEPS else args.page
         path, headers = pages(app)[name]

@@ -137,3 +137,59 @@ VALID_BILLING = dict(
     fax="",
     email="mario.rossi@example.org",
 )
+
+
+def pay(
+    order,
+    amount_cents=None,
+    *,
+    reference: str,
+    today: dt.date,
+    method="bank_transfer",
+    provider="operator",
+    actor="operator:1",
+    notices=None,
+    paid_on=None,
+):
+    """Money received for `order` as an operator registers it (the whole amount unless
+    `amount_cents` says otherwise). `notices`: what tells the member, RecordingNotices
+    unless given (MemberMail for a test that reads the outbox)."""
+    from pec.domain import payments
+    from tests.notices import RecordingNotices
+
+    return payments.register_payment(
+        order,
+        amount_cents=order.gross_cents if amount_cents is None else amount_cents,
+        method=method,
+        provider=provider,
+        reference=reference,
+        today=today,
+        actor=actor,
+        notices=RecordingNotices() if notices is None else notices,
+        paid_on=paid_on,
+    )
+
+
+def refund(
+    order,
+    amount_cents: int,
+    *,
+    reference: str,
+    today: dt.date,
+    refunded_on=None,
+    actor="operator:1",
+    notices=None,
+):
+    """Money paid back to the member by transfer, on `refunded_on` (default `today`)."""
+    from pec.domain import refunds
+    from tests.notices import RecordingNotices
+
+    return refunds.record_refund(
+        order,
+        amount_cents=amount_cents,
+        refunded_on=today if refunded_on is None else refunded_on,
+        reference=reference,
+        actor=actor,
+        notices=RecordingNotices() if notices is None else notices,
+        today=today,
+    )

@@ -28,7 +28,7 @@ from pec.models import (
     OutboxMessage,
 )
 from pec.vocabulary import Role
-from tests.factories import make_order
+from tests.factories import make_order, pay, refund
 from tests.notices import RecordingNotices
 
 ROSTER = (
@@ -80,50 +80,30 @@ def populate(app, today: dt.date) -> dict:
         actor=f"member:mailbox:{anna_box.id}",
     )
     paid = make_order([mario_box], number="K7M4Q9X2")
-    payments.register_payment(
-        paid,
-        amount_cents=paid.gross_cents,
-        method="bank_transfer",
-        provider="operator",
-        reference="TRN-42",
-        today=today,
-        actor=who,
-        notices=notices,
-        paid_on=today,
-    )
+    pay(paid, reference="TRN-42", today=today, actor=who, notices=notices, paid_on=today)
     flagged = make_order([studio], number="P3RTWX7Z")
-    payments.register_payment(
+    pay(
         flagged,
-        amount_cents=400,
-        method="bank_transfer",
-        provider="statement",
+        400,
         reference="BANK-7",
         today=today,
+        provider="statement",
         actor=who,
         notices=notices,
         paid_on=today,
     )
     # …completed by a second payment that goes beyond the total: part refunded, part kept.
-    payments.register_payment(
+    pay(
         flagged,
-        amount_cents=600,
-        method="bank_transfer",
-        provider="statement",
+        600,
         reference="BANK-8",
         today=today,
+        provider="statement",
         actor=who,
         notices=notices,
         paid_on=today,
     )
-    refunds.record_refund(
-        flagged,
-        amount_cents=100,
-        refunded_on=today,
-        reference="TRN-BACK-1",
-        actor=who,
-        notices=notices,
-        today=today,
-    )
+    refund(flagged, 100, reference="TRN-BACK-1", today=today, actor=who, notices=notices)
     refunds.accept_money(flagged, amount_cents=12, reason="Pochi centesimi", actor=who, today=today)
     lapsed = Mailbox.get(Mailbox.address == "m.rossi@pec.demo.it")
     renewal.cancel_order(

@@ -8,10 +8,10 @@ import email.policy
 import pytest
 
 from pec import delivery
-from pec.domain import clock, lifecycle, payments
+from pec.domain import clock, lifecycle
 from pec.member_mail import MemberMail
 from pec.models import Account, Convention, Mailbox, Order, OutboxMessage
-from tests.factories import make_account, make_convention, make_mailbox, make_order
+from tests.factories import make_account, make_convention, make_mailbox, make_order, pay
 from tests.qr import decode_qr
 from tests.test_delivery import SmtpServer, mail_app
 
@@ -102,16 +102,7 @@ def test_the_deactivation_notice_of_an_unpaid_order_does_not_say_not_renewed(ctx
 def test_the_renewal_email_says_a_deactivated_mailbox_works_again(ctx, today):
     box = make_mailbox(expires_in=-3, deactivated_on=today - dt.timedelta(days=2))
     order = make_order([box])
-    payments.register_payment(
-        order,
-        amount_cents=order.gross_cents,
-        method="bank_transfer",
-        provider="operator",
-        reference="TRN-1",
-        today=today,
-        actor="operator:1",
-        notices=MemberMail(),
-    )
+    pay(order, reference="TRN-1", today=today, notices=MemberMail())
     message = OutboxMessage.get(OutboxMessage.kind == "renewal_applied")
     assert "era stata disattivata: ora è di nuovo attiva" in message.body_text
 

@@ -7,13 +7,12 @@ import re
 
 import pytest
 
-from pec.domain import payments
 from pec.labels import registration_delay
 from pec.models import Mailbox, Order, OrderLine
 from pec.vocabulary import PaymentMethod
+from tests import factories
 from tests.conftest import HTMX_PANEL, csrf_token
 from tests.factories import make_order
-from tests.notices import RecordingNotices
 
 MARIO_BOX = "mario.rossi@pec.demo.it"
 
@@ -34,16 +33,7 @@ def mario(member, demo):
 
 
 def pay(order, today):
-    payments.register_payment(
-        order,
-        amount_cents=order.gross_cents,
-        method=order.payment_method,
-        provider="operator",
-        reference=f"TRN{order.id}",
-        today=today,
-        actor="operator:1",
-        notices=RecordingNotices(),
-    )
+    factories.pay(order, reference=f"TRN{order.id}", today=today, method=order.payment_method)
 
 
 # --- Gestione PEC -------------------------------------------------------------------------

@@ -3,26 +3,14 @@
 import csv
 import io
 
-from pec.domain import payments
 from pec.models import AuditEvent, Mailbox
-from tests.factories import make_order
-from tests.notices import RecordingNotices
+from tests.factories import make_order, pay
 
 
 def paid_order(today):
     box = Mailbox.get(Mailbox.address == "anna.bianchi@pec.demo.it")
     order = make_order([box], number="B6KRJV3H")
-    payments.register_payment(
-        order,
-        amount_cents=488,
-        method="bank_transfer",
-        provider="operator",
-        reference="TRN-42",
-        today=today,
-        actor="operator:1",
-        notices=RecordingNotices(),
-        paid_on=today,
-    )
+    pay(order, 488, reference="TRN-42", today=today, paid_on=today)
     return order
 
 

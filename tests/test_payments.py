@@ -7,7 +7,6 @@ import re
 import pytest
 
 from pec.database import db
-from pec.domain import payments
 from pec.member_mail import MemberMail
 from pec.models import (
     AuditEvent,
@@ -17,6 +16,7 @@ from pec.models import (
     Payment,
 )
 from pec.payments.words import euro_in_words, number_in_words
+from tests import factories
 from tests.factories import make_order
 
 ANNA = ("anna.bianchi@pec.demo.it", "demo-password")
@@ -31,14 +31,13 @@ def text(response) -> str:
 def register(app, order, reference, **kwargs):
     """Money registered by someone else (an operator, an import) while the member waits."""
     with app.app_context(), db.connection_context():
-        return payments.register_payment(
+        return factories.pay(
             order,
-            amount_cents=kwargs.pop("amount_cents", order.gross_cents),
-            method=kwargs.pop("method", order.payment_method),
-            provider=kwargs.pop("provider", "operator"),
+            kwargs.pop("amount_cents", None),
             reference=reference,
             today=dt.date(2026, 3, 10),
-            actor="operator:1",
+            method=kwargs.pop("method", order.payment_method),
+            provider=kwargs.pop("provider", "operator"),
             notices=MemberMail(),
         )
 

@@ -14,12 +14,10 @@ import pytest
 
 from pec.database import db
 from pec.domain import clock
-from pec.domain import payments as pay
 from pec.domain.renewal import new_order_number
 from pec.models import Account, Mailbox, Order
 from tests.conftest import HTMX_PANEL
-from tests.factories import make_mailbox, make_order
-from tests.notices import RecordingNotices
+from tests.factories import make_mailbox, make_order, pay
 
 STEPS = ("service", "contracts", "billing", "payment", "confirm")
 
@@ -118,16 +116,7 @@ def test_orders_done_receipt_and_report_pages(demo, member, wizard, counted):
     waiting = wizard.renew(box("mario.rossi@pec.demo.it"))
     paid = wizard.renew(box("studio.rossi@pec.demo.it"))
     order = Order.get_by_id(paid)
-    pay.register_payment(
-        order,
-        amount_cents=order.gross_cents,
-        method="bank_transfer",
-        provider="test",
-        reference="R1",
-        today=clock.today(),
-        actor="test",
-        notices=RecordingNotices(),
-    )
+    pay(order, reference="R1", today=clock.today(), provider="test", actor="test")
     pages = {
         "/orders/": 6,  # login, orders, their mailboxes, payments, settlements, invoices
         f"/renewals/{waiting}/done": 3,  # login, order, lines

@@ -9,7 +9,7 @@ import pytest
 from playhouse.test_utils import count_queries
 
 from pec.database import db
-from pec.domain import clock, payments, renewal
+from pec.domain import clock, renewal
 from pec.member_mail import MemberMail
 from pec.models import (
     Account,
@@ -21,7 +21,7 @@ from pec.models import (
     OutboxMessage,
 )
 from tests.conftest import HTMX_PANEL
-from tests.factories import make_order
+from tests.factories import make_order, pay
 
 NBSP = "\xa0"
 
@@ -441,14 +441,11 @@ def test_an_order_confirmed_at_half_past_midnight_in_rome_is_dated_that_day_ever
         done = visible_text(mario.client.get(f"/renewals/{order_id}/done"))
         order = Order.get_by_id(order_id)
         with app.app_context():  # an operator registers the transfer the same night
-            outcome = payments.register_payment(
+            outcome = pay(
                 order,
-                amount_cents=order.gross_cents,
-                method=order.payment_method,
-                provider="operator",
                 reference="CRO0001",
                 today=clock.today(),
-                actor="operator:1",
+                method=order.payment_method,
                 notices=MemberMail(),
             )
         assert outcome.code == "applied"

@@ -5,9 +5,8 @@ import datetime as dt
 
 import pytest
 
-from pec.domain import accounting, payments, refunds
-from tests.factories import make_account, make_mailbox, make_order
-from tests.notices import RecordingNotices
+from pec.domain import accounting
+from tests.factories import make_account, make_mailbox, make_order, pay, refund
 
 
 @pytest.mark.parametrize(
@@ -32,17 +31,7 @@ def test_the_ledger_lists_money_received_in_the_period(app, today):
     )
     other = make_order([make_mailbox()])
     for order, amount, reference in ((paid, 488, "TRN-1"), (other, 400, "TRN-2")):
-        payments.register_payment(
-            order,
-            amount_cents=amount,
-            method="bank_transfer",
-            provider="operator",
-            reference=reference,
-            today=today,
-            actor="operator:1",
-            notices=RecordingNotices(),
-            paid_on=today - dt.timedelta(days=1),
-        )
+        pay(order, amount, reference=reference, today=today, paid_on=today - dt.timedelta(days=1))
     rows = accounting.ledger(today - dt.timedelta(days=1), today)
     # Both are money received (rule R12): the second is a partial payment of its order.
     assert sorted((r.order_number, r.kind, r.gross_cents) for r in rows) == sorted(
@@ -58,33 +47,15 @@ def test_the_ledger_lists_money_received_in_the_period(app, today):
 
 def test_a_refund_is_money_out_with_its_credit_note(app, today):
     order = make_order([make_mailbox()])
-    payments.register_payment(
-        order,
-        amount_cents=1000,
-        method="bank_transfer",
-        provider="operator",
-        reference="TRN-9",
-        today=today,
-        actor="operator:1",
-        notices=RecordingNotices(),
-        paid_on=today,
-    )
-    refunds.record_refund(
-        order,
-        amount_cents=512,
-        refunded_on=today,
-        reference="TRN-BACK",
-        actor="operator:1",
-        notices=RecordingNotices(),
-        today=today,
-    )
+    pay(order, 1000, reference="TRN-9", today=today, paid_on=today)
+    refund(order, 512, reference="TRN-BACK", today=today)
     rows = accounting.ledger(today, today)
     assert [(r.kind, r.gross_cents, r.reference) for r in rows] == [
         (accounting.PAYMENT, 1000, "TRN-9"),
         (accounting.REFUND, -512, "TRN-BACK"),
     ]
-    refund = rows[1]
-    assert refund.net_cents + refund.vat_cents == -512 and refund.method == "bank_transfer"
+    paid_back = rows[1]
+    assert paid_back.net_cents + paid_back.vat_cents == -512 and paid_back.method == "bank_transfer"
 
 
 def test_invoice_and_credit_note_numbers_come_with_the_money(app, ctx, today):
@@ -92,26 +63,8 @@ def test_invoice_and_credit_note_numbers_come_with_the_money(app, ctx, today):
 
     convention = seller_convention()
     order = make_order([make_mailbox(make_account(convention))])
-    payments.register_payment(
-        order,
-        amount_cents=order.gross_cents,
-        method="bank_transfer",
-        provider="operator",
-        reference="TRN-1",
-        today=today,
-        actor="operator:1",
-        notices=RecordingNotices(),
-        paid_on=today,
-    )
-    refunds.record_refund(
-        order,
-        amount_cents=100,
-        refunded_on=today,
-        reference="TRN-BACK",
-        actor="operator:1",
-        notices=RecordingNotices(),
-        today=today,
-    )
-    payment, refund = accounting.ledger(today, today)
+    pay(order, reference="TRN-1", today=today, paid_on=today)
+    refund(order, 100, reference="TRN-BACK", today=today)
+    payment, paid_back = accounting.ledger(today, today)
     assert payment.invoice_number == f"1/{today.year}"
-    assert refund.invoice_number == f"2/{today.year}"  # the credit note, same numbering
+    assert paid_back.invoice_number == f"2/{today.year}"  # the credit note, same numbering

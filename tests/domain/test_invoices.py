@@ -14,11 +14,11 @@ import pytest
 from lxml import etree
 
 from pec.database import db
-from pec.domain import invoices, payments, refunds
+from pec.domain import invoices
 from pec.member_mail import MemberMail
 from pec.models import Invoice, InvoiceCounter, Order, OutboxMessage
 from tests.conftest import ON_BOTH_DATABASES
-from tests.factories import make_account, make_convention, make_mailbox, make_order
+from tests.factories import make_account, make_convention, make_mailbox, make_order, pay, refund
 
 SCHEMAS = Path(__file__).parent.parent / "data" / "fatturapa"
 NS = {"p": "http://ivaservizi.agenziaentrate.gov.it/docs/xsd/fatture/v1.2"}
@@ -71,14 +71,11 @@ def seller_convention(**overrides):
 def paid_order(convention, billing=None, method="bank_transfer", reference=None, today=TODAY):
     box = make_mailbox(make_account(convention), expires_in=20, today=today)
     order = make_order([box], method=method, billing=billing)
-    outcome = payments.register_payment(
+    outcome = pay(
         order,
-        amount_cents=order.gross_cents,
-        method=method,
-        provider="operator",
         reference=reference or f"CRO-{order.id}",
         today=today,
-        actor="operator:1",
+        method=method,
         notices=MemberMail(),
     )
     assert outcome.applied
@@ -214,15 +211,7 @@ def test_the_provider_as_seller_numbers_nothing(ctx):
 def test_a_refund_of_invoiced_money_gets_a_credit_note_that_validates(ctx, schema):
     order = paid_order(seller_convention(), PERSON)
     invoice = invoices.order_invoice(order)
-    refunds.record_refund(
-        order,
-        amount_cents=488,
-        refunded_on=TODAY,
-        reference="TRN-RECESSO",
-        actor="operator:1",
-        notices=MemberMail(),
-        today=TODAY,
-    )
+    refund(order, 488, reference="TRN-RECESSO", today=TODAY, notices=MemberMail())
     note = Invoice.get(Invoice.kind == "TD04")
     assert (note.number, note.corrects_id, note.gross_cents) == (2, invoice.id, 488)
     assert (note.net_cents, note.vat_cents) == (400, 88)
@@ -236,25 +225,8 @@ def test_refunding_only_the_excess_issues_no_credit_note(ctx):
     convention = seller_convention()
     box = make_mailbox(make_account(convention), expires_in=20, today=TODAY)
     order = make_order([box])
-    payments.register_payment(
-        order,
-        amount_cents=1000,
-        method="bank_transfer",
-        provider="operator",
-        reference="CRO-BIG",
-        today=TODAY,
-        actor="operator:1",
-        notices=MemberMail(),
-    )
-    refunds.record_refund(
-        Order.get_by_id(order.id),
-        amount_cents=512,
-        refunded_on=TODAY,
-        reference="TRN-1",
-        actor="operator:1",
-        notices=MemberMail(),
-        today=TODAY,
-    )
+    pay(order, 1000, reference="CRO-BIG", today=TODAY, notices=MemberMail())
+    refund(Order.get_by_id(order.id), 512, reference="TRN-1", today=TODAY, notices=MemberMail())
     assert [i.kind for i in Invoice.select()] == ["TD01"]
 
 
@@ -296,14 +268,11 @@ def race_invoice_numbers(app, threads=8):
         try:
             with app.app_context(), db.connection_context():
                 barrier.wait()
-                payments.register_payment(
+                pay(
                     Order.get_by_id(orders[n].id),
-                    amount_cents=orders[n].gross_cents,
-                    method="bank_transfer",
-                    provider="operator",
+                    orders[n].gross_cents,
                     reference=f"CRO-{n}",
                     today=TODAY,
-                    actor="operator:1",
                     notices=MemberMail(),
                 )
         except Exception as error:  # pragma: no cover - shown in the assertion

@@ -12,22 +12,21 @@ from pec.domain import payments, refunds, renewal
 from pec.domain.balance import balance
 from pec.member_mail import MemberMail
 from pec.models import AuditEvent, Mailbox, Order, OutboxMessage, Payment, Settlement
+from tests import factories
 from tests.conftest import ON_BOTH_DATABASES
-from tests.factories import make_account, make_convention, make_mailbox, make_order
+from tests.factories import make_account, make_convention, make_mailbox, make_order, refund
 from tests.notices import RecordingNotices
 
 TODAY = dt.date(2026, 3, 10)
 
 
 def pay(order, amount, reference, provider="operator", notices=None, today=TODAY):
-    return payments.register_payment(
+    return factories.pay(
         order,
-        amount_cents=amount,
-        method="bank_transfer",
-        provider=provider,
+        amount,
         reference=reference,
         today=today,
-        actor="operator:1",
+        provider=provider,
         notices=notices or MemberMail(),
     )
 
@@ -97,25 +96,9 @@ def test_ten_euros_on_four_eighty_eight_apply_it_and_leave_five_twelve_to_refund
     assert "Abbiamo ricevuto 5,12 € più del totale" in plain(mail.body_text)
 
     with pytest.raises(refunds.RefundError) as refused:
-        refunds.record_refund(
-            paid,
-            amount_cents=512,
-            refunded_on=today,
-            reference="",
-            actor="operator:1",
-            notices=MemberMail(),
-            today=today,
-        )
+        refund(paid, 512, reference="", today=today, notices=MemberMail())
     assert refused.value.code == "reference"
-    settlement = refunds.record_refund(
-        paid,
-        amount_cents=512,
-        refunded_on=today,
-        reference="TRN-REFUND-1",
-        actor="operator:1",
-        notices=MemberMail(),
-        today=today,
-    )
+    settlement = refund(paid, 512, reference="TRN-REFUND-1", today=today, notices=MemberMail())
     assert settlement.kind == "refund"
     assert balance(fresh(order)).to_refund_cents == 0
     told = OutboxMessage.get(OutboxMessage.kind == "refund_recorded")

@@ -18,20 +18,20 @@ from pec.models import (
     OutboxMessage,
     Payment,
 )
+from tests import factories
 from tests.factories import make_convention, make_mailbox, make_order
 
 
-def pay(order, today, amount=None, reference="ref-1", provider="demo", **kwargs):
-    return payments.register_payment(
+def pay(order, today, amount=None, reference="ref-1", provider="demo", method="card"):
+    return factories.pay(
         order,
-        amount_cents=order.gross_cents if amount is None else amount,
-        method=kwargs.pop("method", "card"),
-        provider=provider,
+        amount,
         reference=reference,
         today=today,
+        method=method,
+        provider=provider,
         actor="test",
-        notices=kwargs.pop("notices", None) or MemberMail(),
-        **kwargs,
+        notices=MemberMail(),
     )
 
 

@@ -2,22 +2,19 @@
 
 import datetime as dt
 
-from pec.domain import clock, payments, season
+from pec.domain import clock, season
 from pec.models import Mailbox, Order
+from tests import factories
 from tests.factories import make_account, make_mailbox, make_order
-from tests.notices import RecordingNotices
 
 
 def pay(order, today, amount=None, method="bank_transfer", reference=None):
-    return payments.register_payment(
+    return factories.pay(
         order,
-        amount_cents=order.gross_cents if amount is None else amount,
-        method=method,
-        provider="operator",
+        amount,
         reference=reference or f"REF-{order.id}",
         today=today,
-        actor="operator:1",
-        notices=RecordingNotices(),
+        method=method,
         paid_on=today,
     )
 

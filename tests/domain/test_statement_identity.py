@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from pec.domain import payments as pay
 from pec.domain import statements
 from pec.domain.balance import balance
+from pec.domain.payments import APPLIED
 from pec.domain.statements import legacy
 from pec.domain.statements.entries import legacy_derived_reference
 from pec.models import AuditEvent, Mailbox, Order, Payment
-from tests.factories import make_order
+from tests.factories import make_order, pay
 from tests.notices import RecordingNotices
 
 BANKS = Path(__file__).parent.parent / "data" / "banks"
@@ -149,7 +149,7 @@ def test_identical_transfers_on_one_day_are_each_listed_and_paying_twice_is_flag
     outcome = statements.register_entry(
         manual[0].entry, anna, today=today, actor="operator:1", notices=RecordingNotices()
     )
-    assert outcome.code == pay.APPLIED  # 10 € for a 4,88 € order: renewed, 5,12 to refund
+    assert outcome.code == APPLIED  # 10 € for a 4,88 € order: renewed, 5,12 to refund
     again = statements.plan(statements.parse(IDENTICAL), today)
     assert kinds(again) == [
         ("2", "done", "already_registered"),
@@ -322,15 +322,13 @@ def test_a_returned_transfer_in_a_csv_export_is_listed(orders, today):
 
 
 def stored(order, reference, cents=488, day=dt.date(2026, 3, 9)):
-    return pay.register_payment(
+    return pay(
         order,
-        amount_cents=cents,
-        method="bank_transfer",
-        provider="statement",
+        cents,
         reference=reference,
         today=day,
+        provider="statement",
         actor="test",
-        notices=RecordingNotices(),
         paid_on=day,
     )
 

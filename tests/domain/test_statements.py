@@ -13,7 +13,7 @@ from pec.models import (
     Order,
     Payment,
 )
-from tests.factories import make_order
+from tests.factories import make_order, pay
 from tests.notices import RecordingNotices
 
 DATA = Path(__file__).parent.parent / "data"
@@ -262,21 +262,11 @@ def test_money_registered_by_hand_is_recognised_in_the_statement_not_flagged(ord
     """An operator registers a transfer from the bank's website; the statement imported
     later carries the same money: its line becomes that payment's bank record, once.
     A second credit for the same order is money received twice, and is flagged."""
-    from pec.domain import payments as pay
+    from pec.domain import payments
 
     mario, _ = orders
-    by_hand = pay.register_payment(
-        mario,
-        amount_cents=488,
-        method="bank_transfer",
-        provider="operator",
-        notices=RecordingNotices(),
-        reference="CRO123",
-        today=today,
-        actor="operator:1",
-        paid_on=today,
-    )
-    assert by_hand.code == pay.APPLIED
+    by_hand = pay(mario, 488, reference="CRO123", today=today, paid_on=today)
+    assert by_hand.code == payments.APPLIED
     data = (
         "Data operazione,Entrate,Uscite,Descrizione operazione,Riferimento\r\n"
         f'10/03/2026,"4,88",,Bonifico Rossi ordine {RIGHT},BANK-1\r\n'

@@ -22,7 +22,6 @@ from pec.domain import (
     lifecycle,
     order_admin,
     payments,
-    refunds,
     renewal,
 )
 from pec.links import renewal_link
@@ -30,7 +29,7 @@ from pec.member_mail import MemberMail, outgoing
 from pec.models import Account, Convention, IdentityDocument, Invoice, Mailbox, Order, OutboxMessage
 from tests.conftest import MemberActions, WizardActions, axe_violations
 from tests.domain.test_invoices import SELLER
-from tests.factories import VALID_BILLING, make_mailbox, make_order
+from tests.factories import VALID_BILLING, make_mailbox, make_order, pay, refund
 from tests.notices import RecordingNotices
 
 pytestmark = pytest.mark.browser
@@ -171,16 +170,7 @@ def member_data(app) -> dict:
     wizard.up_to_confirm(draft)
     with app.test_request_context():
         order = Order.get_by_id(paid)
-        payments.register_payment(
-            order,
-            amount_cents=order.gross_cents,
-            method="bank_transfer",
-            provider="operator",
-            reference="CRO-0306-0001",
-            today=clock.today(),
-            actor="operator:1",
-            notices=MemberMail(),
-        )
+        pay(order, reference="CRO-0306-0001", today=clock.today(), notices=MemberMail())
         anna = box("anna.bianchi@pec.demo.it")
         revoked = urlsplit(renewal_link(anna)).path
         access_links.revoke_links(anna.account, actor="operator:1")
@@ -285,24 +275,14 @@ def all_member_emails(app, today) -> None:
     # Money: part, then the rest with more than due (renewed, invoiced, a refund).
     order = make_order([studio], billing=VALID_BILLING)
     for amount, reference in ((200, "CRO-1"), (order.gross_cents, "CRO-2")):
-        payments.register_payment(
-            order,
-            amount_cents=amount,
-            method="bank_transfer",
-            provider="operator",
-            reference=reference,
-            today=today,
-            actor=admin,
-            notices=told,
-        )
-    refunds.record_refund(
+        pay(order, amount, reference=reference, today=today, actor=admin, notices=told)
+    refund(
         Order.get_by_id(order.id),
-        amount_cents=200,
-        refunded_on=today,
+        200,
         reference="TRN-BACK",
+        today=today,
         actor=admin,
         notices=told,
-        today=today,
     )
     # A reported transfer that matches nothing.
     order = make_order([anna], billing=VALID_BILLING)

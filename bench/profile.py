@@ -227,6 +227,20 @@ def recorded_sql(call) -> tuple[tuple, list[str]]:
     return answer, statements
 
 
+def cpu_ms(call, requests: int, warm: int, batches: int) -> float:
+    """CPU milliseconds per call: the best of `batches` runs of `requests` calls, after
+    `warm` calls that fill the caches (CPU time, so other work on the machine counts less)."""
+    for _ in range(warm):
+        call()
+    times = []
+    for _ in range(batches):
+        start = time.process_time()
+        for _ in range(requests):
+            call()
+        times.append((time.process_time() - start) / requests * 1000)
+    return min(times)
+
+
 def time_every_page(app, folder: Path, requests: int) -> None:
     """Each page's status, queries, bytes and CPU milliseconds per request (best of three
     batches, one thread, no profiler; CPU time, so that other work on the machine counts
@@ -243,17 +257,8 @@ def time_every_page(app, folder: Path, requests: int) -> None:
     for name, (wsgi, path, headers) in targets.items():
         call = caller(wsgi, path, headers)
         (status, data), statements = recorded_sql(call)
-        for _ in range(10):
-            call()
-        batches = []
-        for _ in range(3):
-            start = time.process_time()
-            for _ in range(requests):
-                call()
-            batches.append((time.process_time() - start) / requests * 1000)
-        print(
-            f"{name:22s} {status[:3]:7s} {len(statements):7d} {len(data):7d} {min(batches):10.2f}"
-        )
+        best = cpu_ms(call, requests, warm=10, batches=3)
+        print(f"{name:22s} {status[:3]:7s} {len(statements):7d} {len(data):7d} {best:10.2f}")
 
 
 def time_layers(app, requests: int) -> None:
@@ -313,15 +318,7 @@ def time_layers(app, requests: int) -> None:
         call = caller(app, url, headers)
         status, _ = call()
         assert status.startswith("200"), (url, status)
-        for _ in range(20):
-            call()
-        batches = []
-        for _ in range(5):
-            start = time.process_time()
-            for _ in range(requests):
-                call()
-            batches.append((time.process_time() - start) / requests * 1000)
-        print(f"{name:24s} {min(batches):10.3f}")
+        print(f"{name:24s} {cpu_ms(call, requests, warm=20, batches=5):10.3f}")
 
 
 def main() -> None:

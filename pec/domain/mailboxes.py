@@ -144,12 +144,9 @@ def status_of(
 LIST_ORDER = (Mailbox.expires_on, Mailbox.address)
 
 
-def mailbox_views(query, today: dt.date, account: Account | None = None) -> list[MailboxView]:
-    """Rows for the mailboxes in `query` (already limited to what the member may see).
-    `account`: the one account (with its convention) every mailbox of `query` belongs
-    to, when the caller has it: it is not read again with each mailbox."""
-    if account is not None:
-        return _views(_of_account(query.select(Mailbox).order_by(*LIST_ORDER), account), today)
+def mailbox_views(query, today: dt.date) -> list[MailboxView]:
+    """Rows for the mailboxes in `query`, each read with its account and convention (the
+    operators' lists; a member's own list is `member_page`)."""
     boxes = (
         query.select(Mailbox, Account, Convention)
         .join_from(Mailbox, Account)
@@ -160,6 +157,8 @@ def mailbox_views(query, today: dt.date, account: Account | None = None) -> list
 
 
 def _of_account(boxes, account: Account) -> list[Mailbox]:
+    """`boxes`, all of `account`, given that account (with its convention) instead of
+    reading it again with each mailbox."""
     boxes = list(boxes)
     for box in boxes:
         if box.account_id != account.id:

@@ -15,8 +15,9 @@ import pytest
 from pec.database import db
 from pec.domain import clock
 from pec.domain.renewal import new_order_number
-from pec.models import Account, Mailbox, Order
+from pec.models import Account, Convention, Invoice, Mailbox, Order, OrderLine
 from tests.conftest import HTMX_PANEL
+from tests.domain.test_invoices import SELLER
 from tests.factories import make_mailbox, make_order, pay
 
 STEPS = ("service", "contracts", "billing", "payment", "confirm")
@@ -74,6 +75,12 @@ def box(address) -> Mailbox:
     return Mailbox.get(Mailbox.address == address)
 
 
+def cancel(order_id: int) -> None:
+    """The order given up: its mailboxes can be ordered again."""
+    Order.update(status="cancelled").where(Order.id == order_id).execute()
+    OrderLine.update(open_mailbox=None).where(OrderLine.order == order_id).execute()
+
+
 # A signed-in member's page starts with one query: the login with its account and the
 # account's convention (the session check, the header and the footer all use them).
 
@@ -129,6 +136,50 @@ def test_orders_done_receipt_and_report_pages(demo, member, wizard, counted):
     # A third order on the list costs no query more.
     make_order([make_mailbox(mario())], number=new_order_number())
     assert len(queries_of(counted, member.client, "/orders/")) == pages["/orders/"]
+
+
+@pytest.mark.parametrize("url", ["/first-access", "/recover", "/help", "/links/expired"])
+def test_the_pages_before_signing_in_run_one_query(demo, client, counted, url):
+    assert len(queries_of(counted, client, url)) == 1  # the convention shown
+
+
+def test_the_privacy_page_runs_two_queries(demo, client, counted):
+    # the convention shown, and its privacy notice in force (a contract document)
+    assert len(queries_of(counted, client, "/privacy")) == 2
+
+
+def test_the_payment_pages_cost_the_same_for_one_mailbox_and_for_two(demo, member, wizard, counted):
+    """The card checkout, the prefilled slip, the printable contract, the courtesy copy of
+    the invoice and the wizard's resume link: the same queries for an order of one mailbox
+    as for an order of two."""
+    Convention.update(**SELLER).execute()  # the convention invoices: the paid order has one
+    member.login()
+    boxes = list(Mailbox.select().where(Mailbox.account == mario()).order_by(Mailbox.id))
+    found = {}
+    for size, group in (("one", boxes[:1]), ("two", boxes[1:3])):
+        card = wizard.renew(*group, method="card")
+        # Each page: the login (with its account and convention) and the order, then
+        expected = {
+            f"/payments/{card}/checkout": 3,  # its lines (read once: shown and checked, R6)
+            f"/renewals/{card}/documents/privacy": 4,  # the answer given, the document
+        }
+        counts = {u: len(queries_of(counted, member.client, u)) for u in expected}
+        resume = f"/renewals/{card}/"  # an order past its wizard: off to where it is now
+        expected[resume] = 2  # nothing more
+        counts[resume] = len(queries_of(counted, member.client, resume, status=303))
+        cancel(card)  # its mailboxes are free for the slip's order
+        slip = wizard.renew(*group, method="prefilled_slip")
+        expected[f"/payments/{slip}/slip"] = 2  # nothing more
+        counts[f"/payments/{slip}/slip"] = len(
+            queries_of(counted, member.client, f"/payments/{slip}/slip")
+        )
+        pay(Order.get_by_id(slip), reference=f"R{slip}", today=clock.today())
+        invoice = f"/payments/{slip}/invoices/{Invoice.get(Invoice.order == slip).id}"
+        expected[invoice] = 4  # the invoice, its lines
+        counts[invoice] = len(queries_of(counted, member.client, invoice))
+        assert counts == expected, size
+        found[size] = list(counts.values())
+    assert found["one"] == found["two"]
 
 
 def test_a_refused_form_is_sent_compressed(demo, member, wizard):

@@ -90,7 +90,8 @@ def checkout(order_id: int):
         return _elsewhere(order)
     if not order.payment_method.is_online:
         return redirect(pay_url(order), 303)
-    ceased = domain.ceased_on_order(order, clock.today())
+    lines = lines_of(order)
+    ceased = domain.ceased_on_order(order, clock.today(), lines)
     if ceased:
         return _elsewhere(order, ceased)
     form = FlaskForm()
@@ -117,18 +118,18 @@ def checkout(order_id: int):
                 "Il servizio di pagamento non risponde. Nessun importo è stato addebitato: "
                 "riprova tra qualche minuto."
             )
-            return _checkout_page(order, form, 503, error_message)
+            return _checkout_page(order, lines, form, 503, error_message)
         domain.attach_reference(attempt, session.reference)
         return redirect(session.url, 303)
-    return _checkout_page(order, form)
+    return _checkout_page(order, lines, form)
 
 
-def _checkout_page(order, form, status=200, error_message=None):
+def _checkout_page(order, lines, form, status=200, error_message=None):
     return render_page(
         "payments/checkout.html",
         status=status,
         order=order,
-        lines=lines_of(order),
+        lines=lines,
         money=balance(order),
         form=form,
         error_message=error_message,

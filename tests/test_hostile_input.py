@@ -8,13 +8,16 @@ based test over every route is tests/test_fuzz_routes.py.
 import hashlib
 import hmac
 import json
+import sys
 import time
+import unicodedata
 from io import BytesIO
 
 import pytest
 
 from pec.database import db
 from pec.domain import clock
+from pec.input_limits import has_control_characters
 from pec.models import (
     Account,
     AuditEvent,
@@ -25,7 +28,14 @@ from pec.models import (
     Payment,
 )
 from pec.payments.gateways import DemoGateway, demo_key, sign_payload
-from tests.conftest import MemberActions, OperatorActions, WizardActions, make_app, make_operator
+from tests.conftest import (
+    MemberActions,
+    OperatorActions,
+    WizardActions,
+    csrf_token,
+    make_app,
+    make_operator,
+)
 from tests.factories import make_order
 
 CONTROL_MESSAGE = "caratteri non ammessi"
@@ -99,6 +109,58 @@ def test_control_characters_anywhere_in_a_query_are_refused_before_the_database(
     assert response.status_code == 400 and CONTROL_MESSAGE in response.get_data(as_text=True)
     response = operator.client.get("/operators/audit?actor=%1b%5b31m")
     assert response.status_code == 400
+
+
+def test_the_control_characters_refused_are_unicodes_but_tab_and_line_breaks():
+    """The guard's regular expression against Unicode's own table, every code point."""
+    refused = {c for c in range(sys.maxunicode + 1) if has_control_characters(chr(c))}
+    controls = {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cc"}
+    assert refused == controls - {ord("\t"), ord("\n"), ord("\r")}
+    assert has_control_characters("rossi\x00") and not has_control_characters("è\t€\r\n")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"identifier": "mario\\u0000rossi", "password": "x"}',
+        "[" * 100_000,  # deeper than Python's JSON parser goes
+    ],
+    ids=["nul", "deep"],
+)
+def test_a_json_body_reaches_no_form(hostile, body):
+    """Flask-WTF's forms read a JSON body's fields as a form's, where no check of ours
+    looks; and one nested deeper than the parser goes was a 500. Every form here is an
+    HTML form: a JSON body gets a page that says so, and changes nothing."""
+    member = member_of(hostile)
+    with db.connection_context():
+        box = Mailbox.get(Mailbox.address == "mario.rossi@pec.demo.it")
+    wizard = WizardActions(member)
+    order_id = wizard.start(box)
+    assert wizard.accept_contracts(order_id).status_code == 303
+    url = f"/renewals/{order_id}/billing"
+    token = {"X-CSRFToken": csrf_token(member.client)}
+    for path in ("/login", url):
+        refused = member.client.post(
+            path, data=body, content_type="application/json", headers=token
+        )
+        assert refused.status_code == 415, path
+        assert "accetta soltanto i moduli del portale" in refused.get_data(as_text=True)
+    with db.connection_context():
+        assert Order.get_by_id(order_id).billing is None
+
+
+def test_a_control_character_in_a_form_body_is_refused_and_other_bodies_are_no_form(hostile):
+    """Werkzeug reads fields only from a form body (the guard looks there alone): the
+    same bytes as plain text are no fields at all, and the view asks for them."""
+    member = MemberActions(hostile.test_client())
+    token = {"X-CSRFToken": csrf_token(member.client)}
+    body = "identifier=mario%00rossi&password=x"
+    as_form = member.client.post(
+        "/login", data=body, content_type="application/x-www-form-urlencoded", headers=token
+    )
+    assert as_form.status_code == 400 and CONTROL_MESSAGE in as_form.get_data(as_text=True)
+    as_text = member.client.post("/login", data=body, content_type="text/plain", headers=token)
+    assert as_text.status_code == 422 and CONTROL_MESSAGE not in as_text.get_data(as_text=True)
 
 
 def test_tabs_and_line_breaks_stay_allowed_in_text(hostile):

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from pec.domain import clock
 from pec.domain.payments import receive_notification
 from pec.extensions import csrf
+from pec.input_limits import reads_its_own_body
 from pec.member_mail import MemberMail
 from pec.payments.gateways import (
     DemoGateway,
@@ -48,12 +49,14 @@ def _gateway_named(name: str) -> Gateway:
 
 @bp.post("/webhooks/demo")
 @csrf.exempt
+@reads_its_own_body
 def demo_webhook():
     return receive(_gateway_named("demo"), request.get_data(), request.headers)
 
 
 @bp.post("/webhooks/stripe")
 @csrf.exempt
+@reads_its_own_body
 def stripe_webhook():
     return receive(_gateway_named("stripe"), request.get_data(), request.headers)
 

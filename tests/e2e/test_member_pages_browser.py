@@ -6,6 +6,7 @@ fails this test until it is visited here (or listed as not a page)."""
 
 import base64
 import datetime as dt
+import functools
 import os
 import re
 from pathlib import Path
@@ -117,6 +118,15 @@ class Widths:
     def close(self):
         for context in self.contexts.values():
             context.close()
+
+
+def as_json(route, *, csrf_token: str) -> None:
+    """The browser's request for the page, sent instead as a POST with a JSON body."""
+    headers = route.request.headers | {
+        "content-type": "application/json",
+        "x-csrftoken": csrf_token,
+    }
+    route.continue_(method="POST", headers=headers, post_data='{"identifier": "mario"}')
 
 
 def check_page(page, width) -> list:
@@ -235,6 +245,14 @@ def test_every_member_page_is_axe_clean_and_fits_a_phone(browser, app, demo_serv
     # The browser's return from the gateway before its notification has arrived.
     widths.look(f"/payments/{ids['card']}/return", "gateway-return")
     widths.look("/payments/999999/receipt", "not-found", status=404)
+    # A JSON body sent to a form (no page of ours sends one) gets a page that says so.
+    for page in widths.pages.values():
+        page.goto(widths.server + "/login")
+        token = page.locator('meta[name="csrf-token"]').get_attribute("content")
+        page.route("**/login", functools.partial(as_json, csrf_token=token))
+    widths.look("/login", "json-refused", status=415)
+    for page in widths.pages.values():
+        page.unroute("**/login")
     # RINNOVA on the mailbox just renewed asks first (a page answering a form).
     widths.look("/mailboxes/", "mailboxes")
     for phone_or_wide in widths.pages.values():

@@ -113,6 +113,7 @@ def init_app(app: Flask) -> None:
         radios=form_rendering.radios,
         get_locale=get_locale,
         status_labels=labels.STATUS_LABELS,
+        translated=labels.translated,
         method_labels=labels.PAYMENT_METHOD_LABELS,
         person_type_labels=labels.PERSON_TYPE_LABELS,
         # Templates compare with the vocabulary, never with a string literal: a typo in

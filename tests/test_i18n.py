@@ -74,3 +74,17 @@ def test_dates_are_shown_as_dd_mm_yyyy_in_both_languages(member, demo):
     member.post("/language", {"lang": "en"})
     english = member.client.get("/mailboxes/").get_data(as_text=True)
     assert "30/03/2026" in italian and "30/03/2026" in english
+
+
+def test_the_mailbox_list_shows_its_statuses_in_the_members_language(member, demo):
+    """The status words are looked up once per page (pec.labels.translated), in the
+    language of that page."""
+    member.login()
+    italian = member.client.get("/mailboxes/").get_data(as_text=True)
+    member.post("/language", {"lang": "en"})
+    english = member.client.get("/mailboxes/").get_data(as_text=True)
+    member.post("/language", {"lang": "it"})
+    again = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert ">In scadenza</span>" in italian and ">Expiring</span>" not in italian
+    assert ">Expiring</span>" in english and ">In scadenza</span>" not in english
+    assert ">In scadenza</span>" in again

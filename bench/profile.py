@@ -7,6 +7,8 @@ data as the load benchmark (demo data, Mario's draft order at its last step).
   .venv/bin/python bench/profile.py login --html        also write bench/results/profile-login.html
   .venv/bin/python bench/profile.py all                 every page: ms per request, queries, bytes
   .venv/bin/python bench/profile.py layers              what each layer of a step's fragment adds
+  .venv/bin/python bench/profile.py ab --ref HEAD       templates as at HEAD against the working
+                                                        tree's, every page, in one process
 
 Prints the SQL one request runs, then pyinstrument's call tree over --requests requests.
 For the same view under gunicorn, `py-spy record --pid <worker pid>` while `make bench`
@@ -17,6 +19,7 @@ import argparse
 import os
 import re
 import secrets
+import subprocess
 import sys
 import tempfile
 import time
@@ -35,7 +38,10 @@ from bench.load import (  # noqa: E402
     load_portal_data,
 )
 
-PAGES = (*WIZARD_STEPS, "login", "list3", "list300", "orders", "done", "report", "all", "layers")
+PAGES = (
+    *WIZARD_STEPS,
+    *("login", "list3", "list300", "orders", "done", "report", "all", "layers", "ab"),
+)
 STDLIB = str(Path(os.__file__).parent)
 
 # Where a sample's own time is booked: the innermost frame from one of these packages
@@ -321,6 +327,53 @@ def time_layers(app, requests: int) -> None:
         print(f"{name:24s} {cpu_ms(call, requests, warm=20, batches=5):10.3f}")
 
 
+def templates_at(ref: str, folder: Path) -> list[str]:
+    """Write into `folder` the templates that differ between `ref` and the working tree,
+    as they are at `ref`; returns their names."""
+    root = Path(__file__).resolve().parent.parent
+    changed = subprocess.run(
+        ["git", "diff", "--name-only", ref, "--", "templates"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    for name in changed:
+        old = subprocess.run(
+            ["git", "show", f"{ref}:{name}"], cwd=root, capture_output=True, check=True
+        ).stdout
+        target = folder / Path(name).relative_to("templates")
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(old)
+    return changed
+
+
+def compare_templates(app, folder: Path, ref: str, requests: int, rounds: int = 5) -> None:
+    """CPU ms per request of each page with the templates of `ref` and with the working
+    tree's, in one process, the two alternating `rounds` times (best of each): a template
+    change measured apart from the noise between two processes, which is some 5 %."""
+    from jinja2 import ChoiceLoader, FileSystemLoader
+
+    changed = templates_at(ref, folder / "templates-at-ref")
+    print(f"templates changed since {ref}: {', '.join(changed) or 'none'}")
+    now = app.jinja_env.loader
+    loaders = {
+        ref: ChoiceLoader([FileSystemLoader(str(folder / "templates-at-ref")), now]),
+        "now": now,
+    }
+    print(f"{'page':22s} {ref:>10s} {'now':>10s} {'change':>8s}")
+    for name, (path, headers) in pages(app).items():
+        best = {}
+        for _ in range(rounds):  # the two versions of a page one after the other
+            for label, loader in loaders.items():
+                app.jinja_env.loader = loader
+                app.jinja_env.cache.clear()
+                ms = cpu_ms(caller(app, path, headers), requests, warm=20, batches=3)
+                best[label] = min(best.get(label, ms), ms)
+        before, after = best[ref], best["now"]
+        print(f"{name:22s} {before:10.3f} {after:10.3f} {(after - before) / before:+8.1%}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -331,6 +384,7 @@ def main() -> None:
     parser.add_argument("--html", action="store_true", help="also write an HTML report")
     parser.add_argument("--all", action="store_true", help="show library frames in the tree")
     parser.add_argument("--flat", action="store_true", help="functions by own time, not a tree")
+    parser.add_argument("--ref", default="HEAD", help="ab: the git ref whose templates to compare")
     args = parser.parse_args()
 
     from pyinstrument import Profiler
@@ -342,6 +396,9 @@ def main() -> None:
             return
         if args.page == "layers":
             time_layers(app, args.requests)
+            return
+        if args.page == "ab":
+            compare_templates(app, Path(tmp), args.ref, max(args.requests // 2, 20))
             return
         name = f"{args.page} --htmx" if args.htmx and args.page in WIZARD_STEPS else args.page
         path, headers = pages(app)[name]

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from pec import config, database, delivery, extensions, web
+from pec import config, database, delivery, extensions, input_limits, web
 from pec.auth.views import bp as auth_bp
 from pec.domain import passwords
 from pec.mailboxes.views import bp as mailboxes_bp
@@ -44,6 +44,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     passwords.configure(cheap=bool(app.config["TESTING"]))  # cheap hashes for tests only
     delivery.check_config(app.config)  # warn about a localhost sender in production
 
+    # First: its guard runs before every other hook (CSRFProtect's error page keeps the
+    # typed form), and the blueprints' rules take its `int` converter.
+    input_limits.init_app(app)
     database.init_app(app)
     extensions.csrf.init_app(app)
     extensions.mail.init_app(app)

@@ -34,6 +34,8 @@ CONTROL_CHARACTERS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 # refused (414) before a view turns it into a LIKE pattern SQLite finds "too complex".
 MAX_QUERY_VALUE = 1000
 FORM_BODIES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+# The methods whose body Flask-WTF reads as a form (flask_wtf.form.SUBMIT_METHODS).
+SUBMIT_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 class IdConverter(IntegerConverter):
@@ -96,18 +98,31 @@ def _texts():
 def reads_its_own_body(view):
     """Mark a view that reads and checks its request's body itself (a payment provider's
     signed JSON notification): the only kind of view a JSON body may reach."""
-    _OWN_BODY.add(view)
+    OWN_BODY_VIEWS.add(view)
     return view
 
 
-_OWN_BODY: set = set()
+# The views marked with reads_its_own_body (tests/test_web.py pins which they are).
+OWN_BODY_VIEWS: set = set()
+
+
+def _json_for_a_form() -> bool:
+    """A JSON body sent to a view that would read it as a form: Flask-WTF reads a JSON
+    body's fields as a form's (for these methods), past the checks below, and one nested
+    deeper than Python's parser goes fails to parse at all. Every form here is an HTML
+    form. A request for no view is left to its 404 or 405."""
+    return (
+        request.method in SUBMIT_METHODS
+        and request.is_json
+        and request.routing_exception is None
+        and current_app.view_functions.get(request.endpoint) not in OWN_BODY_VIEWS
+    )
 
 
 def refuse_control_characters():
-    """before_request: a page that says what is wrong, before any view runs."""
-    if request.is_json and current_app.view_functions.get(request.endpoint) not in _OWN_BODY:
-        # Every form here is an HTML form. Flask-WTF would read a JSON body's fields as a
-        # form's, past the checks below, and a deeply nested one fails to parse at all.
+    """before_request, the first one (before CSRFProtect's, whose error page keeps the
+    typed form): a page that says what is wrong, before anything reads the request."""
+    if _json_for_a_form():
         return render_template("errors/error.html", status=415), 415
     if any(has_control_characters(text) for text in _texts()):
         return render_template("errors/error.html", status=400, reason="control"), 400
@@ -117,6 +132,7 @@ def refuse_control_characters():
 
 
 def init_app(app: Flask) -> None:
-    """Before the blueprints are registered (their rules take the converter then)."""
+    """Before any other extension (the guard runs first) and before the blueprints are
+    registered (their rules take the converter then)."""
     app.url_map.converters["int"] = IdConverter
     app.before_request(refuse_control_characters)

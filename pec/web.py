@@ -98,12 +98,11 @@ def trust_proxies(app: Flask) -> None:
 
 
 def init_app(app: Flask) -> None:
-    from pec import form_rendering, input_limits, labels, template_gettext, vocabulary
+    from pec import form_rendering, labels, template_gettext, vocabulary
 
     template_gettext.install(app)  # after Flask-Babel's own
     form_rendering.install()
 
-    input_limits.init_app(app)  # before any blueprint: its rules take the int converter
     from pec.links import external_url
 
     app.jinja_env.globals.update(

@@ -22,6 +22,7 @@ from pec.models import (
     Account,
     AuditEvent,
     Convention,
+    FormStash,
     IdentityDocument,
     Mailbox,
     Order,
@@ -147,6 +148,35 @@ def test_a_json_body_reaches_no_form(hostile, body):
         assert "accetta soltanto i moduli del portale" in refused.get_data(as_text=True)
     with db.connection_context():
         assert Order.get_by_id(order_id).billing is None
+
+
+def test_a_json_content_type_without_a_form_to_read_is_left_alone(hostile):
+    """Only a body a form would read is refused: a page asked for with that header (some
+    monitoring tools send it on every request) is shown, an address of no page is a 404
+    and a method a route does not take a 405, as before."""
+    client = hostile.test_client()
+    json = {"content_type": "application/json; charset=utf-8"}
+    assert client.get("/login", **json).status_code == 200
+    assert client.head("/login", **json).status_code == 200
+    assert client.post("/no-such-page", data="{}", **json).status_code == 404
+    assert client.get("/payments/webhooks/demo", **json).status_code == 405
+
+
+def test_a_forged_token_with_a_control_character_stores_nothing(hostile):
+    """The guard runs before CSRFProtect, whose refusal keeps the typed form for after
+    the next sign-in: a control character never gets as far as that store."""
+    member = member_of(hostile)
+    with db.connection_context():
+        box = Mailbox.get(Mailbox.address == "mario.rossi@pec.demo.it")
+    order_id = WizardActions(member).start(box)
+    response = member.client.post(
+        f"/renewals/{order_id}/contracts",
+        data={"csrf_token": "forged", "doc_1": "yes\x00\x1b"},
+        headers={"Sec-Fetch-Site": "same-origin"},
+    )
+    assert response.status_code == 400 and CONTROL_MESSAGE in response.get_data(as_text=True)
+    with db.connection_context():
+        assert not FormStash.select().exists()
 
 
 def test_a_control_character_in_a_form_body_is_refused_and_other_bodies_are_no_form(hostile):

@@ -88,6 +88,15 @@ def test_every_post_without_a_csrf_token_gets_the_friendly_page_before_its_view(
     assert webhooks == CSRF_EXEMPT
 
 
+def test_only_the_payment_notifications_read_a_json_body(app):
+    """The views a JSON body may reach (pec.input_limits.reads_its_own_body): the payment
+    providers' signed notifications, nothing else."""
+    from pec.input_limits import OWN_BODY_VIEWS
+
+    marked = {name for name, view in app.view_functions.items() if view in OWN_BODY_VIEWS}
+    assert marked == CSRF_EXEMPT
+
+
 def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
     """A first boot with several workers: every one reads the same whole key."""
     import threading

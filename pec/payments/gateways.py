@@ -193,7 +193,10 @@ class DemoGateway:
             },
             sort_keys=True,
         ).encode()
-        return body, {self.signature_header: sign_payload(body, self.key, now)}
+        return body, {
+            "Content-Type": "application/json",
+            self.signature_header: sign_payload(body, self.key, now),
+        }
 
     def parse_notification(self, raw_body, headers):
         verify_signature(

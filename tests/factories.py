@@ -120,6 +120,21 @@ def make_documents(convention):
     return list(ContractDocument.current_for(convention))
 
 
+def make_identity_document(account, **overrides):
+    """An identity document's row as an upload leaves it, without its file: for a page,
+    an e-mail or an access check that reads only the row. `account`: a row or an id."""
+    from pec.models import IdentityDocument
+
+    values = dict(
+        stored_name="x" * 32,
+        original_name="documento.pdf",
+        content_type="application/pdf",
+        size_bytes=1000,
+        sha256="0" * 64,
+    )
+    return IdentityDocument.create(account=account, **(values | overrides))
+
+
 VALID_BILLING = dict(
     person_type="person",
     fiscal_code="RSSMRA80A01H501U",

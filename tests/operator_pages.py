@@ -28,7 +28,7 @@ from pec.models import (
     OutboxMessage,
 )
 from pec.vocabulary import Role
-from tests.factories import make_order, pay, refund
+from tests.factories import make_identity_document, make_order, pay, refund
 from tests.notices import RecordingNotices
 
 ROSTER = (
@@ -158,14 +158,7 @@ def populate(app, today: dt.date) -> dict:
     )
     operator_accounts.set_active(gone, False, by=admin)
     # An identity document waiting, job runs of every job, an outbox message.
-    IdentityDocument.create(
-        account=anna_box.account,
-        stored_name="x" * 32,
-        original_name="carta-identita.pdf",
-        content_type="application/pdf",
-        size_bytes=1000,
-        sha256="0" * 64,
-    )
+    make_identity_document(anna_box.account, original_name="carta-identita.pdf")
     from pec import jobs
 
     with app.test_request_context():

@@ -10,9 +10,9 @@ import pytest
 from pec.domain import access_links, clock
 from pec.links import read_renewal_link, renewal_link
 from pec.member_mail import MemberMail
-from pec.models import Account, IdentityDocument, Mailbox, Order, OutboxMessage
+from pec.models import Account, Mailbox, Order, OutboxMessage
 from tests.conftest import page_without_typed_values
-from tests.factories import make_order
+from tests.factories import make_identity_document, make_order
 
 LINK_RE = re.compile(r"https://portal\.example\.org(/links/[^\s\"<]+)")
 MARIO = "mario.rossi@pec.demo.it"
@@ -70,14 +70,7 @@ def test_a_link_session_sees_that_mailbox_only(app, client, reminder_link):
     other_order = make_order([box(STUDIO)])
     assert client.get(f"/renewals/{other_order.id}/done").status_code == 404
     assert client.get(f"/payments/{other_order.id}/report").status_code == 404
-    document = IdentityDocument.create(
-        account=box().account_id,
-        stored_name="x.pdf",
-        original_name="id.pdf",
-        content_type="application/pdf",
-        size_bytes=4,
-        sha256="0" * 64,
-    )
+    document = make_identity_document(box().account_id, original_name="id.pdf")
     assert client.get(f"/mailboxes/document/{document.id}").status_code == 404
     from tests.conftest import MemberActions
 
@@ -239,14 +232,8 @@ def test_every_mailbox_email_carries_a_personal_link_and_no_login(ctx, demo):
     mail.renewal_applied(order, [RenewedMailbox(MARIO, demo, False)])
     mail.payment_received(order, payment)
     mail.order_cancelled(order, "doppio")
-    document = IdentityDocument.create(
-        account=box().account_id,
-        stored_name="y.pdf",
-        original_name="id.pdf",
-        content_type="application/pdf",
-        size_bytes=4,
-        sha256="0" * 64,
-        rejection_reason="sfocato",
+    document = make_identity_document(
+        box().account_id, original_name="id.pdf", rejection_reason="sfocato"
     )
     mail.document_rejected(document)
     mail.access_link(box())

@@ -16,9 +16,9 @@ from werkzeug.serving import make_server
 
 from pec.database import db
 from pec.domain import access_links, clock
-from pec.models import Account, IdentityDocument, Mailbox, Order
+from pec.models import Account, Mailbox, Order
 from tests.conftest import make_app
-from tests.factories import make_convention, make_documents, make_order
+from tests.factories import make_convention, make_documents, make_identity_document, make_order
 from tests.test_delivery import SmtpServer
 
 pytestmark = pytest.mark.browser
@@ -157,14 +157,7 @@ def test_a_roster_member_renews_from_the_reminders_link(browser, portal, tmp_pat
     expect(page.locator("th.address")).to_have_text([GIULIA])
     with portal.app.app_context():
         other = make_order([Mailbox.get(Mailbox.address == STUDIO)])
-        document = IdentityDocument.create(
-            account=account.id,
-            stored_name="doc.pdf",
-            original_name="documento.pdf",
-            content_type="application/pdf",
-            size_bytes=4,
-            sha256="0" * 64,
-        )
+        document = make_identity_document(account.id)
     for path in (f"/renewals/{other.id}/done", f"/mailboxes/document/{document.id}"):
         response = page.goto(portal.url + path)
         assert response.status == 404, path

@@ -27,10 +27,17 @@ from pec.domain import (
 )
 from pec.links import renewal_link
 from pec.member_mail import MemberMail, outgoing
-from pec.models import Account, Convention, IdentityDocument, Invoice, Mailbox, Order, OutboxMessage
+from pec.models import Account, Convention, Invoice, Mailbox, Order, OutboxMessage
 from tests.conftest import MemberActions, WizardActions, axe_violations
 from tests.domain.test_invoices import SELLER
-from tests.factories import VALID_BILLING, make_mailbox, make_order, pay, refund
+from tests.factories import (
+    VALID_BILLING,
+    make_identity_document,
+    make_mailbox,
+    make_order,
+    pay,
+    refund,
+)
 from tests.notices import RecordingNotices
 
 pytestmark = pytest.mark.browser
@@ -316,14 +323,7 @@ def all_member_emails(app, today) -> None:
         reported.payment, "Nessun bonifico trovato", actor=admin, notices=told
     )
     # An identity document that cannot be read.
-    document = IdentityDocument.create(
-        account=anna.account,
-        stored_name="x" * 32,
-        original_name="carta.pdf",
-        content_type="application/pdf",
-        size_bytes=1000,
-        sha256="0" * 64,
-    )
+    document = make_identity_document(anna.account, original_name="carta.pdf")
     document_review.reject_document(document, "Illeggibile", actor=admin, notices=told)
     # Getting in: first access (Anna has no password), recovery, a personal link.
     accounts.send_first_access(anna.account, clock.now(), notices=told, actor=admin)

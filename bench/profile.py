@@ -281,42 +281,28 @@ def time_layers(app, requests: int) -> None:
     def hooks():
         return "x"
 
-    @app.get("/__layers/member")
+    @app.get("/__layers/<int:depth>/<int:order_id>")
     @member_required
-    def member():
-        return "x"
-
-    @app.get("/__layers/order/<int:order_id>")
-    @member_required
-    def order(order_id):
-        _order(order_id)
-        return "x"
-
-    @app.get("/__layers/lines/<int:order_id>")
-    @member_required
-    def lines(order_id):
-        found = _order(order_id)
-        renewal.current_step(found)
-        renewal.lines_of(found)
-        return "x"
-
-    @app.get("/__layers/csrf/<int:order_id>")
-    @member_required
-    def csrf(order_id):
-        found = _order(order_id)
-        renewal.current_step(found)
-        renewal.lines_of(found)
-        generate_csrf()
+    def signed_in(depth, order_id):
+        """The session check, then the first `depth` of: the order, its step and lines,
+        the CSRF token."""
+        if depth >= 1:
+            found = _order(order_id)
+        if depth >= 2:
+            renewal.current_step(found)
+            renewal.lines_of(found)
+        if depth >= 3:
+            generate_csrf()
         return "x"
 
     path, headers = pages(app)["service --htmx"]
     number = path.split("/")[2]
     layers = {
         "Flask and our hooks": "/__layers/hooks",
-        "+ the session check": "/__layers/member",
-        "+ the order": f"/__layers/order/{number}",
-        "+ its step and lines": f"/__layers/lines/{number}",
-        "+ the CSRF token": f"/__layers/csrf/{number}",
+        "+ the session check": f"/__layers/0/{number}",
+        "+ the order": f"/__layers/1/{number}",
+        "+ its step and lines": f"/__layers/2/{number}",
+        "+ the CSRF token": f"/__layers/3/{number}",
         "the service fragment": path,
     }
     print(f"{'layer':24s} {'ms/request':>10s}")

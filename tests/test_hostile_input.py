@@ -66,6 +66,11 @@ def operator_of(app) -> OperatorActions:
     return operator
 
 
+def mailbox(address: str) -> Mailbox:
+    with db.connection_context():
+        return Mailbox.get(Mailbox.address == address)
+
+
 def rows(*models) -> tuple:
     with db.connection_context():
         return tuple(model.select().count() for model in models)
@@ -133,10 +138,8 @@ def test_a_json_body_reaches_no_form(hostile, body):
     looks; and one nested deeper than the parser goes was a 500. Every form here is an
     HTML form: a JSON body gets a page that says so, and changes nothing."""
     member = member_of(hostile)
-    with db.connection_context():
-        box = Mailbox.get(Mailbox.address == "mario.rossi@pec.demo.it")
     wizard = WizardActions(member)
-    order_id = wizard.start(box)
+    order_id = wizard.start(mailbox("mario.rossi@pec.demo.it"))
     assert wizard.accept_contracts(order_id).status_code == 303
     url = f"/renewals/{order_id}/billing"
     token = {"X-CSRFToken": csrf_token(member.client)}
@@ -166,9 +169,7 @@ def test_a_forged_token_with_a_control_character_stores_nothing(hostile):
     """The guard runs before CSRFProtect, whose refusal keeps the typed form for after
     the next sign-in: a control character never gets as far as that store."""
     member = member_of(hostile)
-    with db.connection_context():
-        box = Mailbox.get(Mailbox.address == "mario.rossi@pec.demo.it")
-    order_id = WizardActions(member).start(box)
+    order_id = WizardActions(member).start(mailbox("mario.rossi@pec.demo.it"))
     response = member.client.post(
         f"/renewals/{order_id}/contracts",
         data={"csrf_token": "forged", "doc_1": "yes\x00\x1b"},
@@ -373,9 +374,7 @@ def test_a_member_cannot_pile_up_identity_documents(hostile):
 def test_billing_fields_have_a_size_limit(hostile, field, value):
     member = member_of(hostile)
     wizard = WizardActions(member)
-    with db.connection_context():
-        box = Mailbox.get(Mailbox.address == "mario.rossi@pec.demo.it")
-    order_id = wizard.start(box)
+    order_id = wizard.start(mailbox("mario.rossi@pec.demo.it"))
     assert wizard.accept_contracts(order_id).status_code == 303
     response = wizard.submit_billing(order_id, **{field: value})
     assert response.status_code in (413, 422)

@@ -2,8 +2,8 @@
 
 from flask_babel import LazyString, pgettext
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from pec.language import lazy_gettext as _l
 from pec.vocabulary import MailboxStatus, PaymentMethod
 
 # "Stato" is both a country and a status in Italian: the country has its own context, so

@@ -17,7 +17,6 @@ from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from flask_babel import lazy_gettext as _l
 
 from pec.domain import access_links, accounts, clock, lifecycle, seller, transfers
 from pec.domain.balance import balance
@@ -25,6 +24,7 @@ from pec.domain.money import format_eur
 from pec.domain.notices import RenewedMailbox
 from pec.domain.outbox import Email, enqueue
 from pec.domain.renewal import lines_of
+from pec.language import lazy_gettext as _l
 from pec.links import external_url, login_link, path_of, pay_endpoint, rebase, renewal_link
 from pec.models import Account, Convention, Mailbox, OutboxMessage
 from pec.vocabulary import InvoiceKind

@@ -4,28 +4,21 @@ Flask-Babel install, in one call instead of five.
 Flask-Babel's callables find the request's translations anew for every string (the
 babel state on `g`, the domain, the locale's identifier, a cache lookup), and Jinja's
 "newstyle" wrappers then call them through two more `Context.call`s: about 14 µs a
-string, and a page shows 30 to 80 of them. Here the translations are looked up once per
-request and language (a language forced for an e-mail is another language), and the
-result is what the newstyle wrappers give: the translation, marked safe when the template
-autoescapes, always %-formatted with the keyword arguments (escaped)."""
+string, and a page shows 30 to 80 of them. Here the translations are those kept per
+request and language by pec.language (a language forced for an e-mail is another
+language), and the result is what the newstyle wrappers give: the translation, marked
+safe when the template autoescapes, always %-formatted with the keyword arguments
+(escaped)."""
 
-from flask import g
-from flask_babel import get_locale, get_translations
 from jinja2 import pass_context
 from markupsafe import Markup
 
-
-def _translations():
-    locale = get_locale()
-    found = g.get("_pec_translations")
-    if found is None or found[0] is not locale:
-        found = g._pec_translations = (locale, get_translations())
-    return found[1]
+from pec.language import translations
 
 
 @pass_context
 def gettext(context, string: str, **variables):
-    text = _translations().ugettext(string)
+    text = translations().ugettext(string)
     if context.eval_ctx.autoescape:
         text = Markup(text)
     # Most strings have no placeholder: `% {}` would give the same text back, at a cost.
@@ -35,7 +28,7 @@ def gettext(context, string: str, **variables):
 @pass_context
 def ngettext(context, singular: str, plural: str, num: int, **variables):
     variables.setdefault("num", num)
-    text = _translations().ungettext(singular, plural, num)
+    text = translations().ungettext(singular, plural, num)
     if context.eval_ctx.autoescape:
         text = Markup(text)
     return text % variables

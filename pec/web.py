@@ -11,13 +11,13 @@ from pathlib import Path
 from flask import Flask, current_app, render_template, request, url_for
 from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
-from flask_babel import get_locale
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from pec.auth.session import keep_typed_form
 from pec.domain import money
 from pec.extensions import htmx
+from pec.language import current_language
 
 # No inline script or style anywhere; htmx is configured through a <meta> tag (docs/stack-notes.md).
 CSP = (
@@ -69,7 +69,7 @@ def format_date(value) -> str:
         return ""
     if isinstance(value, dt.datetime):
         return babel_format_date(value, "dd/MM/yyyy")
-    return _calendar_date(value, str(get_locale() or "it"))
+    return _calendar_date(value, current_language())
 
 
 def format_datetime(value) -> str:
@@ -110,7 +110,7 @@ def init_app(app: Flask) -> None:
         external_url=external_url,
         field=form_rendering.field,
         radios=form_rendering.radios,
-        get_locale=get_locale,
+        current_language=current_language,
         status_labels=labels.STATUS_LABELS,
         translated=labels.translated,
         method_labels=labels.PAYMENT_METHOD_LABELS,
@@ -122,8 +122,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters.update(
         date=format_date,
         datetime=format_datetime,
-        eur=lambda cents: money.format_eur(cents, str(get_locale() or "it")),
-        rate=lambda bp: money.format_rate(bp, str(get_locale() or "it")),
+        eur=lambda cents: money.format_eur(cents, current_language()),
+        rate=lambda bp: money.format_rate(bp, current_language()),
     )
 
     trust_proxies(app)

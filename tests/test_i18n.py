@@ -88,3 +88,50 @@ def test_the_mailbox_list_shows_its_statuses_in_the_members_language(member, dem
     assert ">In scadenza</span>" in italian and ">Expiring</span>" not in italian
     assert ">Expiring</span>" in english and ">In scadenza</span>" not in english
     assert ">In scadenza</span>" in again
+
+
+def test_the_kept_language_answers_what_flask_babel_answers(app):
+    """pec.language keeps the locale and catalogue on `g` and reads Flask-Babel's own
+    state to see when `force_locale` swaps them: in a request, under `force_locale`
+    (an e-mail in another language) and after it, in a job's application context, and
+    outside any application, it answers what Flask-Babel answers. An upgrade of
+    Flask-Babel that changed how `force_locale` swaps the locale fails here."""
+    import flask_babel
+    from flask import session
+
+    from pec.language import current_language, gettext, lazy_gettext
+
+    label = lazy_gettext("Prosegui")
+
+    def same_as_flask_babel(expected_language, expected_text):
+        assert current_language() == str(flask_babel.get_locale()) == expected_language
+        assert gettext("Prosegui") == flask_babel.gettext("Prosegui") == expected_text
+        assert str(label) == expected_text
+        template = "{{ current_language() }} {{ _('Prosegui') }} {{ label }}"
+        rendered = app.jinja_env.from_string(template).render(label=label)
+        assert rendered == f"{expected_language} {expected_text} {expected_text}"
+
+    with app.test_request_context("/"):
+        session["lang"] = "en"  # the member's choice, read by the locale selector
+        same_as_flask_babel("en", "Continue")  # asked before Flask-Babel was
+        with flask_babel.force_locale("it"):
+            same_as_flask_babel("it", "Prosegui")
+            with flask_babel.force_locale("en"):
+                same_as_flask_babel("en", "Continue")
+            same_as_flask_babel("it", "Prosegui")
+        same_as_flask_babel("en", "Continue")
+
+    with app.test_request_context("/"):  # a new request starts from its own choice
+        with flask_babel.force_locale("en"):  # forced before anything asked
+            same_as_flask_babel("en", "Continue")
+        same_as_flask_babel("it", "Prosegui")
+
+    with app.app_context():  # a job: Italian unless an e-mail forces its language
+        same_as_flask_babel("it", "Prosegui")
+        with flask_babel.force_locale("en"):
+            same_as_flask_babel("en", "Continue")
+
+    # Outside any application (a module's words at import): the source text.
+    assert current_language() == "it"
+    assert gettext("Prosegui %(n)s", n=1) == "Prosegui 1"
+    assert str(label) == "Prosegui"

@@ -1,9 +1,9 @@
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import PasswordField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from pec.domain.accounts import MAX_IDENTIFIER_LENGTH
+from pec.language import lazy_gettext as _l
 
 MIN_PASSWORD_LENGTH = 10
 # A password longer than this is refused before hashing (argon2 would hash it, slowly).

@@ -10,7 +10,6 @@ form_stash) and the step comes back filled after the next login.
 import functools
 
 from flask import current_app, flash, g, redirect, request, session, url_for
-from flask_babel import lazy_gettext as _l
 from flask_htmx import make_response as htmx_response
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import HTTPException
@@ -19,6 +18,7 @@ from pec.auth.safety import local_path
 from pec.domain import access_links, accounts, clock, form_stash
 from pec.domain.accounts import Principal
 from pec.extensions import htmx
+from pec.language import lazy_gettext as _l
 from pec.sessions import SessionSlot
 
 _slot = SessionSlot("member")

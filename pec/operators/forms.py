@@ -1,6 +1,5 @@
 """Operators' forms (Flask-WTF: a CSRF token in every one)."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
@@ -18,6 +17,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange
 
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
+from pec.language import lazy_gettext as _l
 from pec.operators.labels import ROLE_LABELS
 from pec.vocabulary import PaymentMethod, PersonType, Role, Seller
 

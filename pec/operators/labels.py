@@ -1,6 +1,6 @@
 """Labels for stored English values shown in the operators' area."""
 
-from flask_babel import lazy_gettext as _l
+from pec.language import lazy_gettext as _l
 
 ORDER_STATUS_LABELS = {
     "draft": _l("Bozza"),

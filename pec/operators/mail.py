@@ -8,11 +8,11 @@ caller's transaction like every other e-mail.
 """
 
 from flask import current_app
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 
 from pec.domain.operator_accounts import LINK_LIFETIMES
 from pec.domain.outbox import enqueue
+from pec.language import current_language
+from pec.language import lazy_gettext as _l
 from pec.links import external_url
 from pec.member_mail import render_email
 from pec.vocabulary import OperatorLinkPurpose
@@ -25,7 +25,7 @@ class OperatorMail:
         self.base_url = current_app.config["PEC_BASE_URL"]
 
     def _queue(self, kind, operator, token, by, subject, purpose):
-        language = str(get_locale() or "it")
+        language = current_language()
         hours = int(LINK_LIFETIMES[purpose].total_seconds() // 3600)
         email = render_email(
             f"operator_{kind}",

@@ -5,11 +5,11 @@ one place (pec.domain.billing.check_holder)."""
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from pec.domain import clock, members
 from pec.domain.billing import HOLDER_FIELDS, check_holder
 from pec.domain.mailboxes import mailbox_views
+from pec.language import lazy_gettext as _l
 from pec.models import Account, AuditEvent, Convention, Mailbox, Order
 from pec.operators import audit_words
 from pec.operators.forms import MailboxForm, MemberForm

@@ -1,8 +1,7 @@
 """What operators read for each roster problem and holder check (codes from the domain)."""
 
-from flask_babel import lazy_gettext as _l
-
 from pec.domain import billing
+from pec.language import lazy_gettext as _l
 
 # The holder edit's message at each field, for the codes of pec.domain.billing.
 HOLDER_ERRORS = {

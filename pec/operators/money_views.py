@@ -9,9 +9,9 @@ import re
 
 from flask import Blueprint, Response, abort, flash, request
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from pec.domain import clock, exports, invoices, money, refunds
+from pec.language import lazy_gettext as _l
 from pec.member_mail import MemberMail
 from pec.models import Convention, Invoice
 from pec.operators.forms import AcceptMoneyForm, RefundForm

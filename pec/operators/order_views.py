@@ -5,12 +5,12 @@ words; every action is audited by the domain."""
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
 from pec.domain import clock, money, order_admin, renewal
 from pec.domain import payments as pay
 from pec.domain.balance import balance
 from pec.domain.operators import paginate
+from pec.language import lazy_gettext as _l
 from pec.member_mail import MemberMail
 from pec.models import (
     Account,

@@ -7,7 +7,6 @@ import io
 
 from flask import Blueprint, Response, request
 from flask_babel import format_date as babel_format_date
-from flask_babel import get_locale
 from flask_babel import gettext as _
 
 from pec.domain import accounting, clock, season
@@ -15,6 +14,7 @@ from pec.domain.csv_files import guard_cell
 from pec.domain.money import format_eur
 from pec.input_limits import arg_date
 from pec.labels import PAYMENT_METHOD_LABELS
+from pec.language import current_language
 from pec.operators import charts
 from pec.operators.session import actor, operator_required
 from pec.rendering import render_page
@@ -30,7 +30,7 @@ def _month_label(day: dt.date, width: str = "MMMM yyyy") -> str:
 
 
 def _eur(cents: int) -> str:
-    return format_eur(cents, str(get_locale() or "it"))
+    return format_eur(cents, current_language())
 
 
 @bp.get("/reports")
@@ -104,7 +104,7 @@ def payments_csv():
         start, end = end, start
     rows = accounting.ledger(start, end)
     accounting.record_export(start, end, len(rows), actor=actor(), ip=request.remote_addr or "")
-    comma = str(get_locale() or "it") == "it"
+    comma = current_language() == "it"
 
     def amount(cents: int) -> str:
         text = f"{cents / 100:.2f}" if cents >= 0 else f"-{-cents / 100:.2f}"

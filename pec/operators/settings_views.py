@@ -4,12 +4,12 @@ from types import SimpleNamespace
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from playhouse.shortcuts import model_to_dict
 
 from pec.domain import convention_settings as settings
 from pec.domain import invoices, seller
 from pec.domain.money import format_rate, parse_eur
+from pec.language import lazy_gettext as _l
 from pec.models import ContractDocument, Convention
 from pec.operators.forms import (
     CONTRACT_LABELS,

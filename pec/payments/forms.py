@@ -3,8 +3,6 @@
 import datetime as dt
 import re
 
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -12,6 +10,8 @@ from wtforms.validators import ValidationError
 
 from pec.domain import clock, money
 from pec.labels import PAYMENT_METHOD_LABELS
+from pec.language import current_language
+from pec.language import lazy_gettext as _l
 from pec.vocabulary import PaymentMethod
 from pec.web import format_date
 
@@ -88,7 +88,7 @@ class ReportForm(FlaskForm):
                 _l(
                     "L'importo dell'ordine è %(amount)s: controlla la ricevuta. Se hai pagato "
                     "un importo diverso, contatta la convenzione.",
-                    amount=money.format_eur(self.order.gross_cents, str(get_locale() or "it")),
+                    amount=money.format_eur(self.order.gross_cents, current_language()),
                 )
             )
         self.amount_cents = cents

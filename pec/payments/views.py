@@ -8,9 +8,7 @@ notification (webhooks.py) or by an operator.
 import logging
 
 from flask import Blueprint, abort, flash, redirect, request, url_for
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
@@ -19,6 +17,8 @@ from pec.domain import payments as domain
 from pec.domain.balance import balance
 from pec.domain.renewal import lines_of
 from pec.labels import COUNTRY_LABEL
+from pec.language import current_language
+from pec.language import lazy_gettext as _l
 from pec.links import pay_endpoint
 from pec.models import (
     Invoice,
@@ -109,7 +109,7 @@ def checkout(order_id: int):
                 attempt,
                 return_url=url_for("payments.returned", order_id=order.id),
                 cancel_url=url_for("payments.checkout", order_id=order.id),
-                language=str(get_locale() or "it"),
+                language=current_language(),
             )
         except GatewayUnavailable as error:
             log.warning("gateway %s refused order %s: %s", gateway.name, order.number, error)

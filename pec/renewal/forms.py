@@ -1,13 +1,13 @@
 """The wizard's forms (docs/rules.md, member journey 5–7). Rules live in pec.domain.billing; here only the
 mapping of its error codes to messages placed at their fields."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from pec.domain import billing
 from pec.labels import COUNTRY_LABEL
+from pec.language import lazy_gettext as _l
 from pec.vocabulary import PersonType
 
 ACCEPT, REFUSE = "yes", "no"

@@ -1,9 +1,8 @@
 """Translatable words of the wizard: step names, how each payment method is registered,
 and the messages for domain error codes."""
 
-from flask_babel import lazy_gettext as _l
-
 from pec.labels import registration_delay
+from pec.language import lazy_gettext as _l
 
 STEP_LABELS = {
     "service": _l("Riepilogo servizio"),

@@ -10,8 +10,6 @@ when the session expired (pec.auth.session).
 """
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
-from flask_babel import get_locale
-from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required, take_typed_form
@@ -22,6 +20,8 @@ from pec.domain.balance import balance
 from pec.domain.mailboxes import recent_renewals
 from pec.input_limits import parse_id
 from pec.labels import PAYMENT_METHOD_LABELS
+from pec.language import current_language
+from pec.language import lazy_gettext as _l
 from pec.member_mail import MemberMail
 from pec.models import ContractDocument, Mailbox, Order
 from pec.rendering import render_page, wants_fragment
@@ -124,7 +124,7 @@ def _start(principal, mailboxes):
     """The draft order for `mailboxes` (R4: or the open one that holds them), and the
     redirect to where it stands."""
     account = principal.account()
-    language = str(get_locale() or "it")
+    language = current_language()
     if account.language != language:  # e-mails follow the member's current choice
         accounts.choose_language(account, language)
     started_by = principal.record() if principal.kind == "mailbox" else None

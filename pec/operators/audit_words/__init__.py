@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 from flask import url_for
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 
+from pec.language import lazy_gettext as _l
 from pec.models import (
     Account,
     AuditEvent,

@@ -10,13 +10,13 @@ import datetime as dt
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from flask_babel import get_locale
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms.fields.core import UnboundField
 
 from pec.domain import money
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
+from pec.language import current_language
+from pec.language import lazy_gettext as _l
 from pec.models import (
     Account,
     AuditEvent,
@@ -163,7 +163,7 @@ class Names:
 
 
 def eur(cents) -> str:
-    return money.format_eur(int(cents or 0), str(get_locale() or "it"))
+    return money.format_eur(int(cents or 0), current_language())
 
 
 def day(value) -> str:
@@ -192,7 +192,7 @@ def value_in_words(name: str, value) -> str:
     if name == "price_cents":
         return eur(value)
     if name == "vat_rate_bp":
-        return money.format_rate(int(value), str(get_locale() or "it"))
+        return money.format_rate(int(value), current_language())
     if name == "reminder_offsets":
         return _("%(days)s giorni", days=", ".join(str(value).split(",")))
     if name == "enabled_methods":

@@ -75,6 +75,18 @@ def test_addresses_may_wrap_after_the_at_sign_only(mario, demo):
     assert '<th scope="row" class="address">mario.rossi@<wbr>pec.demo.it</th>' in page
 
 
+def test_a_documents_text_is_one_escaped_paragraph_per_line(ctx):
+    """Contracts, the printable contract, the privacy notice and the confirmation e-mail
+    show a stored text through the `paragraphs` filter: blank lines dropped, markup
+    escaped, the separator between paragraphs as asked."""
+    render = ctx.jinja_env.from_string
+    text = 'Art. 1 <b>Oggetto</b>\n\n  \nArt. 2 & "prezzo"\n'
+    expected = ["<p>Art. 1 &lt;b&gt;Oggetto&lt;/b&gt;</p>", "<p>Art. 2 &amp; &#34;prezzo&#34;</p>"]
+    assert render("{{ t|paragraphs }}").render(t=text) == "".join(expected)
+    assert render('{{ t|paragraphs("\\n") }}').render(t=text) == "\n".join(expected)
+    assert render("[{{ t|paragraphs }}]").render(t=None) == "[]"
+
+
 def test_a_deactivated_mailbox_reads_the_same_as_its_badge(mario, demo):
     page = text(mario.client.get("/mailboxes/"))
     assert "Disattivato" in page and "Disattivata" not in page

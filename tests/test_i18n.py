@@ -135,3 +135,32 @@ def test_the_kept_language_answers_what_flask_babel_answers(app):
     assert current_language() == "it"
     assert gettext("Prosegui %(n)s", n=1) == "Prosegui 1"
     assert str(label) == "Prosegui"
+
+
+def test_template_strings_escape_as_their_block_says_in_loops_too(app):
+    """`_()` and `ngettext()` in templates mark the translation safe and escape the values
+    put into it where autoescaping is on (HTML pages and e-mails), and leave both as they
+    are where it is off (a text e-mail, an `{% autoescape false %}` block), also inside a
+    loop, where Jinja calls them with the loop's variables."""
+    from flask import session
+
+    template = app.jinja_env.from_string(
+        "{% for a in addresses %}[{{ _('Rinnova %(address)s', address=a) }}]{% endfor %}"
+        "{% autoescape false %}{% for a in addresses %}"
+        "[{{ _('Rinnova %(address)s', address=a) }}]{% endfor %}{% endautoescape %}"
+        "[{{ ngettext('%(num)d account nuovo', '%(num)d account nuovi', 2) }}]"
+    )
+    addresses = ["a&b@pec.it", "<c>@pec.it"]
+    with app.test_request_context("/"):
+        italian = template.render(addresses=addresses)
+    with app.test_request_context("/"):
+        session["lang"] = "en"
+        english = template.render(addresses=addresses)
+    assert italian == (
+        "[Rinnova a&amp;b@pec.it][Rinnova &lt;c&gt;@pec.it]"
+        "[Rinnova a&b@pec.it][Rinnova <c>@pec.it][2 account nuovi]"
+    )
+    assert english == (
+        "[Renew a&amp;b@pec.it][Renew &lt;c&gt;@pec.it]"
+        "[Renew a&b@pec.it][Renew <c>@pec.it][2 new accounts]"
+    )

@@ -72,13 +72,20 @@ def make_mailbox(
 
 
 def make_order(
-    mailboxes, *, status="awaiting_payment", method="bank_transfer", number=None, billing=None
+    mailboxes,
+    *,
+    status="awaiting_payment",
+    method="bank_transfer",
+    number=None,
+    billing=None,
+    accepted=False,
 ):
     """A confirmed order renewing `mailboxes` (same account), with prices frozen as the
-    wizard freezes them. For tests of payments, jobs and operators; the wizard itself
-    creates orders through pec.domain.renewal."""
+    wizard freezes them; with `accepted`, also the acceptances of the convention's current
+    contract documents that the wizard stores. For tests of payments, jobs and operators;
+    the wizard itself creates orders through pec.domain.renewal."""
     from pec.domain import clock, renewal
-    from pec.models import Order, OrderLine
+    from pec.models import ContractAcceptance, Order, OrderLine
 
     mailboxes = list(mailboxes)
     account = mailboxes[0].account
@@ -107,6 +114,18 @@ def make_order(
             old_expires_on=old,
             new_expires_on=new,
             unit_price_cents=convention.price_cents,
+        )
+    for doc in renewal.current_documents(convention.id) if accepted else ():
+        ContractAcceptance.create(
+            order=order,
+            document=doc,
+            document_code=doc.code,
+            document_version=doc.version,
+            text_sha256=renewal.text_sha256(doc.body),
+            accepted=True,
+            answered_at=now,
+            ip="",
+            user_agent="",
         )
     return order
 

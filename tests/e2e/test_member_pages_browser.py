@@ -289,7 +289,7 @@ def all_member_emails(app, today) -> None:
     lifecycle.send_due_reminders(mario_box.expires_on - dt.timedelta(days=60), told)
     lifecycle.send_due_reminders(mario_box.expires_on - dt.timedelta(days=1), told)
     # An order by transfer (with its QR code), switched to the prefilled slip, cancelled.
-    order = make_order([mario_box], billing=VALID_BILLING)
+    order = make_order([mario_box], billing=VALID_BILLING, accepted=True)
     told.order_confirmed(order)
     renewal.choose_payment_method(
         order, "prefilled_slip", now=clock.now(), notices=told, actor=admin, ip=""

@@ -14,7 +14,10 @@ The locale is read where Flask-Babel 4.0 keeps it (`g._flask_babel.babel_locale`
 is asked and fills it: if an upgrade moved that state, every call would ask, slower
 but right. tests/test_i18n.py checks these answers against Flask-Babel's own in a
 request, under `force_locale` and in a job's application context, so an upgrade that
-changed what the state means fails a test rather than a page."""
+changed what the state means fails a test rather than a page.
+
+The catalogue kept is the default domain's, which is the only one the portal has: a
+second translation domain made current mid-request would not be seen here."""
 
 from flask import g, has_app_context
 from flask_babel import get_locale, get_translations

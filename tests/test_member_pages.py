@@ -85,6 +85,7 @@ def test_a_documents_text_is_one_escaped_paragraph_per_line(ctx):
     assert render("{{ t|paragraphs }}").render(t=text) == "".join(expected)
     assert render('{{ t|paragraphs("\\n") }}').render(t=text) == "\n".join(expected)
     assert render("[{{ t|paragraphs }}]").render(t=None) == "[]"
+    assert render("{{ t|paragraphs(s) }}").render(t=text, s="<hr>") == "&lt;hr&gt;".join(expected)
 
 
 def test_a_deactivated_mailbox_reads_the_same_as_its_badge(mario, demo):

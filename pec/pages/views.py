@@ -74,7 +74,8 @@ def breakable_address(address: str) -> Markup:
 
 @bp.app_template_filter("paragraphs")
 def paragraphs(text: str, separator: str = "") -> Markup:
-    """A contract's or notice's text as HTML paragraphs, one per non-blank line."""
+    """A contract's or notice's plain text (as stored) as HTML paragraphs, one per
+    non-blank line, the text escaped; `separator` (text, escaped too) between them."""
     return _paragraphs(str(text or ""), separator)
 
 
@@ -82,7 +83,7 @@ def paragraphs(text: str, separator: str = "") -> Markup:
 def _paragraphs(text: str, separator: str) -> Markup:
     # The same few documents are shown on every contracts step: a loop in the template
     # cost some 2 µs a paragraph each time.
-    return Markup(separator).join(
+    return escape(separator).join(
         Markup("<p>%s</p>") % line for line in text.split("\n") if line.strip()
     )
 

@@ -14,8 +14,8 @@ import pytest
 
 from pec.database import db
 from pec.domain import clock
-from pec.domain.renewal import new_order_number
-from pec.models import Account, Convention, Invoice, Mailbox, Order, OrderLine
+from pec.domain.renewal import cancel_order, new_order_number
+from pec.models import Account, Convention, Invoice, Mailbox, Order
 from tests.conftest import HTMX_PANEL
 from tests.domain.test_invoices import SELLER
 from tests.factories import make_mailbox, make_order, pay
@@ -73,12 +73,6 @@ def mario() -> Account:
 
 def box(address) -> Mailbox:
     return Mailbox.get(Mailbox.address == address)
-
-
-def cancel(order_id: int) -> None:
-    """The order given up: its mailboxes can be ordered again."""
-    Order.update(status="cancelled").where(Order.id == order_id).execute()
-    OrderLine.update(open_mailbox=None).where(OrderLine.order == order_id).execute()
 
 
 # A signed-in member's page starts with one query: the login with its account and the
@@ -167,7 +161,8 @@ def test_the_payment_pages_cost_the_same_for_one_mailbox_and_for_two(demo, membe
         resume = f"/renewals/{card}/"  # an order past its wizard: off to where it is now
         expected[resume] = 2  # nothing more
         counts[resume] = len(queries_of(counted, member.client, resume, status=303))
-        cancel(card)  # its mailboxes are free for the slip's order
+        # Given up: its mailboxes are free for the slip's order.
+        cancel_order(Order.get_by_id(card), now=clock.now(), actor="test")
         slip = wizard.renew(*group, method="prefilled_slip")
         expected[f"/payments/{slip}/slip"] = 2  # nothing more
         counts[f"/payments/{slip}/slip"] = len(

@@ -34,12 +34,6 @@ PERSON_TYPE_LABELS = {
 }
 
 
-def translated(labels: dict) -> dict:
-    """`labels` in the request's language, each looked up once: a table shows one of them
-    on every row, and each lazy label finds the request's translations anew (some 12 µs)."""
-    return {key: str(label) for key, label in labels.items()}
-
-
 def registration_delay(method) -> str:
     """How soon a payment by `method` is registered, in words ("in circa 3 giorni
     lavorativi", "in 5–7 giorni lavorativi", "subito"), from PaymentMethod."""

@@ -112,7 +112,6 @@ def init_app(app: Flask) -> None:
         radios=form_rendering.radios,
         current_language=current_language,
         status_labels=labels.STATUS_LABELS,
-        translated=labels.translated,
         method_labels=labels.PAYMENT_METHOD_LABELS,
         person_type_labels=labels.PERSON_TYPE_LABELS,
         # Templates compare with the vocabulary, never with a string literal: a typo in

@@ -77,8 +77,8 @@ def test_dates_are_shown_as_dd_mm_yyyy_in_both_languages(member, demo):
 
 
 def test_the_mailbox_list_shows_its_statuses_in_the_members_language(member, demo):
-    """The status words are looked up once per page (pec.labels.translated), in the
-    language of that page."""
+    """The status words (lazy labels, translated where they are shown) follow the
+    language of the page, back and forth."""
     member.login()
     italian = member.client.get("/mailboxes/").get_data(as_text=True)
     member.post("/language", {"lang": "en"})

@@ -12,6 +12,8 @@ from pec.auth.timing import AnswerFloor
 from pec.domain import accounts, clock
 from pec.extensions import limiter
 from pec.member_mail import MemberMail
+from pec.page_cache import shared_page
+from pec.pages.views import chrome_key, current_brand
 from pec.rendering import render_page
 
 bp = Blueprint("auth", __name__)
@@ -46,24 +48,40 @@ def home():
     return redirect(url_for("auth.login"))
 
 
-@bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(LOGIN_LIMITS, methods=["POST"])
-@limiter.limit(PER_IDENTIFIER_LIMIT, methods=["POST"], key_func=_identifier_key)
-@limiter.limit(PER_ACCOUNT_LIMIT, methods=["POST"], key_func=_account_key)
+@bp.get("/login")
 def login():
+    """The sign-in page. Its limits count attempts only (`sign_in`), so showing it is
+    left to Flask's routing alone."""
+    if not request.args and "_flashes" not in session:
+        # The page every visitor sees alike (pec.page_cache): no prefilled login, no
+        # page to go back to, no message.
+        key = chrome_key(current_brand())
+        return shared_page("login", key, lambda: _login_page(LoginForm()))
     form = LoginForm()
-    if request.method == "GET" and request.args.get("login"):
+    if request.args.get("login"):
         form.identifier.data = request.args["login"]  # a prefilled link
+    return _login_page(form)
+
+
+@bp.post("/login")
+@limiter.limit(LOGIN_LIMITS)
+@limiter.limit(PER_IDENTIFIER_LIMIT, key_func=_identifier_key)
+@limiter.limit(PER_ACCOUNT_LIMIT, key_func=_account_key)
+def sign_in():
+    form = LoginForm()
     if form.validate_on_submit():
         principal = accounts.authenticate(form.identifier.data, form.password.data)
         if principal is not None:
             member_session.begin(principal)
             return redirect(safe_next(), 303)
         form.password.errors.append(_("Login o password non corretti."))
-    status = 422 if form.errors else 200
+    return _login_page(form)
+
+
+def _login_page(form: LoginForm):
     return render_page(
         "auth/login.html",
-        status=status,
+        status=422 if form.errors else 200,
         form=form,
         next=local_path(request.values.get("next")) or "",
     )

@@ -1,0 +1,101 @@
+"""The login page kept rendered (pec.page_cache): the same page a fresh rendering gives,
+with each visitor's own token, and never a stale convention, language or message."""
+
+import re
+
+from pec import page_cache
+from pec.models import Convention
+from tests.conftest import MemberActions
+
+TOKEN = re.compile(
+    r'(name="csrf_token" type="hidden" value="|name="csrf_token" value="|'
+    r'name="csrf-token" content=")([^"]*)"'
+)
+
+
+def tokens(page: str) -> set[str]:
+    return {match.group(2) for match in TOKEN.finditer(page)}
+
+
+def masked(page: str) -> str:
+    return TOKEN.sub(r'\1TOKEN"', page)
+
+
+def test_every_visitor_gets_the_kept_page_with_a_token_of_its_own(app, demo):
+    first, second = app.test_client(), app.test_client()
+    pages = [c.get("/login").get_data(as_text=True) for c in (first, second, first)]
+    # Three tokens on each page (meta tag, language switch, login form), all the same one.
+    found = [tokens(page) for page in pages]
+    assert all(len(t) == 1 for t in found), found
+    first_token, second_token, again = (t.pop() for t in found)
+    assert first_token == again != second_token
+    assert all(page_cache.PLACEHOLDER not in page for page in pages)
+    assert masked(pages[0]) == masked(pages[1]) == masked(pages[2])
+    assert len(app.extensions["pec.page_cache"]["login"]) == 1
+    # Each token is the visitor's own: it signs in with it, and not with the other's.
+    assert sign_in(first, first_token).status_code == 303
+    assert sign_in(second, second_token).status_code == 303
+    stranger = app.test_client()
+    stranger.get("/login")
+    assert sign_in(stranger, second_token).status_code == 400
+
+
+def sign_in(client, token: str):
+    return client.post(
+        "/login",
+        data={
+            "identifier": "mario.rossi@example.org",
+            "password": "demo-password",
+            "csrf_token": token,
+        },
+    )
+
+
+def test_the_kept_page_is_byte_for_byte_a_fresh_rendering(app, demo):
+    client = app.test_client()
+    client.get("/login")  # rendered and kept
+    kept = client.get("/login")
+    app.jinja_env.auto_reload = True  # as the development server: nothing kept
+    fresh = client.get("/login")
+    assert kept.status_code == fresh.status_code == 200
+    assert masked(kept.get_data(as_text=True)) == masked(fresh.get_data(as_text=True))
+    assert kept.headers["Vary"] == fresh.headers["Vary"]
+    assert kept.headers["Content-Type"] == fresh.headers["Content-Type"]
+
+
+def test_an_edit_of_the_convention_shows_on_the_next_login_page(app, demo):
+    """Made straight in the database, as an operator in another worker would."""
+    client = app.test_client()
+    assert "FNOMCeO" in client.get("/login").get_data(as_text=True)
+    Convention.update(name="Ordine dei Medici di Prova").execute()
+    page = client.get("/login").get_data(as_text=True)
+    assert "Ordine dei Medici di Prova" in page and "FNOMCeO" not in page
+    for n in range(2 * page_cache.KEPT):
+        Convention.update(name=f"Nome {n}").execute()
+        assert f"Nome {n}" in client.get("/login").get_data(as_text=True)
+    assert len(app.extensions["pec.page_cache"]["login"]) <= page_cache.KEPT
+
+
+def test_each_language_gets_its_own_kept_page(app, demo):
+    english, italian = MemberActions(app.test_client()), app.test_client()
+    english.post("/language", {"lang": "en", "next": "/login"})
+    for _ in range(2):
+        page = english.client.get("/login").get_data(as_text=True)
+        assert '<html lang="en">' in page and "Customer area" in page
+        other = italian.get("/login").get_data(as_text=True)
+        assert '<html lang="it">' in other and "Area Clienti" in other
+
+
+def test_a_message_a_prefilled_login_and_a_way_back_are_never_kept(app, demo):
+    member = MemberActions(app.test_client())
+    member.client.get("/login")
+    member.login()
+    farewell = member.client.get(member.logout().location).get_data(as_text=True)
+    assert "Sei uscito dall&#39;Area Clienti." in farewell
+    assert "Sei uscito" not in member.client.get("/login").get_data(as_text=True)
+    prefilled = member.client.get("/login?login=anna.bianchi%40example.org")
+    assert 'value="anna.bianchi@example.org"' in prefilled.get_data(as_text=True)
+    back = member.client.get("/login?next=/orders/").get_data(as_text=True)
+    assert '<input type="hidden" name="next" value="/orders/">' in back
+    plain = member.client.get("/login").get_data(as_text=True)
+    assert "anna.bianchi" not in plain and 'name="next" value="/orders/"' not in plain

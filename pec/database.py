@@ -15,6 +15,8 @@ from playhouse.db_url import connect
 from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
 
+from pec import model_rows
+
 db = DatabaseProxy()
 
 MIGRATIONS_DIR = str(Path(__file__).parent / "migrations")
@@ -111,7 +113,9 @@ class Prepared:
 
     peewee also works out, for each run, which column goes to which model of a join
     (its cursor wrapper's `initialize()`): the same answer for the same SQL, so it is
-    kept from the first run that returned a row and given to the next ones."""
+    kept from the first run that returned a row, and the next runs build their rows from
+    it (pec.model_rows; peewee's own wrapper, given the layout, for what that does not
+    build)."""
 
     # What a cursor wrapper holds about the one run (the rest is the SQL's row layout).
     _PER_RUN = frozenset({"cursor", "count", "index", "initialized", "populated", "row_cache"})
@@ -120,6 +124,7 @@ class Prepared:
         self._build = build
         self._written: dict[type, tuple] = {}
         self._layouts: dict[type, dict] = {}
+        self._builders: dict[type, object] = {}
 
     def __call__(self, **values) -> list:
         """The query's rows for these values."""
@@ -132,7 +137,13 @@ class Prepared:
             written = self._written[kind] = (query, sql, tuple(params))
         query, sql, params = written
         filled = [values[p.name] if isinstance(p, _Named) else p for p in params]
-        wrapper = query._get_cursor_wrapper(database.execute_sql(sql, filled))
+        cursor = database.execute_sql(sql, filled)
+        build = self._builders.get(kind)
+        if build is not None:
+            rows = cursor.fetchall()
+            cursor.close()  # as peewee's wrapper does once it has read the last row
+            return build(rows)
+        wrapper = query._get_cursor_wrapper(cursor)
         layout = self._layouts.get(kind)
         if layout is not None:
             wrapper.__dict__.update(layout)
@@ -142,6 +153,11 @@ class Prepared:
             self._layouts[kind] = {
                 k: v for k, v in wrapper.__dict__.items() if k not in self._PER_RUN
             }
+            build = model_rows.builder(wrapper)
+            if build is not None:
+                if model_rows.CHECK:
+                    build = model_rows.checked(build, query, cursor.description)
+                self._builders[kind] = build
         return rows
 
     def padded(self, name: str, size: int, values, **others) -> list | None:

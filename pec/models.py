@@ -55,6 +55,10 @@ class UtcDateTimeField(DateTimeField):
 
 
 class _EnumAccessor(FieldAccessor):
+    # A value read from the database is already the member (the field's python_value):
+    # stored as it is (pec.model_rows builds rows so).
+    stores_as_read = True
+
     def __set__(self, instance, value):
         if value is not None:
             value = self.field.enum_class(value)

@@ -16,7 +16,7 @@ from jinja2 import BytecodeCache
 from playhouse.migrations import Runner
 from werkzeug.serving import make_server
 
-from pec import create_app, database
+from pec import create_app, database, model_rows
 from pec.database import db
 from pec.domain import clock as clock_module
 
@@ -26,6 +26,9 @@ IN_CI = os.environ.get("CI") == "true"
 # would race to create that file.
 os.environ.setdefault("PEC_SECRET_KEY", "test-secret")
 CSRF_RE = re.compile(r'name="csrf-token" content="([^"]+)"')
+# Every row the prepared page queries build themselves is also built by peewee and
+# compared, in every test that shows a page (pec.model_rows).
+model_rows.CHECK = True
 
 
 def skip_or_fail(reason: str):

@@ -2,7 +2,7 @@
 
 The login page is what every member asks for first, and what bots ask for most. Its
 HTML depends only on the convention shown, the language and the site's root (all of
-them in pec.pages.views.chrome_key) and on the visitor's CSRF token, which is new and
+them in pec.pages.views.page_key) and on the visitor's CSRF token, which is new and
 signed for every answer. So it is rendered once per key with a placeholder where the
 token goes, kept in this worker, and every answer is that HTML with the visitor's own
 token in the placeholder's place: byte for byte the page a fresh rendering would give.
@@ -26,7 +26,7 @@ PLACEHOLDER = "csrfplaceholder" + secrets.token_hex(16)
 KEPT = 16
 
 
-def shared_page(name: str, key: str, render: Callable[[], Response]) -> Response:
+def shared_page(name: str, key, render: Callable[[], Response]) -> Response:
     """The page `name` for `key`: rendered by `render()` the first time (a 200 of HTML
     with the placeholder for the token), afterwards the kept HTML, with this request's
     token either way. The answer's Vary is the rendered one's."""

@@ -13,7 +13,7 @@ from pec.domain import accounts, clock
 from pec.extensions import limiter
 from pec.member_mail import MemberMail
 from pec.page_cache import shared_page
-from pec.pages.views import chrome_key, current_brand
+from pec.pages.views import current_brand, page_key
 from pec.rendering import render_page
 
 bp = Blueprint("auth", __name__)
@@ -55,7 +55,7 @@ def login():
     if not request.args and "_flashes" not in session:
         # The page every visitor sees alike (pec.page_cache): no prefilled login, no
         # page to go back to, no message.
-        key = chrome_key(current_brand())
+        key = page_key(current_brand())
         return shared_page("login", key, lambda: _login_page(LoginForm()))
     form = LoginForm()
     if request.args.get("login"):

@@ -13,7 +13,7 @@ from pec.database import Prepared
 from pec.domain import seller, transfers
 from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.balance import missing_cents
-from pec.extensions import htmx
+from pec.extensions import htmx, select_locale
 from pec.labels import registration_delay
 from pec.language import current_language
 from pec.models import ContractDocument, Convention
@@ -63,6 +63,15 @@ def chrome_key(brand: Convention | None) -> str:
     url_for() puts in front of every link."""
     values = sorted(brand.__data__.items()) if brand else None  # (an htmx panel: a proxy)
     return f"{current_language()}|{request.script_root}|{values!r}"
+
+
+def page_key(brand: Convention | None) -> tuple:
+    """What `chrome_key` names, for a whole page kept rendered (pec.page_cache): the
+    language chosen (the one Flask-Babel would parse from the same choice), the site's
+    root and the convention's stored values, as a tuple: nothing to format or parse on
+    each request."""
+    values = tuple(brand.__data__.items()) if brand else None
+    return (select_locale(), request.script_root, values)
 
 
 @bp.app_template_filter("address")

@@ -16,6 +16,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from pec import scheduler as scheduling
 from pec.database import db
+from pec.domain import clock
 from pec.models import (
     JobRun,
     Lease,
@@ -141,7 +142,9 @@ def test_two_schedulers_on_one_database_send_each_reminder_once(app, today):
 
 
 def test_pec_scheduler_runs_alone_in_the_foreground_and_catches_up(app, tmp_path):
-    today = dt.date.today()
+    # The process's own clock, which cannot be frozen from here: Rome's date, as its jobs
+    # use (the machine's date is the day before from 23:00 or 22:00 UTC).
+    today = clock.today()
     due_mailboxes(today, 3)
     env = dict(
         os.environ,

@@ -143,6 +143,7 @@ class Prepared:
             rows = cursor.fetchall()
             cursor.close()  # as peewee's wrapper does once it has read the last row
             return build(rows)
+        description = cursor.description  # read before the wrapper closes the cursor
         wrapper = query._get_cursor_wrapper(cursor)
         layout = self._layouts.get(kind)
         if layout is not None:
@@ -156,7 +157,7 @@ class Prepared:
             build = model_rows.builder(wrapper)
             if build is not None:
                 if model_rows.CHECK:
-                    build = model_rows.checked(build, query, cursor.description)
+                    build = model_rows.checked(build, query, description)
                 self._builders[kind] = build
         return rows
 

@@ -36,10 +36,12 @@ def builder(wrapper):
     return None
 
 
-def _stores(model, name: str) -> bool:
+def _stores(model, name: str, convert) -> bool:
+    """Whether assigning this column's value (after `convert`, None for none) to a new
+    instance only stores it."""
     kind = type(model.__dict__.get(name))
     return name in model._meta.fields and (
-        kind in _STORING or getattr(kind, "stores_as_read", False)
+        kind in _STORING or (convert is not None and getattr(kind, "stores_as_read", False))
     )
 
 
@@ -54,10 +56,13 @@ def _new(model):
 def _single(wrapper):
     """`Model.select(...)` without joined models."""
     model, columns = wrapper.constructor, wrapper.unique_columns
-    if not wrapper.is_model or not all(_stores(model, column) for column in columns):
+    converters = wrapper.converters
+    if not wrapper.is_model or not all(
+        _stores(model, column, converters[i]) for i, column in enumerate(columns)
+    ):
         return None
     plain = [(i, columns[i]) for i in wrapper.no_convert]
-    converted = [(i, columns[i], wrapper.converters[i]) for i in wrapper.convert]
+    converted = [(i, columns[i], converters[i]) for i in wrapper.convert]
 
     def build(rows) -> list:
         built = []
@@ -83,10 +88,12 @@ def _joined(wrapper):
     model_of = {key: model for key, model, _is_model in constructors}
     columns = []
     for i, key, column, convert in wrapper._row_spec:
-        key = key if key in model_of else wrapper.model  # as peewee: else the root model
-        if not _stores(model_of[key], column):
+        # As peewee: a column of a model not among the query's goes to the root model's
+        # instance, and counts as set under its own key.
+        owner = key if key in model_of else wrapper.model
+        if not _stores(model_of[owner], column, convert):
             return None
-        columns.append((i, key, column, convert))
+        columns.append((i, key, owner, column, convert))
     joins, reachable, root = wrapper.src_to_dest, wrapper._dest_reachable, wrapper.model
 
     def build(rows) -> list:
@@ -94,11 +101,11 @@ def _joined(wrapper):
         for row in rows:
             objects = {key: _new(model) for key, model in model_of.items()}
             set_keys = set()
-            for i, key, column, convert in columns:
+            for i, key, owner, column, convert in columns:
                 value = row[i]
                 if value is not None:
                     set_keys.add(key)
-                objects[key].__data__[column] = value if convert is None else convert(value)
+                objects[owner].__data__[column] = value if convert is None else convert(value)
             for src, attr, dest, _is_dict, is_outer, is_fk in joins:
                 # peewee's rules, in its order: a joined model none of whose columns
                 # (nor any further along the join) has a value is not attached, or is
@@ -162,6 +169,10 @@ def _difference(mine, theirs, path="row") -> str:
     for name in ("__data__", "_dirty"):
         if getattr(mine, name) != getattr(theirs, name):
             return f"{path}.{name}: {getattr(mine, name)!r} != {getattr(theirs, name)!r}"
+    for field, value in theirs.__data__.items():
+        # A StrEnum member equals its text, and True equals 1: the types must match too.
+        if type(mine.__data__[field]) is not type(value):
+            return f"{path}.{field}: {mine.__data__[field]!r} is not {value!r}"
     if set(vars(mine)) != set(vars(theirs)) or mine.__rel__.keys() != theirs.__rel__.keys():
         return f"{path}: attributes {sorted(vars(mine))} != {sorted(vars(theirs))}"
     for attr, related in theirs.__rel__.items():

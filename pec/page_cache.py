@@ -7,9 +7,10 @@ signed for every answer. So it is rendered once per key with a placeholder where
 token goes, kept in this worker, and every answer is that HTML with the visitor's own
 token in the placeholder's place: byte for byte the page a fresh rendering would give.
 
-A view asks for this only when nothing else of the request shows on the page (no query
-string, no flashed message). Nothing is kept while templates are reloaded from disk (the
-development server), so an edited template shows at once.
+A view asks for this only when nothing else of the request shows on the page: a GET (the
+language switch links back to a GET's own address), no query string, no flashed message.
+Nothing is kept while templates are reloaded from disk (the development server), so an
+edited template shows at once.
 """
 
 import secrets

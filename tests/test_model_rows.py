@@ -100,3 +100,31 @@ def _initialized(query):
     wrapper = query._get_cursor_wrapper(db.execute_sql(*query.sql()))
     list(wrapper)
     return wrapper
+
+
+def test_an_enum_read_without_its_converter_is_left_to_peewee(order):
+    """peewee's enum descriptor turns the text into the member on assignment: stored as
+    read, it would stay text."""
+    prepared = Prepared(
+        lambda: Order.select(Order.id, Order.status.coerce(False)).where(Order.id == Slot("id"))
+    )
+    prepared(id=order.id)
+    (row,) = prepared(id=order.id)
+    assert not prepared._builders
+    assert row.status is OrderStatus.AWAITING_PAYMENT
+
+
+def test_a_value_equal_but_of_another_type_is_an_error(order):
+    """A StrEnum member equals its text: the check compares types too."""
+    query = Order.select().where(Order.id == order.id)
+    cursor = db.execute_sql(*query.sql())
+    rows, description = cursor.fetchall(), cursor.description
+    build = model_rows.builder(_initialized(query))
+
+    def as_text(rows):
+        built = build(rows)
+        built[0].__data__["status"] = str(built[0].__data__["status"])
+        return built
+
+    with pytest.raises(AssertionError, match=r"row\.status: 'awaiting_payment' is not"):
+        model_rows.checked(as_text, query, description)(rows)

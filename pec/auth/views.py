@@ -52,9 +52,10 @@ def home():
 def login():
     """The sign-in page. Its limits count attempts only (`sign_in`), so showing it is
     left to Flask's routing alone."""
-    if not request.args and "_flashes" not in session:
+    if request.method == "GET" and not request.query_string and "_flashes" not in session:
         # The page every visitor sees alike (pec.page_cache): no prefilled login, no
-        # page to go back to, no message.
+        # page to go back to, no message. Not a HEAD: base.html's language switch links
+        # back to a GET's address only, and a HEAD's page would be kept for every GET.
         key = page_key(current_brand())
         return shared_page("login", key, lambda: _login_page(LoginForm()))
     form = LoginForm()

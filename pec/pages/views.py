@@ -5,6 +5,7 @@ contacts, privacy notice and help page in the footer."""
 import functools
 
 from flask import Blueprint, abort, g, has_request_context, make_response, request
+from flask_babel import get_babel
 from markupsafe import Markup, escape
 from werkzeug.local import LocalProxy
 
@@ -13,7 +14,7 @@ from pec.database import Prepared
 from pec.domain import seller, transfers
 from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.balance import missing_cents
-from pec.extensions import htmx, select_locale
+from pec.extensions import htmx
 from pec.labels import registration_delay
 from pec.language import current_language
 from pec.models import ContractDocument, Convention
@@ -67,11 +68,12 @@ def chrome_key(brand: Convention | None) -> str:
 
 def page_key(brand: Convention | None) -> tuple:
     """What `chrome_key` names, for a whole page kept rendered (pec.page_cache): the
-    language chosen (the one Flask-Babel would parse from the same choice), the site's
-    root and the convention's stored values, as a tuple: nothing to format or parse on
-    each request."""
+    language (what Flask-Babel's locale selector answers, before Babel parses it into
+    the page's locale), the site's root and the convention's stored values, as a tuple:
+    nothing to format or parse on each request."""
+    selector = get_babel().locale_selector
     values = tuple(brand.__data__.items()) if brand else None
-    return (select_locale(), request.script_root, values)
+    return (selector() if selector else None, request.script_root, values)
 
 
 @bp.app_template_filter("address")

@@ -16,7 +16,6 @@ from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.balance import missing_cents
 from pec.extensions import htmx
 from pec.labels import registration_delay
-from pec.language import current_language
 from pec.models import ContractDocument, Convention
 from pec.rendering import render_page
 
@@ -55,25 +54,23 @@ def _brand():
     return {"brand": LocalProxy(current_brand) if htmx else current_brand()}
 
 
+def page_key(brand: Convention | None) -> tuple:
+    """Everything a page part that every visitor of the convention sees alike shows or
+    links to (the header, the footer, the login page: pec.page_cache): the convention's
+    stored values themselves, so an operator's edit is a new key at once in every worker
+    (nothing to invalidate); the language, as Flask-Babel's locale selector answers it
+    before Babel parses it into the page's locale; and the site's root, which url_for()
+    puts in front of every link. A tuple: nothing to format or parse on each request."""
+    selector = get_babel().locale_selector
+    values = tuple(brand.__data__.items()) if brand else None  # (an htmx panel: a proxy)
+    return (selector() if selector else None, request.script_root, values)
+
+
 @bp.app_template_global()
 def chrome_key(brand: Convention | None) -> str:
-    """The key of the page parts cached with `{% cache %}` in base.html (the skip link,
-    the convention's name and logo, the footer): everything they show or link to. The
-    convention's stored values themselves, so an operator's edit is a new key at once in
-    every worker (nothing to invalidate); the language; and the site's root, which
-    url_for() puts in front of every link."""
-    values = sorted(brand.__data__.items()) if brand else None  # (an htmx panel: a proxy)
-    return f"{current_language()}|{request.script_root}|{values!r}"
-
-
-def page_key(brand: Convention | None) -> tuple:
-    """What `chrome_key` names, for a whole page kept rendered (pec.page_cache): the
-    language (what Flask-Babel's locale selector answers, before Babel parses it into
-    the page's locale), the site's root and the convention's stored values, as a tuple:
-    nothing to format or parse on each request."""
-    selector = get_babel().locale_selector
-    values = tuple(brand.__data__.items()) if brand else None
-    return (selector() if selector else None, request.script_root, values)
+    """`page_key` as the text Flask-Caching's `{% cache %}` takes, for the parts of
+    base.html cached that way."""
+    return repr(page_key(brand))
 
 
 @bp.app_template_filter("address")

@@ -253,6 +253,22 @@ def test_an_earlier_step_can_be_changed_and_keeps_the_rest(mario, wizard):
     assert contracts.count('value="yes" checked') == 3
 
 
+def test_each_order_gets_its_own_answers_and_language_on_the_contracts_step(mario, wizard):
+    # The form's class is kept per set of documents (pec.renewal.forms): what one order
+    # answered, and the language one page was shown in, must not show on another's.
+    answered = order_at(wizard, "billing")
+    contracts = mario.client.get(f"/renewals/{answered}/contracts").get_data(as_text=True)
+    assert contracts.count('value="yes" checked') == 3 and ">Accetto</label>" in contracts
+    fresh = wizard.start(box("studio.rossi@pec.demo.it"))
+    page = mario.client.get(f"/renewals/{fresh}/contracts").get_data(as_text=True)
+    assert "checked" not in page and page.count(">Accetto</label>") == 3
+    mario.post("/language", {"lang": "en"})
+    english = mario.client.get(f"/renewals/{fresh}/contracts").get_data(as_text=True)
+    assert "checked" not in english and english.count(">I accept</label>") == 3
+    again = mario.client.get(f"/renewals/{answered}/contracts").get_data(as_text=True)
+    assert again.count('value="yes" checked') == 3 and ">Accetto</label>" not in again
+
+
 def test_billing_is_prefilled_from_the_holder(mario, wizard):
     order_id = order_at(wizard, "billing")
     page = mario.client.get(f"/renewals/{order_id}/billing").get_data(as_text=True)

@@ -1,6 +1,8 @@
 """The wizard's forms (docs/rules.md, member journey 5–7). Rules live in pec.domain.billing; here only the
 mapping of its error codes to messages placed at their fields."""
 
+import functools
+
 from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
@@ -36,19 +38,29 @@ class ContractsForm(FlaskForm):
 
 def contracts_form(documents, accepted_ids=(), **kwargs) -> ContractsForm:
     """A form for these documents; `accepted_ids` are pre-selected (coming back)."""
+    fields = tuple((doc.id, doc.title, doc.id in accepted_ids) for doc in documents)
+    return _contracts_form_class(fields)(**kwargs)
+
+
+@functools.lru_cache(maxsize=32)
+def _contracts_form_class(fields: tuple) -> type[ContractsForm]:
+    """The form class for (document id, title, pre-selected) triples. Kept per worker:
+    making the class and its fields anew cost some 90 µs a request, half the form's
+    cost; a convention has a few documents at a time, and the class holds no request
+    data (labels are lazy, translated when shown)."""
 
     class _Form(ContractsForm):
         pass
 
-    for doc in documents:
+    for doc_id, title, accepted in fields:
         field = RadioField(
-            doc.title,
+            title,
             choices=[SelectChoice(ACCEPT, _l("Accetto")), SelectChoice(REFUSE, _l("Non accetto"))],
             validate_choice=False,
-            default=ACCEPT if doc.id in accepted_ids else None,
+            default=ACCEPT if accepted else None,
         )
-        setattr(_Form, f"doc_{doc.id}", field)
-    return _Form(**kwargs)
+        setattr(_Form, f"doc_{doc_id}", field)
+    return _Form
 
 
 # The member's message at each field, for the codes of pec.domain.billing.

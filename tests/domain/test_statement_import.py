@@ -202,25 +202,28 @@ def test_a_batch_that_fails_midway_registers_every_line_on_its_own(ctx, today, m
 def test_the_same_statement_imported_from_four_threads_registers_each_line_once(pg_app):
     """PostgreSQL runs writers at once: the batches race on the orders' money and the
     payments' unique key; the losers fall back line by line and find every line done."""
-    with clock.frozen(TODAY), db.connection_context():
-        paying = orders_of_members(seller_convention(), 6)
-        data = statement(*(line(o, f"REF-{i}") for i, o in enumerate(paying)))
     barrier = threading.Barrier(4)
     errors = []
 
     def worker():
         try:
-            with pg_app.app_context(), clock.frozen(TODAY), db.connection_context():
+            with pg_app.app_context(), db.connection_context():
                 barrier.wait()
                 apply(data, TODAY)
         except Exception as error:  # shown by the assertion below
             errors.append(error)
 
-    threads = [threading.Thread(target=worker) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    # The clock is frozen here, for every thread: it is one setting of the process, and
+    # threads freezing it in turn would leave it frozen for the tests after this one.
+    with clock.frozen(TODAY):
+        with db.connection_context():
+            paying = orders_of_members(seller_convention(), 6)
+            data = statement(*(line(o, f"REF-{i}") for i, o in enumerate(paying)))
+        threads = [threading.Thread(target=worker) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     assert errors == []
     with db.connection_context():
         for order in paying:

@@ -235,8 +235,8 @@ def test_a_statement_preview_costs_the_same_for_10_and_100_lines(demo, counted):
 # (payments.register_payments): the payments, their orders' money and status, the
 # renewal of their mailboxes, the members' e-mails and the audit records are each written
 # for all lines at once, so the import costs the same for 10 lines as for 100. Pinned:
-# the convention and the operator, the file's plan (3), the stored references, the money added to the
-# orders, the orders with their lines (2), waiting reports, the payments written and read
+# the convention and the operator, the file's plan (3), the stored references, the money
+# added to the orders, the orders with their lines (2), waiting reports, the payments written and read
 # back, orders paid, duplicate reports closed, mailboxes and lines renewed, the audit
 # records, the orders as changed (2), the e-mails, and the import's own audit record.
 QUERIES_TO_IMPORT = 21

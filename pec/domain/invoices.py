@@ -4,8 +4,9 @@ A paid order gets an invoice number in the payment's own transaction: numbers ru
 calendar year with no gaps, one counter row per year incremented by an UPDATE (the row
 lock queues concurrent payments on PostgreSQL, SQLite has one writer) and a unique
 (year, number) key. Orders paid together (a statement import) take a run of consecutive
-numbers from one UPDATE, in the order their payments came, as one at a time would. Credit notes for refunded invoiced money take their numbers from the
-same sequence. Each document is stored with its FatturaPA file as sent and the seller's
+numbers from one UPDATE, in the order their payments came, as one at a time would.
+Credit notes for refunded invoiced money take their numbers from the same sequence.
+Each document is stored with its FatturaPA file as sent and the seller's
 identity as it was, and the member gets a courtesy copy. When the provider is the seller
 nothing is numbered here: operators export the paid orders for it (pec.domain.exports).
 """

@@ -80,8 +80,11 @@ def enqueue_many(queued: list[Queued], *, sender_domain: str, base_url: str = ""
     names = {name for row in rows for name in row}
     rows = [{name: row.get(name) for name in names} for row in rows]
     for chunk in chunked(rows, 200):
-        # The only unique keys are the dedupe key and a fresh random Message-ID.
-        OutboxMessage.insert_many(chunk).on_conflict_ignore().execute()
+        # Only a dedupe key already queued is skipped (not SQLite's INSERT OR IGNORE,
+        # which would also drop a row that breaks any other constraint, without a word).
+        OutboxMessage.insert_many(chunk).on_conflict(
+            action="NOTHING", conflict_target=[OutboxMessage.dedupe_key]
+        ).execute()
 
 
 def retry(message: OutboxMessage, now: dt.datetime | None = None) -> bool:

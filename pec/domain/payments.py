@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from peewee import Case, IntegrityError, chunked
+from peewee import Case, IntegrityError, OperationalError, chunked
 
 from pec.database import bulk_update, write_transaction
 from pec.domain import audit, clock, invoices
@@ -209,6 +209,13 @@ def register_payments(
             # SQLite serialises writers), or took a row this one meant to register:
             # committed now, so the next attempt answers from it.
             continue
+        except OperationalError:
+            # A batch locks many orders at once: on PostgreSQL two batches may deadlock,
+            # and the one the server stops is registered line by line below. A single
+            # payment's failure is its caller's to see, as before.
+            if len(payments) == 1:
+                raise
+            break
     if len(payments) == 1:
         return _register(payments, today, actor, notices)
     return [

@@ -6,6 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
+from peewee import OperationalError
 
 from pec.database import db
 from pec.domain import clock, invoices, statements
@@ -196,6 +197,40 @@ def test_a_batch_that_fails_midway_registers_every_line_on_its_own(ctx, today, m
     # The raced row went with the batch's rollback; each member was told once.
     assert not Payment.select().where(Payment.order == other).exists()
     assert OutboxMessage.select().where(OutboxMessage.kind == "renewal_applied").count() == 3
+
+
+@ON_BOTH_DATABASES
+def test_a_batch_the_database_stops_registers_every_line_on_its_own(ctx, today, monkeypatch):
+    """The database stops the batch's transaction (on PostgreSQL, a deadlock with another
+    import that locks the same orders): each line is then registered on its own."""
+    orders = orders_of_members(make_convention(), 3)
+    mark_paid = pay._mark_paid
+    calls = []
+
+    def stopped_once(order_ids, now):
+        calls.append(list(order_ids))
+        if len(calls) == 1:
+            raise OperationalError("deadlock detected")
+        return mark_paid(order_ids, now)
+
+    monkeypatch.setattr(pay, "_mark_paid", stopped_once)
+    preview = apply(statement(*(line(o, f"REF-{i}") for i, o in enumerate(orders))), today)
+    assert len(calls[0]) == 3 and [len(c) for c in calls[1:]] == [1, 1, 1]
+    assert [d.outcome for d in preview.decisions] == ["applied"] * 3
+    assert all(Order.get_by_id(o.id).status == "paid" for o in orders)
+    assert OutboxMessage.select().where(OutboxMessage.kind == "renewal_applied").count() == 3
+
+
+def test_a_single_payment_the_database_stops_is_its_callers_error(ctx, today, monkeypatch):
+    (order,) = orders_of_members(make_convention(), 1)
+
+    def stopped(order_ids, now):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(pay, "_mark_paid", stopped)
+    with pytest.raises(OperationalError):
+        apply(statement(line(order, "REF-1")), today)
+    assert Order.get_by_id(order.id).status == "awaiting_payment"
 
 
 @pytest.mark.postgres

@@ -10,7 +10,7 @@ import weakref
 from dataclasses import dataclass
 from pathlib import Path
 
-from peewee import DatabaseProxy, Node, SqliteDatabase
+from peewee import Case, DatabaseProxy, Node, SqliteDatabase, chunked
 from playhouse.db_url import connect
 from playhouse.migrations import Runner
 from playhouse.pool import PooledSqliteDatabase
@@ -191,6 +191,41 @@ def write_transaction():
     if is_sqlite():
         return db.atomic("IMMEDIATE")
     return db.atomic()
+
+
+def bulk_update(model, updates: list[tuple[int, dict]], *, only_if=None, size: int = 200) -> int:
+    """Many rows' different new values in a few UPDATE … SET f = CASE id … statements;
+    returns how many rows changed. `only_if` = (field, {row id: value}): a row changes
+    only while that field still holds the value it had when read (compare-and-set; the
+    caller compares the count with the rows it meant to change)."""
+    changed = 0
+    for chunk in chunked(updates, size):
+        names = sorted({name for _id, changes in chunk for name in changes})
+        assignments = {}
+        for name in names:
+            field = model._meta.fields[name]
+            cases = [
+                (row_id, _case_value(field, changes[name]))
+                for row_id, changes in chunk
+                if name in changes
+            ]
+            assignments[field] = Case(model.id, cases, field)
+        ids = [row_id for row_id, _changes in chunk]
+        where = model.id.in_(ids)
+        if only_if is not None:
+            field, expected = only_if
+            cases = [(row_id, _case_value(field, expected[row_id])) for row_id in ids]
+            # The CASE on the left: on the right, its WHEN ids would go through the
+            # field's conversion (an enum's, say) as if they were its values.
+            where &= Case(model.id, cases) == field
+        changed += model.update(assignments).where(where).execute()
+    return changed
+
+
+def _case_value(field, value):
+    # A value as its column stores it (an enum's text, a JSON document), typed where
+    # PostgreSQL cannot tell a CASE branch's type; an expression stays one.
+    return value if isinstance(value, Node) else field.case_value(value)
 
 
 def migrate() -> list[str]:

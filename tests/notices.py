@@ -1,5 +1,7 @@
 """A `Notices` double for domain tests: it remembers what members would be told."""
 
+import contextlib
+
 
 class RecordingNotices:
     def __init__(self):
@@ -10,6 +12,9 @@ class RecordingNotices:
 
     def kinds(self) -> list[str]:
         return [kind for kind, *_ in self.sent]
+
+    def together(self):
+        return contextlib.nullcontext()
 
     def order_confirmed(self, order):
         self._record("order_confirmed", order)

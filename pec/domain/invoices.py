@@ -3,8 +3,10 @@
 A paid order gets an invoice number in the payment's own transaction: numbers run per
 calendar year with no gaps, one counter row per year incremented by an UPDATE (the row
 lock queues concurrent payments on PostgreSQL, SQLite has one writer) and a unique
-(year, number) key. Credit notes for refunded invoiced money take their numbers from the
-same sequence. Each document is stored with its FatturaPA file as sent and the seller's
+(year, number) key. Orders paid together (a statement import) take a run of consecutive
+numbers from one UPDATE, in the order their payments came, as one at a time would.
+Credit notes for refunded invoiced money take their numbers from the same sequence.
+Each document is stored with its FatturaPA file as sent and the seller's
 identity as it was, and the member gets a courtesy copy. When the provider is the seller
 nothing is numbered here: operators export the paid orders for it (pec.domain.exports).
 """
@@ -12,7 +14,10 @@ nothing is numbered here: operators export the paid orders for it (pec.domain.ex
 import datetime as dt
 import io
 import zipfile
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+
+from peewee import chunked
 
 from pec.domain import audit, fatturapa
 from pec.domain.notices import Notices
@@ -52,17 +57,19 @@ def missing_seller_fields(convention: Convention) -> list[str]:
     return missing
 
 
-def next_number(year: int) -> int:
-    """The next number of `year`, inside the caller's write transaction.
+def next_numbers(year: int, count: int) -> range:
+    """The next `count` numbers of `year`, consecutive, inside the caller's write
+    transaction.
 
     The UPDATE is the serialisation point: a concurrent payment waits for this
     transaction to end and then counts on from its result; a rolled-back transaction
-    takes its number back with it. So numbers are never shared and never skipped."""
+    takes its numbers back with it. So numbers are never shared and never skipped."""
     InvoiceCounter.insert(year=year, last_number=0).on_conflict_ignore().execute()
-    InvoiceCounter.update(last_number=InvoiceCounter.last_number + 1).where(
+    InvoiceCounter.update(last_number=InvoiceCounter.last_number + count).where(
         InvoiceCounter.year == year
     ).execute()
-    return InvoiceCounter.get_by_id(year).last_number
+    last = InvoiceCounter.get_by_id(year).last_number
+    return range(last - count + 1, last + 1)
 
 
 def _base36(value: int, width: int) -> str:
@@ -92,13 +99,15 @@ def file_name(seller: dict, year: int, number: int) -> str:
     return f"{country}{sender_id(seller)}_{progressive(year, number)}.xml"
 
 
-def _lines(order: Order) -> list[fatturapa.Line]:
-    rows = (
-        OrderLine.select(OrderLine, Mailbox)
-        .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-        .where(OrderLine.order == order)
-        .order_by(Mailbox.address)
-    )
+def _lines(order: Order, rows=None) -> list[fatturapa.Line]:
+    """The invoice's lines, by address; `rows`: the order's lines with their mailboxes
+    (renewed), when the caller read them already."""
+    if rows is None:
+        rows = (
+            OrderLine.select(OrderLine, Mailbox)
+            .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
+            .where(OrderLine.order == order)
+        )
     years = order.duration_years
     return [
         fatturapa.Line(
@@ -111,78 +120,139 @@ def _lines(order: Order) -> list[fatturapa.Line]:
             starts_on=row.old_expires_on + dt.timedelta(days=1),
             ends_on=row.new_expires_on,
         )
-        for row in rows
+        # Sorted here, not by the database: the same order on every database.
+        for row in sorted(rows, key=lambda row: row.mailbox.address)
     ]
 
 
-def _issue(kind, order, *, today, net, vat, lines, causale, actor, notices, **extra) -> Invoice:
-    seller = seller_identity(order.convention)
-    number = next_number(today.year)
-    label = f"{number}/{today.year}"
-    corrects = extra.get("corrects")
-    document = fatturapa.Document(
-        kind=kind,
-        number=label,
-        issued_on=today,
-        progressive=progressive(today.year, number),
-        seller=seller,
-        buyer=order.billing or {},
-        vat_rate_bp=order.vat_rate_bp,
-        net_cents=net,
-        vat_cents=vat,
-        lines=tuple(lines),
-        causale=causale,
-        payment_method=order.payment_method if kind == InvoiceKind.INVOICE else None,
-        corrects=(corrects.label, corrects.issued_on) if corrects else None,
-    )
-    invoice = Invoice.create(
-        kind=kind,
-        year=today.year,
-        number=number,
-        issued_on=today,
-        order=order,
-        net_cents=net,
-        vat_cents=vat,
-        gross_cents=net + vat,
-        seller=seller,
-        file_name=file_name(seller, today.year, number),
-        xml=fatturapa.render(document),
-        **extra,
-    )
-    audit.record(
-        actor,
-        "invoice.issued" if kind == InvoiceKind.INVOICE else "invoice.credit_note_issued",
-        order,
-        {"number": label, "file": invoice.file_name, "gross_cents": net + vat},
-    )
-    notices.invoice_issued(invoice)
-    return invoice
+@dataclass(frozen=True)
+class _Draft:
+    """A document to number and store: what it bills, on which order."""
+
+    order: Order
+    net: int
+    vat: int
+    lines: list
+    causale: str
+    extra: dict = field(default_factory=dict)  # a credit note: corrects=, settlement=
 
 
-def invoice_paid_order(order: Order, *, today: dt.date, actor: str, notices: Notices):
-    """R13: the paid order's invoice, numbered now, in the caller's (the payment's)
-    transaction; None when the provider invoices, or if the order has one already."""
-    if not order.convention.seller.invoices_here:
-        return None
-    existing = order_invoice(order)
-    if existing is not None:
-        return existing
-    missing = missing_seller_fields(order.convention)
-    if missing:
-        # The settings refuse this state; an install that got here anyway is told.
-        audit.record(actor, "invoice.not_issued", order, {"missing_seller_fields": missing})
-        return None
-    return _issue(
-        InvoiceKind.INVOICE,
-        order,
-        today=today,
-        net=order.net_cents,
-        vat=order.vat_cents,
-        lines=_lines(order),
-        causale=f"Rinnovo PEC ordine N. {order.number}",
-        actor=actor,
-        notices=notices,
+def _issue(kind, drafts: list[_Draft], *, today, actor, notices) -> list[Invoice]:
+    """Number `drafts` consecutively, in the order given, and store each with its
+    FatturaPA file; audited, and each member gets the courtesy copy."""
+    if not drafts:
+        return []
+    numbers = next_numbers(today.year, len(drafts))
+    rows = []
+    for draft, number in zip(drafts, numbers, strict=True):
+        order = draft.order
+        seller = seller_identity(order.convention)
+        corrects = draft.extra.get("corrects")
+        document = fatturapa.Document(
+            kind=kind,
+            number=f"{number}/{today.year}",
+            issued_on=today,
+            progressive=progressive(today.year, number),
+            seller=seller,
+            buyer=order.billing or {},
+            vat_rate_bp=order.vat_rate_bp,
+            net_cents=draft.net,
+            vat_cents=draft.vat,
+            lines=tuple(draft.lines),
+            causale=draft.causale,
+            payment_method=order.payment_method if kind == InvoiceKind.INVOICE else None,
+            corrects=(corrects.label, corrects.issued_on) if corrects else None,
+        )
+        rows.append(
+            dict(
+                kind=kind,
+                year=today.year,
+                number=number,
+                issued_on=today,
+                order=order,
+                net_cents=draft.net,
+                vat_cents=draft.vat,
+                gross_cents=draft.net + draft.vat,
+                seller=seller,
+                file_name=file_name(seller, today.year, number),
+                xml=fatturapa.render(document),
+                **draft.extra,
+            )
+        )
+    for chunk in chunked(rows, 100):
+        Invoice.insert_many(chunk).execute()
+    stored = {}
+    for chunk in chunked(list(numbers), 500):
+        for invoice in Invoice.select().where(
+            (Invoice.year == today.year) & Invoice.number.in_(chunk)
+        ):
+            stored[invoice.number] = invoice
+    invoices = []
+    for draft, number in zip(drafts, numbers, strict=True):
+        invoice = stored[number]
+        invoice.order = draft.order  # read already, with what its e-mail needs
+        invoices.append(invoice)
+    action = "invoice.issued" if kind == InvoiceKind.INVOICE else "invoice.credit_note_issued"
+    audit.record_many(
+        [
+            audit.event(
+                actor,
+                action,
+                invoice.order,
+                {
+                    "number": invoice.label,
+                    "file": invoice.file_name,
+                    "gross_cents": invoice.gross_cents,
+                },
+            )
+            for invoice in invoices
+        ]
     )
+    for invoice in invoices:
+        notices.invoice_issued(invoice)
+    return invoices
+
+
+def invoice_paid_orders(
+    orders: list[Order], *, today: dt.date, actor: str, notices: Notices, lines=None
+) -> list[Invoice | None]:
+    """R13: each paid order's invoice, numbered now in the order given (consecutive
+    numbers), in the caller's (the payments') transaction; None for an order whose
+    provider invoices; an order's invoice issued before is returned, not issued again.
+    `lines`: order id -> its lines with their mailboxes, when the caller read them
+    already (after the renewal)."""
+    here = [order for order in orders if order.convention.seller.invoices_here]
+    existing = {}
+    for chunk in chunked([order.id for order in here], 500):
+        for invoice in Invoice.select().where(
+            Invoice.order.in_(chunk) & (Invoice.kind == InvoiceKind.INVOICE)
+        ):
+            existing.setdefault(invoice.order_id, invoice)
+    drafts, refused = [], []
+    for order in here:
+        if order.id in existing:
+            continue
+        missing = missing_seller_fields(order.convention)
+        if missing:
+            # The settings refuse this state; an install that got here anyway is told.
+            refused.append(
+                audit.event(actor, "invoice.not_issued", order, {"missing_seller_fields": missing})
+            )
+            continue
+        rows = None if lines is None else lines[order.id]
+        drafts.append(
+            _Draft(
+                order,
+                order.net_cents,
+                order.vat_cents,
+                _lines(order, rows),
+                f"Rinnovo PEC ordine N. {order.number}",
+            )
+        )
+    audit.record_many(refused)
+    issued = _issue(InvoiceKind.INVOICE, drafts, today=today, actor=actor, notices=notices)
+    existing.update((invoice.order_id, invoice) for invoice in issued)
+    return [existing.get(order.id) for order in orders]
 
 
 def order_invoice(order: Order) -> Invoice | None:
@@ -231,19 +301,15 @@ def credit_note(
         ),
         unit_net_cents=net,
     )
-    return _issue(
-        InvoiceKind.CREDIT_NOTE,
+    draft = _Draft(
         order,
-        today=today,
-        net=net,
-        vat=vat,
-        lines=[line],
-        causale=f"Nota di credito: rimborso ordine N. {order.number}",
-        actor=actor,
-        notices=notices,
-        corrects=invoice,
-        settlement=settlement,
+        net,
+        vat,
+        [line],
+        f"Nota di credito: rimborso ordine N. {order.number}",
+        {"corrects": invoice, "settlement": settlement},
     )
+    return _issue(InvoiceKind.CREDIT_NOTE, [draft], today=today, actor=actor, notices=notices)[0]
 
 
 # --- The month's files for the SDI intermediary -------------------------------------------

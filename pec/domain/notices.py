@@ -7,6 +7,7 @@ as an e-mail into the outbox, in the member's language. Tests give a recording d
 """
 
 import datetime as dt
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +27,11 @@ class RenewedMailbox:
 
 
 class Notices(Protocol):
+    def together(self) -> AbstractContextManager[None]:
+        """A block whose notices may be written all at once at its end, still inside
+        the caller's transaction (a verb that tells many members in one transaction,
+        e.g. a statement import, then costs a few queries, not a few per member)."""
+
     # --- the order -------------------------------------------------------------------
     def order_confirmed(self, order: "Order") -> None:
         """The order's number, amount, how to pay it and the accepted conditions."""

@@ -5,7 +5,7 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from peewee import IntegrityError
+from peewee import IntegrityError, chunked
 
 from pec.database import write_transaction
 from pec.domain import audit
@@ -27,6 +27,22 @@ class Email:
     images: dict | None = None
 
 
+def _row(email: Email, sender_domain: str, base_url: str, dedupe_key: str | None, links) -> dict:
+    return dict(
+        kind=email.kind,
+        dedupe_key=dedupe_key,
+        message_id=f"<{uuid.uuid4().hex}@{sender_domain}>",
+        to_address=email.to_address,
+        subject=email.subject,
+        body_text=email.body_text,
+        body_html=email.body_html,
+        language=email.language,
+        base_url=base_url,
+        images=email.images,
+        **links,
+    )
+
+
 def enqueue(
     email: Email,
     *,
@@ -40,23 +56,35 @@ def enqueue(
     queued, nothing is added and None is returned: each event mails at most once."""
     try:
         with write_transaction():  # a savepoint inside the caller's transaction
-            return OutboxMessage.create(
-                kind=email.kind,
-                dedupe_key=dedupe_key,
-                message_id=f"<{uuid.uuid4().hex}@{sender_domain}>",
-                to_address=email.to_address,
-                subject=email.subject,
-                body_text=email.body_text,
-                body_html=email.body_html,
-                language=email.language,
-                base_url=base_url,
-                images=email.images,
-                **links,
-            )
+            return OutboxMessage.create(**_row(email, sender_domain, base_url, dedupe_key, links))
     except IntegrityError:
         if dedupe_key and OutboxMessage.get_or_none(OutboxMessage.dedupe_key == dedupe_key):
             return None
         raise
+
+
+@dataclass(frozen=True)
+class Queued:
+    """An e-mail waiting in `enqueue_many`'s list: what `enqueue` takes."""
+
+    email: Email
+    dedupe_key: str | None
+    links: dict
+
+
+def enqueue_many(queued: list[Queued], *, sender_domain: str, base_url: str = "") -> None:
+    """Queue many e-mails in a few INSERTs, in the caller's transaction; one whose
+    `dedupe_key` is queued already is left out, as `enqueue` leaves it."""
+    rows = [_row(q.email, sender_domain, base_url, q.dedupe_key, q.links) for q in queued]
+    # The fields each row sets differ (links): one INSERT needs the same columns in all.
+    names = {name for row in rows for name in row}
+    rows = [{name: row.get(name) for name in names} for row in rows]
+    for chunk in chunked(rows, 200):
+        # Only a dedupe key already queued is skipped (not SQLite's INSERT OR IGNORE,
+        # which would also drop a row that breaks any other constraint, without a word).
+        OutboxMessage.insert_many(chunk).on_conflict(
+            action="NOTHING", conflict_target=[OutboxMessage.dedupe_key]
+        ).execute()
 
 
 def retry(message: OutboxMessage, now: dt.datetime | None = None) -> bool:

@@ -19,9 +19,7 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from peewee import Case
-
-from pec.database import write_transaction
+from pec.database import bulk_update, write_transaction
 from pec.domain import clock
 from pec.domain.billing import (
     COMPANY_CF,
@@ -425,7 +423,7 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                 audit.append(
                     _event(now, actor, ip, "roster.account_created", "Account", account.id, None)
                 )
-        _bulk_update(Account, [(account.id, changes) for account, changes in plan.account_updates])
+        bulk_update(Account, [(account.id, changes) for account, changes in plan.account_updates])
         for account, changes in plan.account_updates:
             before = {k: getattr(account, k) for k in changes}
             audit.append(
@@ -467,7 +465,7 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
                 )
         # A later expiry starts a new term: the daily job deactivates (and ceases) only
         # mailboxes with deactivated_on / ceased_on NULL, so the old marks are cleared.
-        _bulk_update(Mailbox, [(box.id, {"expires_on": new}) for box, new in plan.mailbox_updates])
+        bulk_update(Mailbox, [(box.id, {"expires_on": new}) for box, new in plan.mailbox_updates])
         for chunk in _chunks([box.id for box, _new in plan.mailbox_updates]):
             Mailbox.update(deactivated_on=None, ceased_on=None).where(
                 Mailbox.id.in_(chunk)
@@ -500,18 +498,6 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
         for chunk in _chunks(audit):
             AuditEvent.insert_many(chunk).execute()
     return report
-
-
-def _bulk_update(model, updates: list[tuple[int, dict]], size: int = 200) -> None:
-    """Many rows' different new values in a few UPDATE … SET f = CASE id … statements."""
-    for chunk in _chunks(updates, size):
-        names = sorted({name for _id, changes in chunk for name in changes})
-        assignments = {}
-        for name in names:
-            field = model._meta.fields[name]
-            cases = [(row_id, changes[name]) for row_id, changes in chunk if name in changes]
-            assignments[field] = Case(model.id, cases, field)
-        model.update(assignments).where(model.id.in_([row_id for row_id, _c in chunk])).execute()
 
 
 def _expiry_change(box: Mailbox, expires_on: dt.date) -> dict:

@@ -6,7 +6,7 @@ import pytest
 from peewee import IntegrityError
 
 from pec.database import db
-from pec.domain.outbox import Email, enqueue
+from pec.domain.outbox import Email, Queued, enqueue, enqueue_many
 from pec.models import (
     Order,
     OrderLine,
@@ -14,6 +14,7 @@ from pec.models import (
     Payment,
     ReminderSent,
 )
+from tests.conftest import ON_BOTH_DATABASES
 from tests.factories import make_account, make_mailbox
 
 
@@ -99,6 +100,23 @@ def test_outbox_dedupe_key_queues_an_event_once(ctx):
     assert first is not None and second is None
     assert OutboxMessage.select().count() == 1
     assert first.message_id.endswith("@example.org>")
+
+
+@ON_BOTH_DATABASES
+def test_outbox_many_skip_a_queued_dedupe_key_and_nothing_else(ctx):
+    email = Email(kind="test", to_address="a@example.org", subject="S", body_text="T")
+    enqueue(email, sender_domain="example.org", dedupe_key="k1")
+    enqueue_many(
+        [Queued(email, "k1", {}), Queued(email, "k2", {}), Queued(email, None, {})],
+        sender_domain="example.org",
+    )
+    assert sorted(m.dedupe_key or "" for m in OutboxMessage.select()) == ["", "k1", "k2"]
+    # A row that breaks another rule is an error, not silently left out (as SQLite's
+    # INSERT OR IGNORE would leave it).
+    broken = Email(kind="test", to_address=None, subject="S", body_text="T")
+    with pytest.raises(IntegrityError), db.atomic():
+        enqueue_many([Queued(broken, "k3", {})], sender_domain="example.org")
+    assert OutboxMessage.select().count() == 3
 
 
 def test_foreign_keys_are_enforced(app):

@@ -1,7 +1,7 @@
 """Statement entries matched to orders, and the import that registers them (docs/rules.md, Operators).
 
 A credit whose remittance text holds an order number (renewal.is_order_number) is
-registered on that order through payments.register_payment, with provider "statement"
+registered on that order through payments.register_payments, with provider "statement"
 and the entry's identity (entries.identify) as the payment reference: importing the same
 statement twice registers nothing twice, and a wrong amount is flagged, not applied
 (R3). Two credits for one order in one file are two payments: the second is flagged
@@ -24,7 +24,7 @@ from pec.domain.accounts import CONVENTION_WITHOUT_LOGO
 from pec.domain.notices import Notices
 from pec.domain.renewal import NUMBER_RANDOM_CHARS, is_order_number
 from pec.domain.statements.entries import Entry, Statement, by_content, is_placeholder
-from pec.models import AuditEvent, Convention, Mailbox, Order, OrderLine, Payment
+from pec.models import AuditEvent, Convention, Order, Payment
 from pec.vocabulary import OrderStatus, PaymentMethod, PaymentStatus
 
 PROVIDER = "statement"
@@ -227,16 +227,7 @@ def _orders_named(numbers) -> _Orders:
                 .where(Order.number.in_(chunk))
             }
         )
-    ids = sorted(o.id for o in by_number.values())
-    lines: dict = {order_id: [] for order_id in ids}
-    for chunk in chunked(ids, 500):
-        for line in (
-            OrderLine.select(OrderLine, Mailbox)
-            .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-            .where(OrderLine.order.in_(chunk))
-            .order_by(OrderLine.id)
-        ):
-            lines[line.order_id].append(line)
+    lines = pay.lines_of_orders(o.id for o in by_number.values())
     paid = sorted(o.id for o in by_number.values() if o.status == OrderStatus.PAID)
     banked, by_hand = set(), {}
     for chunk in chunked(paid, 500):
@@ -361,6 +352,20 @@ def _method(order: Order) -> str:
     return method if method and method.is_reportable else PaymentMethod.BANK_TRANSFER
 
 
+def _money(entry: Entry, order: Order, today: dt.date, filename: str) -> pay.Money:
+    """One statement line as money received on `order` (keyed on its entry reference)."""
+    return pay.money(
+        order,
+        amount_cents=entry.amount_cents,
+        method=_method(order),
+        provider=PROVIDER,
+        reference=entry.reference,
+        today=today,
+        paid_on=entry.booked_on,
+        note=f"statement {filename} line {entry.key}: {entry.text}"[:1000],
+    )
+
+
 def register_entry(
     entry: Entry,
     order: Order,
@@ -371,18 +376,8 @@ def register_entry(
     filename: str = "",
 ) -> pay.PaymentOutcome:
     """One statement line as money received on `order` (keyed on its entry reference)."""
-    return pay.register_payment(
-        order,
-        amount_cents=entry.amount_cents,
-        method=_method(order),
-        provider=PROVIDER,
-        reference=entry.reference,
-        today=today,
-        actor=actor,
-        notices=notices,
-        paid_on=entry.booked_on,
-        note=f"statement {filename} line {entry.key}: {entry.text}"[:1000],
-    )
+    received = _money(entry, order, today, filename)
+    return pay.register_payments([received], today=today, actor=actor, notices=notices)[0]
 
 
 def apply(
@@ -395,21 +390,24 @@ def apply(
     ip: str = "",
 ) -> Preview:
     """Register every line that names one order (matched → applied, else flagged) and
-    audit the import. Idempotent: a second run finds every line DONE."""
+    audit the import. Idempotent: a second run finds every line DONE.
+
+    The lines' payments are registered together, in line order, in one transaction of
+    a few queries (payments.register_payments); should it fail, each line is registered
+    in a transaction of its own, so one failing line loses no other."""
     preview = plan(statement, today)
+    paying = [d for d in preview.decisions if d.kind in (MATCHED, FLAGGED)]
+    outcomes = pay.register_payments(
+        [_money(d.entry, d.order, today, filename) for d in paying],
+        today=today,
+        actor=actor,
+        notices=notices,
+    )
+    for decision, outcome in zip(paying, outcomes, strict=True):
+        decision.outcome = outcome.code
+        decision.payment = outcome.payment
     for decision in preview.decisions:
-        if decision.kind in (MATCHED, FLAGGED):
-            outcome = register_entry(
-                decision.entry,
-                decision.order,
-                today=today,
-                actor=actor,
-                notices=notices,
-                filename=filename,
-            )
-            decision.outcome = outcome.code
-            decision.payment = outcome.payment
-        elif decision.kind == RECONCILED:
+        if decision.kind == RECONCILED:
             decision.payment = _record_reconciled(decision, filename)
             decision.outcome = RECONCILED
         elif decision.kind == REVERSAL and decision.order is not None:

@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from pec import config, database, delivery, extensions, input_limits, web
+from pec import config, database, delivery, extensions, input_limits, template_urls, web
 from pec.auth.views import bp as auth_bp
 from pec.domain import passwords
 from pec.mailboxes.views import bp as mailboxes_bp
@@ -58,6 +58,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     web.init_app(app)
     for blueprint in BLUEPRINTS:
         app.register_blueprint(blueprint)
+    template_urls.install(app)  # once every blueprint's URL rules are in
 
     from pec import cli, scheduler  # commands and jobs need the app's blueprints built
 

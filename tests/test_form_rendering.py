@@ -66,8 +66,9 @@ FIELD_CASES = [
 @pytest.mark.parametrize("options", FIELD_CASES)
 def test_a_field_is_written_as_the_macro_wrote_it(app, options, errors):
     from flask_wtf import FlaskForm
-    from wtforms import BooleanField, SelectField, StringField
+    from wtforms import BooleanField, PasswordField, SelectField, StringField
     from wtforms.fields.choices import SelectChoice
+    from wtforms.validators import InputRequired, Length
 
     class Form(FlaskForm):
         class Meta:
@@ -78,11 +79,17 @@ def test_a_field_is_written_as_the_macro_wrote_it(app, options, errors):
             "Scelta", choices=[SelectChoice("a", "A & B"), SelectChoice("b", "<b>")]
         )
         agree = BooleanField("Accetto")
+        # Written by pec.form_rendering itself (a plain text input, here with no data)
+        # or left to the widget (flags from validators, render_kw, another widget):
+        empty = StringField("Vuoto")
+        required = StringField("Obbligatorio", validators=[InputRequired(), Length(max=5)])
+        styled = StringField("Stile", render_kw={"class": "x", "data-a": "1"})
+        secret = PasswordField("Password")
 
     macro = app.jinja_env.from_string(FIELD_MACRO + "{{ field(f, **options) }}")
     with app.test_request_context("/", method="POST", data={"name": 'Ann "a" <x>'}):
         form = Form()
-        for f in (form.name, form.choice, form.agree):
+        for f in form:
             f.errors = list(errors)
             ours = app.jinja_env.from_string("{{ field(f, **options) }}").render(
                 f=f, options=options

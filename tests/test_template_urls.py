@@ -2,8 +2,8 @@
 Flask would build, under any site root, for any values."""
 
 import pytest
-from flask import url_for as flask_url_for
 from flask import render_template_string
+from flask import url_for as flask_url_for
 
 from pec import template_urls
 

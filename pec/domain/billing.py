@@ -19,7 +19,7 @@ each error sits next to its field (or on its roster line) and nothing typed is l
 import functools
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 from email_validator import EmailNotValidError, validate_email
 from stdnum.exceptions import InvalidChecksum, ValidationError
@@ -93,7 +93,7 @@ PERSON_TYPE_ALIASES = {
 
 @dataclass(frozen=True)
 class BillingData:
-    """Holder or billing data, normalised; `asdict()` of it is the order's snapshot (R10)."""
+    """Holder or billing data, normalised; `snapshot()` of it is the order's snapshot (R10)."""
 
     person_type: str = PersonType.PERSON
     fiscal_code: str = ""
@@ -127,7 +127,9 @@ class BillingData:
         return f"{self.first_name} {self.last_name}".strip()
 
     def snapshot(self) -> dict:
-        return asdict(self)
+        # What asdict() gives, without its deep copy of each value: every field is a
+        # string (or a PersonType, a string too), so there is nothing to copy.
+        return {name: getattr(self, name) for name in FIELD_NAMES}
 
 
 FIELD_NAMES = tuple(f.name for f in fields(BillingData))

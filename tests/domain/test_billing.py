@@ -296,3 +296,13 @@ def test_a_value_that_does_not_apply_to_the_person_type_is_neither_judged_nor_ke
         dict(person_type="company", company_name="Studio", first_name="Mario", vat_number="")
     )
     assert clean["first_name"] == "" and clean["company_name"] == "Studio"
+
+
+def test_the_snapshot_is_every_field_as_asdict_gives_it():
+    from dataclasses import asdict
+
+    data = billing.normalise(
+        {"person_type": "professional", "first_name": " Anna ", "vat_number": "12345678903"}
+    )
+    assert data.snapshot() == asdict(data)
+    assert list(data.snapshot()) == list(billing.FIELD_NAMES)

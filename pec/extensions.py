@@ -2,7 +2,6 @@
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
-from flask_caching import Cache
 from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
@@ -11,9 +10,6 @@ from flask_mail import Mail
 from flask_wtf.csrf import CSRFProtect
 
 csrf = CSRFProtect()
-# Parts of a page that are the same for every visitor of a convention in a language (its
-# header and footer): rendered once per worker, keyed by what they show (pec.pages.views).
-cache = Cache(config={"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 200})
 mail = Mail()
 htmx = HTMX()
 compress = Compress()

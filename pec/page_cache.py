@@ -1,4 +1,4 @@
-"""Pages every visitor sees alike but for the CSRF token, kept rendered (issue 16).
+"""Pages and page parts every visitor sees alike, kept rendered (issue 16).
 
 The login page is what every member asks for first, and what bots ask for most. Its
 HTML depends only on the convention shown, the language and the site's root (all of
@@ -9,6 +9,12 @@ token in the placeholder's place: byte for byte the page a fresh rendering would
 
 A view asks for this only when nothing else of the request shows on the page: a GET (the
 language switch links back to a GET's own address), no query string, no flashed message.
+The parts of every page that show only the convention, in the page's language (the
+header's name and logo, the footer, the words for static/app.js) are kept the same way,
+per part and key (`shared_part`), for base.html: a dictionary look-up instead of a
+rendering, or of a general-purpose cache's key building, lock and unpickling (some
+100 µs a page for three parts).
+
 Nothing is kept while templates are reloaded from disk (the development server), so an
 edited template shows at once.
 """
@@ -16,8 +22,9 @@ edited template shows at once.
 import secrets
 from collections.abc import Callable
 
-from flask import Response, current_app, g
+from flask import Response, current_app, g, render_template
 from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 
 # Letters and digits only, so Jinja writes it out as it is, as it does a real token (a
 # signed token is URL-safe base64 and dots). Random per worker: no page can contain it.
@@ -49,6 +56,21 @@ def shared_page(name: str, key, render: Callable[[], Response]) -> Response:
     response = Response(html.replace(PLACEHOLDER, generate_csrf()), mimetype="text/html")
     response.vary.update(vary)
     return response
+
+
+def shared_part(template: str, key, **context) -> Markup:
+    """The HTML of `template` rendered with `context` for `key`, which must stand for
+    everything the part shows (pec.pages.views.page_key): rendered the first time,
+    afterwards the kept HTML."""
+    if current_app.jinja_env.auto_reload:
+        return Markup(render_template(template, **context))
+    parts = current_app.extensions.setdefault("pec.page_parts", {}).setdefault(template, {})
+    html = parts.get(key)
+    if html is None:
+        if len(parts) >= KEPT:
+            parts.clear()
+        html = parts[key] = Markup(render_template(template, **context))
+    return html
 
 
 def _render_with_placeholder(render: Callable[[], Response]) -> Response:

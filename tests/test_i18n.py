@@ -41,7 +41,7 @@ def test_every_string_in_code_and_templates_has_an_english_translation(tmp_path)
         catalog = {_forms(m.id)[0]: _forms(m.string) for m in read_po(fh) if m.id}
     extracted = extracted_ids(tmp_path)
     # Every template is read: a template the extractor cannot parse (a tag of an extension
-    # babel.cfg does not name, like base.html's {% cache %}) would give no strings at all.
+    # babel.cfg does not name) would give no strings at all.
     assert "Lingua e sessione" in extracted and "Vai al contenuto" in extracted
     missing = sorted(mid for mid in extracted if not all(catalog.get(mid, ("",))))
     assert not missing, "run `make extract-messages` and translate: " + repr(missing[:20])

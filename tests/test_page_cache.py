@@ -135,3 +135,37 @@ def test_the_kept_page_follows_the_locale_selector_itself(app, demo):
     assert '<html lang="it">' in client.get("/login").get_data(as_text=True)
     app.extensions["babel"].locale_selector = lambda: "en"
     assert '<html lang="en">' in client.get("/login").get_data(as_text=True)
+
+
+def test_a_member_page_frame_is_kept_and_is_a_fresh_renderings(app, demo):
+    """The header's brand, the footer and app.js's words (base.html, shared_part): kept
+    once per key, and the page with them kept is byte for byte a fresh rendering."""
+    member = MemberActions(app.test_client())
+    member.login()
+    kept_first = member.client.get("/mailboxes/").get_data(as_text=True)
+    kept = member.client.get("/mailboxes/").get_data(as_text=True)
+    parts = app.extensions["pec.page_parts"]
+    assert sorted(parts) == ["_brand.html", "_footer.html", "_request_errors.html"]
+    assert all(len(keys) == 1 for keys in parts.values())
+    app.jinja_env.auto_reload = True  # as the development server: nothing kept
+    fresh = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert masked(kept_first) == masked(kept) == masked(fresh)
+    assert 'class="brand-name">FNOMCeO' in fresh and '<footer class="foot">' in fresh
+    assert 'id="request-errors"' in fresh
+
+
+def test_a_part_is_kept_per_key_and_the_kept_are_bounded(app, demo):
+    from flask import template_rendered
+
+    renderings, parts = [], []
+
+    def count(sender, template, context, **extra):
+        renderings.append(template.name)
+
+    with template_rendered.connected_to(count, app), app.test_request_context("/"):
+        for n in range(page_cache.KEPT + 4):
+            for _ in range(2):  # the second time for a key: the kept HTML
+                parts.append(page_cache.shared_part("_request_errors.html", ("it", "", n)))
+        assert len(app.extensions["pec.page_parts"]["_request_errors.html"]) <= page_cache.KEPT
+    assert renderings == ["_request_errors.html"] * (page_cache.KEPT + 4)
+    assert len(set(parts)) == 1 and 'id="request-errors"' in parts[0]

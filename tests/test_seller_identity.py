@@ -52,7 +52,7 @@ def test_every_member_page_shows_the_convention_and_the_seller(member, demo, url
 
 
 def test_a_change_to_the_identity_shows_on_the_next_page_whoever_made_it(member, demo):
-    """The header and footer are rendered once per worker and reused (base.html, `cache`):
+    """The header and footer are rendered once per worker and reused (pec.page_cache):
     a change made anywhere (here straight in the database, as another worker would) is
     on the very next page, and each language gets its own words."""
     member.login()

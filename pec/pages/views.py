@@ -17,9 +17,12 @@ from pec.domain.balance import missing_cents
 from pec.extensions import htmx
 from pec.labels import registration_delay
 from pec.models import ContractDocument, Convention
+from pec.page_cache import shared_part
 from pec.rendering import render_page
 
 bp = Blueprint("pages", __name__)
+# base.html's header, footer and words for app.js, kept per page_key.
+bp.add_app_template_global(shared_part)
 
 # A visitor not signed in sees the portal's first convention (a portal normally serves one).
 _FIRST_CONVENTION = Prepared(
@@ -54,6 +57,7 @@ def _brand():
     return {"brand": LocalProxy(current_brand) if htmx else current_brand()}
 
 
+@bp.app_template_global()
 def page_key(brand: Convention | None) -> tuple:
     """Everything a page part that every visitor of the convention sees alike shows or
     links to (the header, the footer, the login page: pec.page_cache): the convention's
@@ -64,13 +68,6 @@ def page_key(brand: Convention | None) -> tuple:
     selector = get_babel().locale_selector
     values = tuple(brand.__data__.items()) if brand else None  # (an htmx panel: a proxy)
     return (selector() if selector else None, request.script_root, values)
-
-
-@bp.app_template_global()
-def chrome_key(brand: Convention | None) -> str:
-    """`page_key` as the text Flask-Caching's `{% cache %}` takes, for the parts of
-    base.html cached that way."""
-    return repr(page_key(brand))
 
 
 @bp.app_template_filter("address")

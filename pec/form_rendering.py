@@ -77,6 +77,7 @@ def _input(f, attrs: dict) -> Markup:
     widget, flags from validators, render_kw, a datalist) is the widget's to write."""
     if (
         type(f.widget) is not core.TextInput
+        or f.widget.input_type != "text"
         or f.render_kw
         or vars(f.flags)
         or getattr(f, "_datalist", None) is not None

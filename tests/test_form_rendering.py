@@ -69,6 +69,7 @@ def test_a_field_is_written_as_the_macro_wrote_it(app, options, errors):
     from wtforms import BooleanField, PasswordField, SelectField, StringField
     from wtforms.fields.choices import SelectChoice
     from wtforms.validators import InputRequired, Length
+    from wtforms.widgets import TextInput
 
     class Form(FlaskForm):
         class Meta:
@@ -85,6 +86,7 @@ def test_a_field_is_written_as_the_macro_wrote_it(app, options, errors):
         required = StringField("Obbligatorio", validators=[InputRequired(), Length(max=5)])
         styled = StringField("Stile", render_kw={"class": "x", "data-a": "1"})
         secret = PasswordField("Password")
+        phone = StringField("Telefono", widget=TextInput(input_type="tel"))
 
     macro = app.jinja_env.from_string(FIELD_MACRO + "{{ field(f, **options) }}")
     with app.test_request_context("/", method="POST", data={"name": 'Ann "a" <x>'}):

@@ -19,7 +19,7 @@ import datetime as dt
 import logging
 from dataclasses import dataclass
 
-from peewee import Case, IntegrityError, OperationalError, chunked
+from peewee import Case, IntegrityError, chunked
 
 from pec.database import bulk_update, write_transaction
 from pec.domain import audit, clock, invoices
@@ -197,8 +197,9 @@ def register_payments(
     theirs (a statement import); their outcomes, in the same order.
 
     If that transaction fails (a constraint, a row changed by a concurrent
-    registration), it is rolled back and each payment is registered in a transaction
-    of its own instead: one failing payment loses no other."""
+    registration, a deadlock, any other error), it is rolled back and each payment is
+    registered in a transaction of its own instead: the payments before a failing one
+    are kept, and a payment that fails alone raises."""
     if not payments:
         return []
     for _attempt in range(3 if len(payments) == 1 else 1):
@@ -209,12 +210,15 @@ def register_payments(
             # SQLite serialises writers), or took a row this one meant to register:
             # committed now, so the next attempt answers from it.
             continue
-        except OperationalError:
-            # A batch locks many orders at once: on PostgreSQL two batches may deadlock,
-            # and the one the server stops is registered line by line below. A single
-            # payment's failure is its caller's to see, as before.
+        except Exception:
+            # Anything else that stops a batch (two batches locking the same orders in
+            # another order: a deadlock on PostgreSQL; one member's e-mail that fails to
+            # render) is rolled back and the payments are registered line by line below,
+            # where the failing one alone raises. A single payment's failure is its
+            # caller's to see, as before.
             if len(payments) == 1:
                 raise
+            log.exception("a batch of %d payments failed: registering one by one", len(payments))
             break
     if len(payments) == 1:
         return _register(payments, today, actor, notices)
@@ -225,10 +229,24 @@ def register_payments(
 
 def _register(payments: list[Money], today, actor, notices) -> list[PaymentOutcome]:
     now = clock.now()
-    outcomes = []
+    outcomes, paid = [], []
     with write_transaction(), notices.together():
         for run in _runs(payments):
-            outcomes.extend(_register_run(run, today, actor, notices, now))
+            run_outcomes, run_paid = _register_run(run, today, actor, notices, now)
+            outcomes.extend(run_outcomes)
+            paid.extend(run_paid)
+        # R13: a paid order gets its invoice number in this same transaction, numbered
+        # in the order of the payments, as one at a time would. After every run: the
+        # invoice counter is the last row a batch locks, as it is for a single payment
+        # (its order, then the counter), so a batch and a payment never wait on each
+        # other in a circle (a deadlock on PostgreSQL).
+        invoices.invoice_paid_orders(
+            paid,
+            today=today,
+            actor=actor,
+            notices=notices,
+            lines={order.id: order.lines for order in paid},
+        )
     return outcomes
 
 
@@ -266,7 +284,7 @@ class _Step:
         return self.code, self.payment
 
 
-def _register_run(run: list[Money], today, actor, notices, now) -> list[PaymentOutcome]:
+def _register_run(run: list[Money], today, actor, notices, now) -> tuple[list, list[Order]]:
     """Register payments of distinct orders and references: read what deciding needs,
     decide each payment on those rows (`_decide`, the one place of the rules), then
     write every change in a few statements."""
@@ -336,21 +354,13 @@ def _register_run(run: list[Money], today, actor, notices, now) -> list[PaymentO
             )
         else:
             notices.payment_received(orders[order_id], step.payment)
-    # R13: a paid order gets its invoice number in this same transaction (numbered in
-    # the order of the payments, as one at a time would).
-    invoices.invoice_paid_orders(
-        [orders[order_id] for order_id in applied],
-        today=today,
-        actor=actor,
-        notices=notices,
-        lines={order_id: orders[order_id].lines for order_id in applied},
-    )
     outcomes = []
     for index, one in enumerate(run):
         order = orders[one.order.id]
         code, payment = answers[index] if index in answers else steps[order.id].outcome
         outcomes.append(PaymentOutcome(code, order, payment))
-    return outcomes
+    # The orders this run paid, in the order of their payments, to invoice (`_register`).
+    return outcomes, [orders[order_id] for order_id in applied]
 
 
 def _audit_event(step: _Step, order: Order, renewed: dict, actor: str) -> dict:

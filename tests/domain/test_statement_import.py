@@ -84,6 +84,67 @@ def test_a_statement_numbers_its_invoices_consecutively_in_line_order(ctx, today
 
 
 @ON_BOTH_DATABASES
+def test_a_batch_locks_the_invoice_counter_last_as_a_single_payment_does(ctx, today, monkeypatch):
+    """A file paying one order twice is registered in two rounds. The invoices are issued
+    after both, so the counter is the last row the batch locks, as for a single payment
+    (its order, then the counter): a batch holding the counter while it waited for an
+    order a webhook's payment holds, that payment waiting for the counter, would be a
+    deadlock on PostgreSQL."""
+    first, second, third = orders_of_members(seller_convention(), 3)
+    statements_run = []
+    execute = db.obj.execute_sql
+
+    def recording(sql, *args, **kwargs):
+        statements_run.append(sql)
+        return execute(sql, *args, **kwargs)
+
+    monkeypatch.setattr(db.obj, "execute_sql", recording)
+    preview = apply(
+        statement(
+            line(first, "R1", 400),
+            line(second, "R2"),
+            line(first, "R3", first.gross_cents - 400),
+            line(third, "R4"),
+        ),
+        today,
+    )
+    monkeypatch.undo()
+    assert [d.outcome for d in preview.decisions] == ["partial", "applied", "applied", "applied"]
+    orders_locked = [i for i, sql in enumerate(statements_run) if sql.startswith('UPDATE "order"')]
+    counter = [i for i, sql in enumerate(statements_run) if '"invoice_counter"' in sql]
+    assert len(orders_locked) >= 2 and counter  # two rounds, and invoices
+    assert max(orders_locked) < min(counter)
+    # numbered in the order of the payments that paid them
+    assert [invoices.order_invoice(o).number for o in (second, first, third)] == [1, 2, 3]
+
+
+@ON_BOTH_DATABASES
+def test_a_line_that_fails_otherwise_stops_only_itself_and_after(ctx, today, monkeypatch):
+    """Any other error in a batch (here one member's e-mail failing to render) rolls the
+    batch back and the lines are registered one by one: the lines before the failing one
+    are kept, and the error is the operator's to see."""
+    first, failing, third = orders_of_members(make_convention(), 3)
+    written = MemberMail.renewal_applied
+
+    def renewal_applied(self, order, renewed):
+        if order.id == failing.id:
+            raise ValueError("a template error")
+        return written(self, order, renewed)
+
+    monkeypatch.setattr(MemberMail, "renewal_applied", renewal_applied)
+    with pytest.raises(ValueError):
+        apply(
+            statement(*(line(o, f"REF-{i}") for i, o in enumerate((first, failing, third)))), today
+        )
+    assert [Order.get_by_id(o.id).status for o in (first, failing, third)] == [
+        "paid",
+        "awaiting_payment",
+        "awaiting_payment",
+    ]
+    assert OutboxMessage.select().where(OutboxMessage.kind == "renewal_applied").count() == 1
+
+
+@ON_BOTH_DATABASES
 def test_each_member_gets_one_email_per_payment_of_a_statement(ctx, today):
     """One e-mail per payment, as one at a time: the renewal applied, what is missing
     (R12), or money to refund; two lines of one order add up (R12) and the renewal counts

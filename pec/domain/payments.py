@@ -200,31 +200,31 @@ def register_payments(
     registration, a deadlock, any other error), it is rolled back and each payment is
     registered in a transaction of its own instead: the payments before a failing one
     are kept, and a payment that fails alone raises."""
-    if not payments:
-        return []
-    for _attempt in range(3 if len(payments) == 1 else 1):
+    if len(payments) > 1:
         try:
             return _register(payments, today, actor, notices)
+        except (IntegrityError, _Conflict):
+            pass  # a concurrent registration: each payment alone answers from what it wrote
+        except Exception:
+            # Anything else that stops a batch (two batches locking the same orders in
+            # another order: a deadlock on PostgreSQL; one member's e-mail that fails to
+            # render) is rolled back too, and the payments are registered one by one,
+            # where the failing one alone raises.
+            log.exception("a batch of %d payments failed: registering one by one", len(payments))
+    return [_register_alone(one, today, actor, notices) for one in payments]
+
+
+def _register_alone(one: Money, today, actor, notices) -> PaymentOutcome:
+    """One payment in a transaction of its own; its failure is its caller's to see."""
+    for _attempt in range(3):
+        try:
+            return _register([one], today, actor, notices)[0]
         except (IntegrityError, _Conflict):
             # A concurrent call wrote the same (provider, reference) first (PostgreSQL;
             # SQLite serialises writers), or took a row this one meant to register:
             # committed now, so the next attempt answers from it.
             continue
-        except Exception:
-            # Anything else that stops a batch (two batches locking the same orders in
-            # another order: a deadlock on PostgreSQL; one member's e-mail that fails to
-            # render) is rolled back and the payments are registered line by line below,
-            # where the failing one alone raises. A single payment's failure is its
-            # caller's to see, as before.
-            if len(payments) == 1:
-                raise
-            log.exception("a batch of %d payments failed: registering one by one", len(payments))
-            break
-    if len(payments) == 1:
-        return _register(payments, today, actor, notices)
-    return [
-        register_payments([one], today=today, actor=actor, notices=notices)[0] for one in payments
-    ]
+    return _register([one], today, actor, notices)[0]
 
 
 def _register(payments: list[Money], today, actor, notices) -> list[PaymentOutcome]:

@@ -21,7 +21,7 @@ from peewee import chunked
 
 from pec.domain import audit, fatturapa
 from pec.domain.notices import Notices
-from pec.models import Convention, Invoice, InvoiceCounter, Mailbox, Order, OrderLine, Settlement
+from pec.models import Convention, Invoice, InvoiceCounter, Order, Settlement
 from pec.vocabulary import InvoiceKind
 
 _ALPHABET = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
@@ -99,15 +99,9 @@ def file_name(seller: dict, year: int, number: int) -> str:
     return f"{country}{sender_id(seller)}_{progressive(year, number)}.xml"
 
 
-def _lines(order: Order, rows=None) -> list[fatturapa.Line]:
-    """The invoice's lines, by address; `rows`: the order's lines with their mailboxes
-    (renewed), when the caller read them already."""
-    if rows is None:
-        rows = (
-            OrderLine.select(OrderLine, Mailbox)
-            .join(Mailbox, on=(OrderLine.mailbox == Mailbox.id))
-            .where(OrderLine.order == order)
-        )
+def _lines(order: Order, rows) -> list[fatturapa.Line]:
+    """The invoice's lines, by address, from `rows`: the order's lines with their
+    mailboxes, as renewed."""
     years = order.duration_years
     return [
         fatturapa.Line(
@@ -214,13 +208,13 @@ def _issue(kind, drafts: list[_Draft], *, today, actor, notices) -> list[Invoice
 
 
 def invoice_paid_orders(
-    orders: list[Order], *, today: dt.date, actor: str, notices: Notices, lines=None
+    orders: list[Order], *, today: dt.date, actor: str, notices: Notices, lines: dict
 ) -> list[Invoice | None]:
     """R13: each paid order's invoice, numbered now in the order given (consecutive
     numbers), in the caller's (the payments') transaction; None for an order whose
     provider invoices; an order's invoice issued before is returned, not issued again.
-    `lines`: order id -> its lines with their mailboxes, when the caller read them
-    already (after the renewal)."""
+    `lines`: order id -> its lines with their mailboxes, as the caller read them after
+    the renewal."""
     here = [order for order in orders if order.convention.seller.invoices_here]
     existing = {}
     for chunk in chunked([order.id for order in here], 500):
@@ -239,13 +233,12 @@ def invoice_paid_orders(
                 audit.event(actor, "invoice.not_issued", order, {"missing_seller_fields": missing})
             )
             continue
-        rows = None if lines is None else lines[order.id]
         drafts.append(
             _Draft(
                 order,
                 order.net_cents,
                 order.vat_cents,
-                _lines(order, rows),
+                _lines(order, lines[order.id]),
                 f"Rinnovo PEC ordine N. {order.number}",
             )
         )

@@ -29,8 +29,8 @@ from markupsafe import Markup
 # Letters and digits only, so Jinja writes it out as it is, as it does a real token (a
 # signed token is URL-safe base64 and dots). Random per worker: no page can contain it.
 PLACEHOLDER = "csrfplaceholder" + secrets.token_hex(16)
-# Keys kept per page: one per language and convention, and an operator's edit of the
-# convention makes a new one (its old page is never asked for again).
+# Keys kept per page or part: one per language and convention, and an operator's edit of
+# the convention makes a new one (its old HTML is never asked for again).
 KEPT = 16
 
 
@@ -38,9 +38,9 @@ def shared_page(name: str, key, render: Callable[[], Response]) -> Response:
     """The page `name` for `key`: rendered by `render()` the first time (a 200 of HTML
     with the placeholder for the token), afterwards the kept HTML, with this request's
     token either way. The answer's Vary is the rendered one's."""
-    if current_app.jinja_env.auto_reload:
+    pages = _kept("pec.page_cache", name)
+    if pages is None:
         return render()
-    pages = current_app.extensions.setdefault("pec.page_cache", {}).setdefault(name, {})
     kept = pages.get(key)
     if kept is None:
         response = _render_with_placeholder(render)
@@ -48,9 +48,7 @@ def shared_page(name: str, key, render: Callable[[], Response]) -> Response:
         if response.status_code != 200:  # not a page to keep; still the visitor's token
             response.set_data(html.replace(PLACEHOLDER, generate_csrf()))
             return response
-        if len(pages) >= KEPT:
-            pages.clear()
-        kept = pages[key] = (html, tuple(response.vary))
+        kept = _keep(pages, key, (html, tuple(response.vary)))
     html, vary = kept
     # The token is looked up only now: it starts the visitor's session if it is new.
     response = Response(html.replace(PLACEHOLDER, generate_csrf()), mimetype="text/html")
@@ -62,15 +60,30 @@ def shared_part(template: str, key, **context) -> Markup:
     """The HTML of `template` rendered with `context` for `key`, which must stand for
     everything the part shows (pec.pages.views.page_key): rendered the first time,
     afterwards the kept HTML."""
-    if current_app.jinja_env.auto_reload:
+    parts = _kept("pec.page_parts", template)
+    if parts is None:
         return Markup(render_template(template, **context))
-    parts = current_app.extensions.setdefault("pec.page_parts", {}).setdefault(template, {})
     html = parts.get(key)
     if html is None:
-        if len(parts) >= KEPT:
-            parts.clear()
-        html = parts[key] = Markup(render_template(template, **context))
+        html = _keep(parts, key, Markup(render_template(template, **context)))
     return html
+
+
+def _kept(kind: str, name: str) -> dict | None:
+    """What this worker keeps of `kind` ("pec.page_cache": pages, "pec.page_parts":
+    parts) for `name`, by key; None while templates are reloaded from disk (the
+    development server), so that an edited template shows at once."""
+    if current_app.jinja_env.auto_reload:
+        return None
+    return current_app.extensions.setdefault(kind, {}).setdefault(name, {})
+
+
+def _keep(kept: dict, key, value):
+    """`value` kept under `key`, at most KEPT keys: past that the old ones go."""
+    if len(kept) >= KEPT:
+        kept.clear()
+    kept[key] = value
+    return value
 
 
 def _render_with_placeholder(render: Callable[[], Response]) -> Response:

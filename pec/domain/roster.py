@@ -19,6 +19,8 @@ import io
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from peewee import chunked
+
 from pec.database import bulk_update, write_transaction
 from pec.domain import clock
 from pec.domain.billing import (
@@ -256,22 +258,17 @@ class _Plan:
     account_ids: dict[str, int] = field(default_factory=dict)  # login -> id, existing ones
 
 
-def _chunks(items: list, size: int = CHUNK):
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
 def _existing(rows: list[Row]) -> tuple[dict[str, Mailbox], dict[str, Account]]:
     mailboxes: dict[str, Mailbox] = {}
     accounts: dict[str, Account] = {}
-    for chunk in _chunks([r.address for r in rows]):
+    for chunk in chunked([r.address for r in rows], CHUNK):
         for box in Mailbox.select(Mailbox, Account).join(Account).where(Mailbox.address.in_(chunk)):
             mailboxes[box.address] = box
             accounts[box.account.login] = box.account
     logins = sorted(
         {r.login or r.holder.get("reference_email", "").lower() for r in rows} - set(accounts)
     )
-    for chunk in _chunks(logins):
+    for chunk in chunked(logins, CHUNK):
         for account in Account.select().where(Account.login.in_(chunk)):
             accounts[account.login] = account
     return mailboxes, accounts
@@ -282,19 +279,19 @@ def _taken_identifiers(logins: set[str], addresses: set[str]) -> tuple[dict[str,
     login), and logins already in the portal among new `addresses`."""
     address_owner: dict[str, str] = {}
     # Only a login with an "@" can be a PEC address.
-    for chunk in _chunks(sorted(x for x in logins if "@" in x), LOOKUP_CHUNK):
+    for chunk in chunked(sorted(x for x in logins if "@" in x), LOOKUP_CHUNK):
         query = Mailbox.select(Mailbox.address, Account.login).join(Account)
         for box in query.where(Mailbox.address.in_(chunk)):
             address_owner[box.address] = box.account.login
     taken: set[str] = set()
-    for chunk in _chunks(sorted(addresses), LOOKUP_CHUNK):
+    for chunk in chunked(sorted(addresses), LOOKUP_CHUNK):
         taken.update(a.login for a in Account.select(Account.login).where(Account.login.in_(chunk)))
     return address_owner, taken
 
 
 def _on_open_orders(mailbox_ids: list[int]) -> set[int]:
     found = set()
-    for chunk in _chunks(mailbox_ids):
+    for chunk in chunked(mailbox_ids, CHUNK):
         lines = (
             OrderLine.select(OrderLine.mailbox)
             .join(Order)
@@ -410,12 +407,12 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
         now = clock.now()
         audit: list[dict] = []
         new_logins = list(plan.new_accounts)
-        for chunk in _chunks(new_logins):
+        for chunk in chunked(new_logins, CHUNK):
             Account.insert_many(
                 [plan.new_accounts[login] | {"created_at": now} for login in chunk]
             ).execute()
         account_ids = dict(plan.account_ids)
-        for chunk in _chunks(new_logins):
+        for chunk in chunked(new_logins, CHUNK):
             for account in Account.select(Account.id, Account.login).where(
                 Account.login.in_(chunk)
             ):
@@ -446,9 +443,9 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
             }
             for login, address, expires in plan.new_mailboxes
         ]
-        for chunk in _chunks(new_rows):
+        for chunk in chunked(new_rows, CHUNK):
             Mailbox.insert_many(chunk).execute()
-        for chunk in _chunks([address for _login, address, _expires in plan.new_mailboxes]):
+        for chunk in chunked([address for _login, address, _expires in plan.new_mailboxes], CHUNK):
             for box in Mailbox.select(Mailbox.id, Mailbox.address, Mailbox.expires_on).where(
                 Mailbox.address.in_(chunk)
             ):
@@ -466,7 +463,7 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
         # A later expiry starts a new term: the daily job deactivates (and ceases) only
         # mailboxes with deactivated_on / ceased_on NULL, so the old marks are cleared.
         bulk_update(Mailbox, [(box.id, {"expires_on": new}) for box, new in plan.mailbox_updates])
-        for chunk in _chunks([box.id for box, _new in plan.mailbox_updates]):
+        for chunk in chunked([box.id for box, _new in plan.mailbox_updates], CHUNK):
             Mailbox.update(deactivated_on=None, ceased_on=None).where(
                 Mailbox.id.in_(chunk)
             ).execute()
@@ -495,7 +492,7 @@ def apply(data: bytes, *, actor: str, filename: str = "", ip: str = "") -> Repor
             "unchanged_mailboxes": report.unchanged_mailboxes,
         }
         audit.append(_event(now, actor, ip, "roster.imported", "", None, summary))
-        for chunk in _chunks(audit):
+        for chunk in chunked(audit, CHUNK):
             AuditEvent.insert_many(chunk).execute()
     return report
 

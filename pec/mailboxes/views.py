@@ -2,7 +2,6 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, request, send_file, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required
 from pec.domain import clock
@@ -67,7 +66,6 @@ def _page(status=200, document_error=None):
         receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
         recent=recent,
         document=IdentityDocument.latest_for(account),
-        upload_form=FlaskForm(),
         document_error=document_error,
     )
 

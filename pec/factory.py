@@ -5,7 +5,7 @@ import os
 
 from flask import Flask
 
-from pec import config, database, delivery, extensions, input_limits, template_urls, web
+from pec import config, database, delivery, extensions, input_limits, signing, template_urls, web
 from pec.auth.views import bp as auth_bp
 from pec.domain import passwords
 from pec.mailboxes.views import bp as mailboxes_bp
@@ -49,6 +49,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     input_limits.init_app(app)
     database.init_app(app)
     extensions.csrf.init_app(app)
+    signing.init_app(app)
     extensions.mail.init_app(app)
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)

@@ -1,0 +1,107 @@
+"""Signing once per worker (pec.signing): a session's CSRF token and the cookie's
+serializer stay the same from page to page, and still do their jobs."""
+
+import flask_wtf.csrf
+import pytest
+from itsdangerous import BadSignature
+
+from tests.conftest import CSRF_RE, make_app
+
+
+def token_on(response) -> str:
+    assert response.status_code == 200
+    return CSRF_RE.search(response.get_data(as_text=True)).group(1)
+
+
+def test_a_session_shows_one_csrf_token_on_every_page_signed_once(member, demo, monkeypatch):
+    member.login()
+    member.client.get("/mailboxes/")  # starts the session's raw token, signed as ever
+    first = token_on(member.client.get("/mailboxes/"))  # signed once more, and kept
+    signed = []
+    serializer = flask_wtf.csrf.URLSafeTimedSerializer
+
+    def counted(*args, **kwargs):
+        signed.append(args)
+        return serializer(*args, **kwargs)
+
+    monkeypatch.setattr(flask_wtf.csrf, "URLSafeTimedSerializer", counted)
+    assert token_on(member.client.get("/mailboxes/")) == first
+    assert token_on(member.client.get("/orders/")) == first
+    assert token_on(member.client.get("/mailboxes/?page=1")) == first
+    assert signed == []  # Flask-WTF was not asked to sign it again
+
+    # The kept token still sends a form: the logout goes through.
+    assert member.client.post("/logout", data={"csrf_token": first}).status_code == 303
+    assert member.client.get("/mailboxes/").status_code == 303  # logged out
+
+
+def test_a_new_login_gets_a_new_token_and_the_old_one_no_longer_sends_a_form(member, demo):
+    member.login()
+    before = token_on(member.client.get("/mailboxes/"))
+    member.logout()
+    member.login()
+    after = token_on(member.client.get("/mailboxes/"))
+    assert after != before
+    refused = member.client.post("/logout", data={"csrf_token": before})
+    assert refused.status_code == 400
+    assert member.client.get("/mailboxes/").status_code == 200  # still logged in
+
+
+def test_two_sessions_get_their_own_tokens(app, demo):
+    tokens = set()
+    for _ in range(2):
+        client = app.test_client()
+        token = token_on(client.get("/login"))
+        client.post(
+            "/login",
+            data={
+                "identifier": "mario.rossi@example.org",
+                "password": "demo-password",
+                "csrf_token": token,
+            },
+        )
+        tokens.add(token_on(client.get("/mailboxes/")))
+    assert len(tokens) == 2
+
+
+def test_the_cookie_serializer_is_built_once_per_secret_key(app):
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)
+    assert sessions.get_signing_serializer(app) is first
+    cookie = first.dumps({"member_id": 1})
+
+    app.secret_key = "another-secret"
+    second = sessions.get_signing_serializer(app)
+    assert second is not first
+    with pytest.raises(BadSignature):
+        second.loads(cookie)
+
+    app.config["SECRET_KEY_FALLBACKS"] = ["test-secret"]
+    with_fallback = sessions.get_signing_serializer(app)
+    assert with_fallback.loads(cookie) == {"member_id": 1}  # a rotated key still reads
+
+
+def test_no_token_is_kept_when_tokens_expire(tmp_path):
+    app = make_app(tmp_path, WTF_CSRF_TIME_LIMIT=3600)
+    assert "pec.csrf_tokens" not in app.extensions
+
+
+def test_the_kept_login_page_shows_the_visitors_kept_token(app, demo):
+    """The login page is kept rendered for every visitor (pec.page_cache) with a
+    placeholder for the token: each visitor still gets their own, the kept one."""
+    client = app.test_client()
+    client.get("/login")  # starts the raw token
+    kept = token_on(client.get("/login"))
+    assert token_on(client.get("/login")) == kept
+    other = app.test_client()
+    other.get("/login")
+    assert token_on(other.get("/login")) != kept
+    signed_in = client.post(
+        "/login",
+        data={
+            "identifier": "mario.rossi@example.org",
+            "password": "demo-password",
+            "csrf_token": kept,
+        },
+    )
+    assert signed_in.status_code == 303 and "/mailboxes" in signed_in.location

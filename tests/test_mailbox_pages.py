@@ -86,3 +86,20 @@ def test_several_mailboxes_of_a_page_are_renewed_in_one_order(demo, member):
     renewed = {line.mailbox_id for line in OrderLine.select().where(OrderLine.order == order_id)}
     assert renewed == {int(t) for t in ticks[:2]}
     assert renewed <= {b.id for b in boxes} | {m.id for m in mario().mailboxes}
+
+
+def test_each_row_names_its_own_address_escaped_in_its_labels(demo, member):
+    """The renew button's label is translated once for the page and each row puts its
+    address in: every row gets its own, escaped, in Italian and in English."""
+    account = mario()
+    make_mailbox(account, expires_in=20, address="o'brien&co@pec.demo.it")
+    member.login()
+    page = member.client.get("/mailboxes/").get_data(as_text=True)
+    labels = re.findall(r'<button class="\w+" name="only" value="\d+" aria-label="([^"]*)"', page)
+    assert "Rinnova o&#39;brien&amp;co@pec.demo.it" in labels
+    assert "Rinnova mario.rossi@pec.demo.it" in labels
+    assert len(labels) == len(set(labels)) == 4
+    assert "o&#39;brien&amp;co@<wbr>pec.demo.it" in rows(page)
+    member.post("/language", {"lang": "en"})
+    english = member.client.get("/mailboxes/").get_data(as_text=True)
+    assert 'aria-label="Renew o&#39;brien&amp;co@pec.demo.it"' in english

@@ -114,6 +114,12 @@ def from_environment(instance_path: str) -> dict:
         # Gzip every text response ourselves: a small install may have no proxy in front.
         "COMPRESS_ALGORITHM": ["gzip"],
         "COMPRESS_MIN_SIZE": 256,
+        # Not evaluated again after gzip: a page is private and has no validator to compare,
+        # and the evaluation only wrote a Date header, a second one beside gunicorn's.
+        # (The static files, served by nginx or Caddy in production, carry a year of
+        # caching under fingerprinted URLs: the demo server answers a rare revalidation
+        # in full rather than with a 304.)
+        "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,
         # Static URLs carry a content hash (web.static_url), so a year of caching is safe.
         "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
         # Online payments (README "Payments"): the built-in simulation unless Stripe is set.

@@ -117,3 +117,12 @@ def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
         thread.join()
     assert len(keys) == 8 and len(set(keys)) == 1 and len(keys[0]) == 64
     assert [p.name for p in tmp_path.iterdir()] == ["secret_key"]
+
+
+def test_a_page_leaves_the_date_header_to_the_server(client):
+    """gunicorn writes a Date header on every answer: one from the app would be a second
+    (Flask-Compress's evaluation of a conditional request wrote one, on pages that have
+    no validator to compare)."""
+    response = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert response.headers["Content-Encoding"] == "gzip"
+    assert "Date" not in response.headers

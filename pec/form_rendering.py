@@ -22,11 +22,14 @@ def html_params(**kwargs) -> Markup:
         if value is True:
             params.append(key)
         elif value is not False:
-            # escape() already wrote `"` as &#34;: a quote left is from a value that was
-            # Markup already, which WTForms writes as &quot; (plain str replace: the same).
-            value = str(escape(value)).replace('"', "&quot;")
-            params.append(f'{key}="{value}"')
+            params.append(f'{key}="{_attribute(value)}"')
     return Markup(" ".join(params))
+
+
+def _attribute(value) -> str:
+    # escape() already writes `"` as &#34;: a quote left is from a value that was Markup
+    # already, which WTForms writes as &quot; (plain str replace: the same).
+    return str(escape(value)).replace('"', "&quot;")
 
 
 def install() -> None:
@@ -83,7 +86,10 @@ def _input(f, attrs: dict) -> Markup:
         or getattr(f, "_datalist", None) is not None
     ):
         return f(**attrs)
-    params = html_params(name=f.name, id=f.id, type="text", value=f._value(), **attrs)
+    attrs |= {"name": f.name, "id": f.id, "type": "text", "value": f._value()}
+    # What html_params writes for these: the keys are ours (no key to clean or escape)
+    # and every value is text.
+    params = " ".join(f'{key}="{_attribute(value)}"' for key, value in sorted(attrs.items()))
     return Markup(f"<input {params}>")
 
 

@@ -10,7 +10,6 @@ when the session expired (pec.auth.session).
 """
 
 from flask import Blueprint, abort, flash, make_response, redirect, request, url_for
-from flask_wtf import FlaskForm
 
 from pec.auth.session import current_principal, member_required, take_typed_form
 from pec.domain import access, access_links, accounts, clock
@@ -177,7 +176,6 @@ def _renew_again(mailboxes, recent, convention, only):
         rows=rows,
         mailboxes=mailboxes,
         only=only,
-        form=FlaskForm(formdata=None),
     )
 
 
@@ -319,7 +317,6 @@ def _confirm(order, status=200, **context):
         order,
         "confirm",
         status,
-        form=FlaskForm(formdata=None),
         billing_data=billing_rules.from_snapshot(order.billing),
         **context,
     )
@@ -354,7 +351,6 @@ def _done(order, status=200, **context):
         status,
         method_form=method_form,
         method_details=method_details(),
-        cancel_form=FlaskForm(formdata=None),
         money=balance(order),
         **context,
     )

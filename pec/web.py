@@ -77,6 +77,37 @@ def format_datetime(value) -> str:
     return babel_format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
 
 
+# Our few static files are the same bytes for the life of a worker (a new version is a
+# new URL, static_url): each is gzipped once, at the highest level, and kept by its
+# ETag. Pages change with every answer and are gzipped each time at COMPRESS_LEVEL.
+STATIC_GZIP_LEVEL = 9
+_gzipped_static: dict[str, bytes] = {}
+
+
+def _gzip_static(response) -> None:
+    """A static file's answer gzipped as kept (or now, then kept), when the client
+    takes gzip. Buffered either way: a streamed file would go out uncompressed."""
+    response.direct_passthrough = False
+    response.make_sequence()
+    if (
+        response.status_code != 200
+        or response.mimetype not in current_app.config["COMPRESS_MIMETYPES"]
+        or not request.accept_encodings["gzip"]
+    ):
+        return
+    etag, weak = response.get_etag()
+    data = _gzipped_static.get(etag) if etag else None
+    if data is None:
+        data = gzip.compress(response.get_data(), compresslevel=STATIC_GZIP_LEVEL, mtime=0)
+        if etag:
+            _gzipped_static[etag] = data
+    response.set_data(data)
+    response.headers["Content-Encoding"] = "gzip"
+    if etag:
+        # What Flask-Compress does: the gzipped bytes are another representation.
+        response.set_etag(f"{etag}:gzip", weak=weak)
+
+
 def _from_this_site() -> bool:
     """A request sent by one of our own pages (the browser says so in Sec-Fetch-Site
     or Origin)."""
@@ -138,10 +169,7 @@ def init_app(app: Flask) -> None:
         # Not no-referrer: Flask-WTF checks the Referer over HTTPS (docs/stack-notes.md).
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.endpoint == "static":
-            # Buffer our few small assets so they are gzipped like pages (a streamed
-            # file would go out uncompressed); runs before Flask-Compress's hook.
-            response.direct_passthrough = False
-            response.make_sequence()
+            _gzip_static(response)  # before Flask-Compress's hook, which then leaves it
         elif request.endpoint not in CONTENT_ADDRESSED:
             # Set, not defaulted: send_file marks files public for a year (the static
             # files' setting), and identity documents are files too.

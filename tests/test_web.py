@@ -1,6 +1,7 @@
 """What every page shares: headers, caching, error pages, weight (docs/rules.md, Qualities)."""
 
 import gzip
+import re
 
 from pec.rendering import render_page
 
@@ -47,8 +48,6 @@ def test_responses_are_gzipped_for_clients_that_accept_it(client):
 
 def test_login_page_with_all_its_assets_is_under_30_kb_compressed(client):
     """docs/rules.md, Qualities budget: the login page and everything it loads, gzipped, ≤ 30 KB."""
-    import re
-
     page = client.get("/login", headers={"Accept-Encoding": "gzip"})
     total = len(page.data)
     for asset in re.findall(r'(?:href|src)="(/static/[^"]+)"', gzip.decompress(page.data).decode()):
@@ -126,3 +125,36 @@ def test_a_page_leaves_the_date_header_to_the_server(client):
     response = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert "Date" not in response.headers
+
+
+def test_a_static_file_is_gzipped_once_at_the_highest_level_and_kept(app, client, monkeypatch):
+    from pathlib import Path
+
+    from pec import web
+
+    page = client.get("/login").get_data(as_text=True)
+    url = re.search(r'href="(/static/app\.css[^"]*)"', page).group(1)
+    raw = (Path(app.static_folder) / "app.css").read_bytes()
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert first.headers["Content-Encoding"] == "gzip"
+    assert first.data == gzip.compress(raw, compresslevel=9, mtime=0)
+    assert first.headers["ETag"].endswith(':gzip"')
+    assert "Accept-Encoding" in first.headers["Vary"]
+
+    compressed = []
+    monkeypatch.setattr(web.gzip, "compress", lambda *args, **kw: compressed.append(args))
+    again = client.get(url, headers={"Accept-Encoding": "gzip"})
+    assert again.data == first.data and compressed == []  # the kept bytes
+
+    plain = client.get(url)  # a client that takes no gzip gets the file as it is
+    assert plain.data == raw and "Content-Encoding" not in plain.headers
+    for response in (first, again, plain):
+        response.close()
+
+
+def test_a_page_is_gzipped_at_the_pages_level_every_time(client):
+    """Pages change with every answer: gzipped each time at COMPRESS_LEVEL (4), the same
+    deflate stream as gzip.compress gives at that level (the 10-byte header holds a time)."""
+    response = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    html = gzip.decompress(response.data)
+    assert response.data[10:] == gzip.compress(html, compresslevel=4)[10:]

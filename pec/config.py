@@ -119,7 +119,8 @@ def from_environment(instance_path: str) -> dict:
         # single cost of a long page. Static files are gzipped once, at 9 (pec/web.py).
         "COMPRESS_LEVEL": 4,
         # Not evaluated again after gzip: a page is private and has no validator to compare,
-        # and the evaluation only wrote a Date header, a second one beside gunicorn's.
+        # so the evaluation (2-4 % of a page) only wrote a Date header, which gunicorn
+        # replaces with its own anyway.
         # (The static files, served by nginx or Caddy in production, carry a year of
         # caching under fingerprinted URLs: the demo server answers a rare revalidation
         # in full rather than with a 304.)

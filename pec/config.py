@@ -120,10 +120,8 @@ def from_environment(instance_path: str) -> dict:
         "COMPRESS_LEVEL": 4,
         # Not evaluated again after gzip: a page is private and has no validator to compare,
         # so the evaluation (2-4 % of a page) only wrote a Date header, which gunicorn
-        # replaces with its own anyway.
-        # (The static files, served by nginx or Caddy in production, carry a year of
-        # caching under fingerprinted URLs: the demo server answers a rare revalidation
-        # in full rather than with a 304.)
+        # replaces with its own anyway. (Static files, which have an ETag, are gzipped and
+        # evaluated by pec/web.py.)
         "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,
         # Static URLs carry a content hash (web.static_url), so a year of caching is safe.
         "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,

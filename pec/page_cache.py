@@ -2,8 +2,8 @@
 
 The login page is what every member asks for first, and what bots ask for most. Its
 HTML depends only on the convention shown, the language and the site's root (all of
-them in pec.pages.views.page_key) and on the visitor's CSRF token, which is new and
-signed for every answer. So it is rendered once per key with a placeholder where the
+them in pec.pages.views.page_key) and on the visitor's CSRF token, which is each
+visitor's own (pec.signing). So it is rendered once per key with a placeholder where the
 token goes, kept in this worker, and every answer is that HTML with the visitor's own
 token in the placeholder's place: byte for byte the page a fresh rendering would give.
 

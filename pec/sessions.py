@@ -7,7 +7,7 @@ and the idle and absolute timeouts.
 
 import time
 
-from flask import current_app, session
+from flask import current_app, g, session
 
 # What a new login keeps of the session before it: the language chosen, and the key of
 # what the member typed when the old session had expired (so the step comes back filled).
@@ -33,6 +33,9 @@ class SessionSlot:
             kept["lang"] = lang
         session.clear()
         session.update(kept)
+        # The CSRF token already signed for this request (pec.signing puts one in `g`)
+        # belongs to the old session's raw token, which is gone: the page signs anew.
+        g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
         now = int(time.time())
         session.update(dict(zip(self.keys, (subject_id, epoch, now, now), strict=True)))
         session.permanent = False

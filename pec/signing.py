@@ -18,8 +18,14 @@ from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 
+from pec.web import CONTENT_ADDRESSED
+
 # Signed tokens kept per worker: past this many sessions, the old ones are signed again.
 KEPT_TOKENS = 10_000
+# Files every visitor gets alike, cached by browsers for a year: they must not read the
+# session, or Flask would add "Vary: Cookie" and a browser would fetch them again each
+# time its cookie changed.
+PUBLIC_FILES = frozenset({"static", *CONTENT_ADDRESSED})
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -42,7 +48,7 @@ def keep_csrf_token() -> None:
     """before_request: put in `g`, where Flask-WTF looks first (flask_wtf.csrf.
     generate_csrf), the token this worker signed for the session's raw token, signing
     it now if it has none. A page (GET) only: a form sent is checked, not signed."""
-    if request.method not in ("GET", "HEAD"):
+    if request.method not in ("GET", "HEAD") or request.endpoint in PUBLIC_FILES:
         return
     field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
     raw = session.get(field)

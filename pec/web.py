@@ -104,8 +104,11 @@ def _gzip_static(response) -> None:
     response.set_data(data)
     response.headers["Content-Encoding"] = "gzip"
     if etag:
-        # What Flask-Compress does: the gzipped bytes are another representation.
+        # What Flask-Compress does: the gzipped bytes are another representation, and a
+        # browser revalidating it (If-None-Match with that ETag) gets a 304 (send_file
+        # compared the ETag of the plain file).
         response.set_etag(f"{etag}:gzip", weak=weak)
+        response.make_conditional(request)
 
 
 def _from_this_site() -> bool:
@@ -169,7 +172,9 @@ def init_app(app: Flask) -> None:
         # Not no-referrer: Flask-WTF checks the Referer over HTTPS (docs/stack-notes.md).
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.endpoint == "static":
-            _gzip_static(response)  # before Flask-Compress's hook, which then leaves it
+            # Before Flask-Compress's hook, which leaves a gzipped answer as it is (a 206
+            # answer to a Range request, which no browser sends for these, it gzips).
+            _gzip_static(response)
         elif request.endpoint not in CONTENT_ADDRESSED:
             # Set, not defaulted: send_file marks files public for a year (the static
             # files' setting), and identity documents are files too.

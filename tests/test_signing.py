@@ -1,6 +1,8 @@
 """Signing once per worker (pec.signing): a session's CSRF token and the cookie's
 serializer stay the same from page to page, and still do their jobs."""
 
+import re
+
 import flask_wtf.csrf
 import pytest
 from itsdangerous import BadSignature
@@ -105,3 +107,41 @@ def test_the_kept_login_page_shows_the_visitors_kept_token(app, demo):
         },
     )
     assert signed_in.status_code == 303 and "/mailboxes" in signed_in.location
+
+
+def test_static_files_and_the_logo_do_not_vary_with_the_cookie(member, demo):
+    """Files every visitor gets alike, cached for a year, must not read the session
+    (Flask would add "Vary: Cookie", and a browser would fetch them again whenever its
+    cookie changed), with or without a signed-in session."""
+    page = member.client.get("/login").get_data(as_text=True)
+    files = re.findall(r'(?:href|src)="(/(?:static|logo)/[^"]+)"', page)
+    assert any(f.startswith("/logo/") for f in files) and any("app.css" in f for f in files)
+    for signed_in in (False, True):
+        if signed_in:
+            member.login()
+            member.client.get("/mailboxes/")  # the session now holds a raw CSRF token
+        for url in files:
+            response = member.client.get(url, headers={"Accept-Encoding": "gzip"})
+            assert response.status_code == 200, url
+            assert "Cookie" not in response.headers.get("Vary", ""), (url, signed_in)
+            response.close()
+
+
+def test_a_session_started_during_a_page_gets_a_token_of_its_own(app, demo):
+    """A page that starts a new session after pec.signing put the old session's token in
+    `g` (no GET view does today: a personal link redirects first) shows a token that the
+    new session accepts."""
+    from flask import session
+    from flask_wtf.csrf import generate_csrf, validate_csrf
+
+    from pec.sessions import SessionSlot
+    from pec.signing import keep_csrf_token
+
+    with app.test_request_context("/mailboxes/"):
+        session["csrf_token"] = "a-raw-token-of-the-old-session"
+        keep_csrf_token()
+        old = generate_csrf()
+        SessionSlot("member").start(1, 0)
+        token = generate_csrf()
+        assert token != old
+        validate_csrf(token)  # raises if the new session would refuse it

@@ -160,3 +160,15 @@ def test_a_page_is_gzipped_at_the_pages_level_every_time(client):
     response = client.get("/login", headers={"Accept-Encoding": "gzip"})
     html = gzip.decompress(response.data)
     assert response.data[10:] == gzip.compress(html, compresslevel=4)[10:]
+
+
+def test_a_static_file_revalidated_with_its_gzip_etag_gets_a_304(client):
+    page = client.get("/login").get_data(as_text=True)
+    url = re.search(r'href="(/static/app\.css[^"]*)"', page).group(1)
+    first = client.get(url, headers={"Accept-Encoding": "gzip"})
+    again = client.get(
+        url, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]}
+    )
+    assert again.status_code == 304 and again.data == b""
+    for response in (first, again):
+        response.close()

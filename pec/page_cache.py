@@ -26,6 +26,8 @@ from flask import Response, current_app, g, render_template
 from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 
+from pec.sessions import csrf_field
+
 # Letters and digits only, so Jinja writes it out as it is, as it does a real token (a
 # signed token is URL-safe base64 and dots). Random per worker: no page can contain it.
 PLACEHOLDER = "csrfplaceholder" + secrets.token_hex(16)
@@ -89,13 +91,9 @@ def _keep(kept: dict, key, value):
 def _render_with_placeholder(render: Callable[[], Response]) -> Response:
     # Flask-WTF takes the request's token from `g` once it is there (flask_wtf.csrf.
     # generate_csrf), so every field and meta tag the page renders gets the placeholder.
-    field = _field_name()
+    field = csrf_field()
     setattr(g, field, PLACEHOLDER)
     try:
         return render()
     finally:
         g.pop(field, None)
-
-
-def _field_name() -> str:
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")

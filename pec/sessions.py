@@ -18,6 +18,12 @@ KEPT_ACROSS_LOGIN = ("lang", "form_stash")
 SEEN_RESOLUTION = 60
 
 
+def csrf_field() -> str:
+    """Where Flask-WTF keeps the session's raw CSRF token (in the session) and the
+    request's signed one (on `g`)."""
+    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+
+
 class SessionSlot:
     """One kind of signed-in subject, under its own keys in the cookie."""
 
@@ -35,7 +41,7 @@ class SessionSlot:
         session.update(kept)
         # The CSRF token already signed for this request (pec.signing puts one in `g`)
         # belongs to the old session's raw token, which is gone: the page signs anew.
-        g.pop(current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"), None)
+        g.pop(csrf_field(), None)
         now = int(time.time())
         session.update(dict(zip(self.keys, (subject_id, epoch, now, now), strict=True)))
         session.permanent = False

@@ -18,14 +18,11 @@ from flask import Flask, current_app, g, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_wtf.csrf import generate_csrf
 
-from pec.web import CONTENT_ADDRESSED
+from pec.sessions import csrf_field
+from pec.web import PUBLIC_FILES
 
 # Signed tokens kept per worker: past this many sessions, the old ones are signed again.
 KEPT_TOKENS = 10_000
-# Files every visitor gets alike, cached by browsers for a year: they must not read the
-# session, or Flask would add "Vary: Cookie" and a browser would fetch them again each
-# time its cookie changed.
-PUBLIC_FILES = frozenset({"static", *CONTENT_ADDRESSED})
 
 
 class CookieSessions(SecureCookieSessionInterface):
@@ -50,7 +47,7 @@ def keep_csrf_token() -> None:
     it now if it has none. A page (GET) only: a form sent is checked, not signed."""
     if request.method not in ("GET", "HEAD") or request.endpoint in PUBLIC_FILES:
         return
-    field = current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    field = csrf_field()
     raw = session.get(field)
     if raw is None:  # no form shown yet: Flask-WTF starts the token when one is
         return

@@ -30,6 +30,10 @@ PRIVATE = "private, no-store"
 # URLs that name their content's hash: the same URL is always the same bytes, public,
 # so these keep the year-long cache their view sets (every other answer is private).
 CONTENT_ADDRESSED = {"pages.logo"}
+# Files every visitor gets alike, cached by browsers for a year: nothing may read the
+# session for them, or Flask would add "Vary: Cookie" and a browser would fetch them
+# again each time its cookie changed (pec.signing).
+PUBLIC_FILES = frozenset({"static", *CONTENT_ADDRESSED})
 HSTS = "max-age=31536000"
 
 
@@ -89,11 +93,7 @@ def _gzip_static(response) -> None:
     takes gzip. Buffered either way: a streamed file would go out uncompressed."""
     response.direct_passthrough = False
     response.make_sequence()
-    if (
-        response.status_code != 200
-        or response.mimetype not in current_app.config["COMPRESS_MIMETYPES"]
-        or not request.accept_encodings["gzip"]
-    ):
+    if response.status_code != 200 or not _takes_gzip(response):
         return
     etag, weak = response.get_etag()
     data = _gzipped_static.get(etag) if etag else None
@@ -109,6 +109,14 @@ def _gzip_static(response) -> None:
         # compared the ETag of the plain file).
         response.set_etag(f"{etag}:gzip", weak=weak)
         response.make_conditional(request)
+
+
+def _takes_gzip(response) -> bool:
+    """A text answer (Flask-Compress's types) to a client that takes gzip."""
+    return (
+        response.mimetype in current_app.config["COMPRESS_MIMETYPES"]
+        and request.accept_encodings["gzip"]
+    )
 
 
 def _from_this_site() -> bool:
@@ -191,8 +199,7 @@ def init_app(app: Flask) -> None:
             response.status_code < 400
             or response.is_streamed
             or "Content-Encoding" in response.headers
-            or response.mimetype not in app.config["COMPRESS_MIMETYPES"]
-            or not request.accept_encodings["gzip"]
+            or not _takes_gzip(response)
         ):
             return response
         data = response.get_data()

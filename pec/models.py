@@ -227,7 +227,8 @@ class Mailbox(BaseModel):
     holder); the status a member sees is derived from the dates (pec.domain.status).
     """
 
-    account = ForeignKeyField(Account, backref="mailboxes", on_delete="RESTRICT")
+    # Indexed with the list's order (Meta.indexes), which serves an account's look-ups too.
+    account = ForeignKeyField(Account, backref="mailboxes", on_delete="RESTRICT", index=False)
     address = CharField(unique=True)
     password_hash = CharField(null=True)
     expires_on = DateField(index=True)
@@ -241,6 +242,9 @@ class Mailbox(BaseModel):
             # Daily jobs read only what is due (docs/rules.md, Qualities): not yet deactivated, by expiry.
             (("deactivated_on", "expires_on"), False),
             (("ceased_on", "expires_on"), False),
+            # Gestione PEC: an account's mailboxes in the list's order (pec.domain.
+            # mailboxes.LIST_ORDER), so a page reads its rows and stops.
+            (("account", "expires_on", "address"), False),
         )
 
     @classmethod

@@ -202,39 +202,58 @@ def search_term(raw: str | None) -> str:
     return (raw or "").strip().lower()[:MAX_SEARCH_LENGTH]
 
 
-def _members_mailboxes(kind: str):
+def _members_mailboxes(kind: str, searching: bool):
     """What a login may see (an account: all its mailboxes; a PEC-address login: that
-    one), whose address matches the LIKE pattern in Slot "pattern" (see `like_pattern`)."""
+    one), in Slot "owner"; when `searching`, only those whose address matches the LIKE
+    pattern in Slot "pattern" (see `like_pattern`)."""
     owner = Mailbox.account if kind == "account" else Mailbox.id
+    seen = owner == Slot("owner")
+    if not searching:
+        return seen
     matching = Expression(
         Mailbox.address,
         OP.ILIKE,
         NodeList((Slot("pattern"), SQL("ESCAPE"), Value("\\", converter=False))),
     )
-    return (owner == Slot("owner")) & matching
+    return seen & matching
 
+
+# The columns a row of the list shows or its status needs: not the password's hash, the
+# session epoch or the creation time, which a page would only convert and drop.
+_LISTED = (
+    Mailbox.id,
+    Mailbox.account,
+    Mailbox.address,
+    Mailbox.expires_on,
+    Mailbox.deactivated_on,
+    Mailbox.ceased_on,
+)
 
 # The list runs on every visit to Gestione PEC: its count and its page are Prepared (one
-# each per kind of login), with the search, the page's limit and offset as slots.
+# each per kind of login, with and without a search), with the search, the page's limit
+# and offset as slots. The index on (account, expires_on, address) gives an account's
+# mailboxes in the list's order: the page reads its 25 rows and stops, and the count
+# reads the index alone, however many mailboxes the account has.
+_LISTS = [(kind, searching) for kind in ("account", "mailbox") for searching in (False, True)]
 _MEMBER_COUNT = {
-    kind: Prepared(
-        lambda kind=kind: Mailbox.select(fn.COUNT(Mailbox.id).alias("total")).where(
-            _members_mailboxes(kind)
+    key: Prepared(
+        lambda key=key: Mailbox.select(fn.COUNT(Mailbox.id).alias("total")).where(
+            _members_mailboxes(*key)
         )
     )
-    for kind in ("account", "mailbox")
+    for key in _LISTS
 }
 _MEMBER_PAGE = {
-    kind: Prepared(
-        lambda kind=kind: (
-            Mailbox.select(Mailbox)
-            .where(_members_mailboxes(kind))
+    key: Prepared(
+        lambda key=key: (
+            Mailbox.select(*_LISTED)
+            .where(_members_mailboxes(*key))
             .order_by(*LIST_ORDER)
             .limit(Slot("limit"))
             .offset(Slot("offset"))
         )
     )
-    for kind in ("account", "mailbox")
+    for key in _LISTS
 }
 
 
@@ -250,12 +269,17 @@ def member_page(
 ) -> Page:
     """One page of the mailboxes `principal` may see (all of `account`) whose address
     contains `search`, as MailboxViews in the list's order: two queries for the page,
-    then those of `_views`, whatever the number of mailboxes."""
-    found = {"owner": principal.id, "pattern": like_pattern(search)}
-    total = _MEMBER_COUNT[principal.kind].first(**found).total
+    then those of `_views`, whatever the number of mailboxes. Each mailbox is read with
+    the columns the list shows (`_LISTED`) only: these are a page's rows, not models
+    to change or save."""
+    found = {"owner": principal.id}
+    if search:
+        found["pattern"] = like_pattern(search)
+    key = (principal.kind, bool(search))
+    total = _MEMBER_COUNT[key].first(**found).total
     pages = max(1, math.ceil(total / MEMBER_PAGE_SIZE))
     number = min(max(1, number), pages)
-    boxes = _MEMBER_PAGE[principal.kind](
+    boxes = _MEMBER_PAGE[key](
         **found, limit=MEMBER_PAGE_SIZE, offset=(number - 1) * MEMBER_PAGE_SIZE
     )
     views = _views(_of_account(boxes, account), today)

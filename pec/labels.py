@@ -19,6 +19,13 @@ STATUS_LABELS = {
     MailboxStatus.CEASED: _l("Cessato"),
 }
 
+
+def translated(labels: dict) -> dict:
+    """`labels` with each lazy label translated now, in the current language: for a page
+    that shows one per row (a lazy label is translated again each time it is shown)."""
+    return {key: str(label) for key, label in labels.items()}
+
+
 PAYMENT_METHOD_LABELS = {
     "card": _l("Carta di credito"),
     "paypal": _l("PayPal"),

@@ -17,7 +17,7 @@ derived with them on each call (jinja2.runtime.Context.call), some 4 µs a strin
 list's rows call `_()` several times each."""
 
 from jinja2 import pass_eval_context
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from pec.language import translations
 
@@ -40,6 +40,19 @@ def ngettext(eval_ctx, singular: str, plural: str, num: int, **variables):
     return text % variables
 
 
+def fill(text, **values) -> Markup:
+    """`text`, a string a page translated once with its placeholders left in it
+    (`_("Rinnova %(address)s", address="%(address)s")`), with each `%(name)s` replaced by
+    its value, escaped: what `_()` with the value would give, for a list's rows. Jinja's
+    `format` filter gives the same, in three times the time (its `%` escapes each
+    argument through a helper object); a row of Gestione PEC fills two."""
+    filled = str(text)
+    for name, value in values.items():
+        filled = filled.replace(f"%({name})s", escape(value))
+    return Markup(filled)
+
+
 def install(app) -> None:
     """Replace the extension's callables (after Flask-Babel installed its own)."""
     app.jinja_env.globals.update(_=gettext, gettext=gettext, ngettext=ngettext)
+    app.jinja_env.filters["fill"] = fill

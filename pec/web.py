@@ -57,13 +57,16 @@ def static_url(filename: str) -> str:
 
 
 # Dates go through Flask-Babel (Europe/Rome, the app's BABEL_DEFAULT_TIMEZONE). A list of
-# mailboxes shows a date per row and Babel's patterns cost ~30 µs each, so a calendar
-# date's text is kept per language: the same expiry dates recur on every page.
+# mailboxes shows two dates per row and Babel's patterns cost ~30 µs each, so a calendar
+# date's text is kept: the same expiry dates recur on every page. The pattern is all
+# digits, which Babel writes alike in every locale, so the text is kept per date alone
+# (a pattern with a month's name would need the language in the key).
+DATE_PATTERN = "dd/MM/yyyy"
 
 
 @lru_cache(maxsize=4096)
-def _calendar_date(value: dt.date, language: str) -> str:
-    return babel_format_date(value, "dd/MM/yyyy")
+def _calendar_date(value: dt.date) -> str:
+    return babel_format_date(value, DATE_PATTERN)
 
 
 def format_date(value) -> str:
@@ -72,8 +75,8 @@ def format_date(value) -> str:
     if not value:
         return ""
     if isinstance(value, dt.datetime):
-        return babel_format_date(value, "dd/MM/yyyy")
-    return _calendar_date(value, current_language())
+        return babel_format_date(value, DATE_PATTERN)
+    return _calendar_date(value)
 
 
 def format_datetime(value) -> str:

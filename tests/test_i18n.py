@@ -164,3 +164,20 @@ def test_template_strings_escape_as_their_block_says_in_loops_too(app):
         "[Renew a&amp;b@pec.it][Renew &lt;c&gt;@pec.it]"
         "[Renew a&b@pec.it][Renew <c>@pec.it][2 new accounts]"
     )
+
+
+def test_a_calendar_date_reads_alike_in_every_language_so_it_is_kept_by_date_alone(app):
+    """pec.web keeps a date's text per date, not per language: right only while Babel
+    writes the pattern alike in every language the portal speaks. A pattern with a
+    month's name would fail here, and need the language back in the key."""
+    import datetime as dt
+
+    from babel.dates import format_date as babel_format_date
+
+    from pec.web import DATE_PATTERN, format_date
+
+    day = dt.date(2026, 3, 30)
+    for language in app.config["PEC_LANGUAGES"]:
+        assert babel_format_date(day, DATE_PATTERN, locale=language) == "30/03/2026"
+    with app.test_request_context():
+        assert format_date(day) == "30/03/2026"

@@ -103,3 +103,61 @@ def test_each_row_names_its_own_address_escaped_in_its_labels(demo, member):
     member.post("/language", {"lang": "en"})
     english = member.client.get("/mailboxes/").get_data(as_text=True)
     assert 'aria-label="Renew o&#39;brien&amp;co@pec.demo.it"' in english
+
+
+def test_each_deactivated_row_warns_with_its_own_last_day_in_both_languages(demo, member):
+    """The warning is translated once for the page and each row fills in its own last day
+    to renew (R6: expiry + the convention's restore window), in Italian and in English."""
+    import datetime as dt
+
+    from pec.domain import clock
+
+    account = mario()
+    window = dt.timedelta(days=account.convention.restore_window_days)
+    today = clock.today()
+    days = {}
+    for n, ago in enumerate((3, 40)):
+        expired = today - dt.timedelta(days=ago)
+        make_mailbox(
+            account,
+            address=f"spenta{n}@pec.demo.it",
+            expires_on=expired,
+            deactivated_on=expired + dt.timedelta(days=1),
+        )
+        days[f"spenta{n}@<wbr>pec.demo.it"] = (expired + window).strftime("%d/%m/%Y")
+    member.login()
+    italian = member.client.get("/mailboxes/").get_data(as_text=True)
+    member.post("/language", {"lang": "en"})
+    english = member.client.get("/mailboxes/").get_data(as_text=True)
+    for page, words in (
+        (italian, "puoi ancora rinnovarla e riattivarla entro il {}; dopo quella data"),
+        (english, "you can still renew and reactivate it until {}; after that date"),
+    ):
+        found = re.findall(r'class="address">(.*?)</th>.*?<p class="warn">(.*?)</p>', page, re.S)
+        warnings = dict(found)
+        assert set(days) <= set(warnings)
+        for address, day in days.items():
+            assert words.format(day) in warnings[address]
+    assert "puoi ancora" not in english
+
+
+def test_a_page_of_the_list_reads_the_accounts_index_in_order_and_stops(ctx):
+    """On SQLite: the page's query walks the index on (account, expires_on, address) in
+    the list's order and stops at its rows, instead of sorting all the account's
+    mailboxes on every visit; the count reads that index alone. With or without a
+    search. (PostgreSQL plans by its statistics: the same index is there.)"""
+    from pec.database import _Named, db
+    from pec.domain.mailboxes import _MEMBER_COUNT, _MEMBER_PAGE
+
+    def plan(prepared) -> str:
+        sql, params = prepared._build().sql()
+        values = ["%" if isinstance(p, _Named) else p for p in params]
+        return " | ".join(row[3] for row in db.execute_sql("EXPLAIN QUERY PLAN " + sql, values))
+
+    with db.connection_context():
+        for searching in (False, True):
+            page = plan(_MEMBER_PAGE["account", searching])
+            assert "INDEX mailbox_account_id_expires_on_address" in page, page
+            assert "TEMP B-TREE" not in page, page
+            count = plan(_MEMBER_COUNT["account", searching])
+            assert "COVERING INDEX mailbox_account_id_expires_on_address" in count, count

@@ -9,6 +9,7 @@ window.
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pec.vocabulary import MailboxStatus
 
@@ -23,11 +24,18 @@ class Policy:
 
     @classmethod
     def of(cls, convention) -> "Policy":
-        return cls(
+        return _policy(
             convention.restore_window_days,
             convention.declared_payment_hold_days,
             convention.expiring_window_days,
         )
+
+
+@lru_cache(maxsize=64)
+def _policy(*numbers: int) -> Policy:
+    # A list asks twice per row (its status, its last day): one frozen Policy per set of
+    # numbers, not a new one each time (building a frozen dataclass is its slow path).
+    return Policy(*numbers)
 
 
 def is_expired(expires_on: dt.date, today: dt.date) -> bool:

@@ -15,7 +15,16 @@ plain field, a select into dicts or tuples): Prepared then keeps peewee's own pa
 same values, and any difference is an error.
 """
 
-from peewee import FieldAccessor, ForeignKeyAccessor, ModelCursorWrapper, ModelObjectCursorWrapper
+from peewee import (
+    Field,
+    FieldAccessor,
+    ForeignKeyAccessor,
+    ForeignKeyField,
+    IntegerField,
+    ModelCursorWrapper,
+    ModelObjectCursorWrapper,
+    TextField,
+)
 
 # Descriptors whose assignment, on a model just built, only stores the value: peewee's
 # plain one, and its foreign key's (given an id, it also drops a cached related row, which
@@ -45,6 +54,33 @@ def _stores(model, name: str, convert) -> bool:
     )
 
 
+# peewee converts every column it reads, through two calls (`python_value`, `adapt`),
+# even when the database already gave the value its field holds: an integer column's
+# int, a text column's str, as SQLite and psycopg both give them. Converting those gives
+# the same value back, so a row here stores them as they come (a list page reads some
+# 150 of them) and converts the rest.
+_NO_TYPES = frozenset()
+
+
+def _kept_types(convert) -> frozenset:
+    """The types of value that `convert` (a field's `python_value`) gives back unchanged:
+    None and int for peewee's integer fields, None and str for its text fields, nothing
+    for any other converter (a subclass's own, dates, enums)."""
+    field = getattr(convert, "__self__", None)
+    if not isinstance(field, Field) or convert.__func__ is not type(field).python_value:
+        return _NO_TYPES
+    kind = type(field)
+    if kind.python_value is ForeignKeyField.python_value:  # the id of the related row
+        return _kept_types(field.rel_field.python_value)
+    if kind.python_value is not Field.python_value:
+        return _NO_TYPES
+    if kind.adapt is IntegerField.adapt:
+        return frozenset({int, type(None)})
+    if kind.adapt is TextField.adapt:  # CharField's too
+        return frozenset({str, type(None)})
+    return _NO_TYPES
+
+
 def _new(model):
     instance = model.__new__(model)
     instance.__data__ = {}
@@ -62,7 +98,9 @@ def _single(wrapper):
     ):
         return None
     plain = [(i, columns[i]) for i in wrapper.no_convert]
-    converted = [(i, columns[i], converters[i]) for i in wrapper.convert]
+    converted = [
+        (i, columns[i], converters[i], _kept_types(converters[i])) for i in wrapper.convert
+    ]
 
     def build(rows) -> list:
         built = []
@@ -71,8 +109,9 @@ def _single(wrapper):
             data = instance.__data__
             for i, column in plain:
                 data[column] = row[i]
-            for i, column, convert in converted:
-                data[column] = convert(row[i])
+            for i, column, convert, kept in converted:
+                value = row[i]
+                data[column] = value if type(value) in kept else convert(value)
             built.append(instance)
         return built
 
@@ -93,7 +132,8 @@ def _joined(wrapper):
         owner = key if key in model_of else wrapper.model
         if not _stores(model_of[owner], column, convert):
             return None
-        columns.append((i, key, owner, column, convert))
+        kept = _NO_TYPES if convert is None else _kept_types(convert)
+        columns.append((i, key, owner, column, convert, kept))
     joins, reachable, root = wrapper.src_to_dest, wrapper._dest_reachable, wrapper.model
 
     def build(rows) -> list:
@@ -101,11 +141,13 @@ def _joined(wrapper):
         for row in rows:
             objects = {key: _new(model) for key, model in model_of.items()}
             set_keys = set()
-            for i, key, owner, column, convert in columns:
+            for i, key, owner, column, convert, kept in columns:
                 value = row[i]
                 if value is not None:
                     set_keys.add(key)
-                objects[owner].__data__[column] = value if convert is None else convert(value)
+                if convert is not None and type(value) not in kept:
+                    value = convert(value)
+                objects[owner].__data__[column] = value
             for src, attr, dest, _is_dict, is_outer, is_fk in joins:
                 # peewee's rules, in its order: a joined model none of whose columns
                 # (nor any further along the join) has a value is not attached, or is

@@ -128,3 +128,37 @@ def test_a_value_equal_but_of_another_type_is_an_error(order):
 
     with pytest.raises(AssertionError, match=r"row\.status: 'awaiting_payment' is not"):
         model_rows.checked(as_text, query, description)(rows)
+
+
+def test_only_integer_and_text_columns_skip_their_converter():
+    """A column whose converter is peewee's integer or text one is stored as the database
+    gave it, when it gave that type (or NULL); every other converter still runs: dates,
+    enums, JSON, aware datetimes, and any field class with a python_value or adapt of
+    its own."""
+    from peewee import CharField, DateField, IntegerField
+
+    from pec.models import UtcDateTimeField
+
+    class Padded(IntegerField):
+        def adapt(self, value):
+            return int(value) + 1
+
+    class Shouting(CharField):
+        def python_value(self, value):
+            return value.upper()
+
+    kept = model_rows._kept_types
+    assert kept(Mailbox.id.python_value) == {int, type(None)}
+    assert kept(Mailbox.account.python_value) == {int, type(None)}  # a foreign key's id
+    assert kept(Mailbox.address.python_value) == {str, type(None)}
+    for field in (
+        Mailbox.expires_on,
+        Mailbox.created_at,
+        Order.status,
+        Order.billing,
+        Padded(),
+        Shouting(),
+        DateField(),
+        UtcDateTimeField(),
+    ):
+        assert kept(field.python_value) == frozenset(), field

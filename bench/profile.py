@@ -56,6 +56,7 @@ AREAS = {
     "babel": "Babel: translations, dates, numbers",
     "itsdangerous": "session cookie: sign and verify",
     "flask_compress": "gzip",
+    "zlib_ng": "gzip",
     "gzip": "gzip",
     "zlib": "gzip",
     "flask": "Flask and Werkzeug",

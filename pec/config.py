@@ -111,18 +111,6 @@ def from_environment(instance_path: str) -> dict:
         # Recovery and first access answer after at least this long, found or not (an
         # e-mail written for a real account must not be told apart by timing).
         "PEC_ACCESS_ANSWER_SECONDS": float(os.environ.get("PEC_ACCESS_ANSWER_SECONDS", "0.25")),
-        # Gzip every text response ourselves: a small install may have no proxy in front.
-        "COMPRESS_ALGORITHM": ["gzip"],
-        "COMPRESS_MIN_SIZE": 256,
-        # Pages at level 4, not zlib's default 6: 1-2 % more bytes (the contracts step
-        # 4,841 instead of 4,775) for a third less of gzip's time, which is the largest
-        # single cost of a long page. Static files are gzipped once, at 9 (pec/web.py).
-        "COMPRESS_LEVEL": 4,
-        # Not evaluated again after gzip: a page is private and has no validator to compare,
-        # so the evaluation (2-4 % of a page) only wrote a Date header, which gunicorn
-        # replaces with its own anyway. (Static files, which have an ETag, are gzipped and
-        # evaluated by pec/web.py.)
-        "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,
         # Static URLs carry a content hash (web.static_url), so a year of caching is safe.
         "SEND_FILE_MAX_AGE_DEFAULT": 365 * 24 * 3600,
         # Online payments (README "Payments"): the built-in simulation unless Stripe is set.

@@ -2,7 +2,6 @@
 
 from flask import current_app, has_request_context, request, session
 from flask_babel import Babel
-from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -12,7 +11,6 @@ from flask_wtf.csrf import CSRFProtect
 csrf = CSRFProtect()
 mail = Mail()
 htmx = HTMX()
-compress = Compress()
 limiter = Limiter(key_func=get_remote_address, default_limits=[])
 
 

@@ -53,7 +53,6 @@ def create_app(test_config: dict | None = None) -> Flask:
     extensions.mail.init_app(app)
     extensions.htmx.init_app(app)
     extensions.limiter.init_app(app)
-    extensions.compress.init_app(app)
     extensions.babel.init_app(app, locale_selector=extensions.select_locale)
     web.init_app(app)
     for blueprint in BLUEPRINTS:

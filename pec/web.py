@@ -13,6 +13,7 @@ from flask_babel import format_date as babel_format_date
 from flask_babel import format_datetime as babel_format_datetime
 from flask_wtf.csrf import CSRFError
 from werkzeug.middleware.proxy_fix import ProxyFix
+from zlib_ng import gzip_ng
 
 from pec.auth.session import keep_typed_form
 from pec.domain import money
@@ -84,11 +85,58 @@ def format_datetime(value) -> str:
     return babel_format_datetime(value, "dd/MM/yyyy HH:mm") if value else ""
 
 
+# Every text answer is gzipped here, whatever its status (a refused form, 422, is a whole
+# page too): a small install may have no proxy in front, and the size budgets
+# (docs/rules.md, Qualities) are compressed sizes. The types Flask-Compress, which did
+# this before, gzips by default.
+GZIP_MIMETYPES = frozenset(
+    {
+        "text/html",
+        "text/css",
+        "text/xml",
+        "text/javascript",
+        "application/javascript",
+        "application/json",
+    }
+)
+GZIP_MIN_SIZE = 256
+# Pages change with every answer and are gzipped each time, by zlib-ng at level 4: the
+# same size as the standard library's zlib at 4 in 40-50 % of its time (the 300-mailbox
+# list: 3,784 bytes in 59 µs instead of 148), which was the largest single cost of a long
+# page; zlib's default 6 would add a third again for 1-2 % fewer bytes.
+PAGE_GZIP_LEVEL = 4
 # Our few static files are the same bytes for the life of a worker (a new version is a
-# new URL, static_url): each is gzipped once, at the highest level, and kept by its
-# ETag. Pages change with every answer and are gzipped each time at COMPRESS_LEVEL.
+# new URL, static_url): each is gzipped once, at the highest level of the standard
+# library's zlib (a few bytes smaller than zlib-ng's), and kept by its ETag.
 STATIC_GZIP_LEVEL = 9
 _gzipped_static: dict[str, bytes] = {}
+
+
+def _gzip(response):
+    """after_request: every answer varies on Accept-Encoding; a text answer goes out
+    gzipped to a client that takes gzip."""
+    response.vary.add("Accept-Encoding")
+    if request.endpoint == "static":
+        _gzip_static(response)
+    else:
+        _gzip_page(response)
+    return response
+
+
+def _gzip_page(response) -> None:
+    """A page's (or any other text answer's) body gzipped now, if it has one worth it."""
+    if (
+        response.status_code < 200
+        or response.status_code in (204, 304)
+        or response.is_streamed  # a file sent as it is read (documents, exports)
+        or "Content-Encoding" in response.headers
+        or not _takes_gzip(response)
+    ):
+        return
+    data = response.get_data()
+    if len(data) >= GZIP_MIN_SIZE:
+        response.set_data(gzip_ng.compress(data, PAGE_GZIP_LEVEL))
+        response.headers["Content-Encoding"] = "gzip"
 
 
 def _gzip_static(response) -> None:
@@ -107,19 +155,16 @@ def _gzip_static(response) -> None:
     response.set_data(data)
     response.headers["Content-Encoding"] = "gzip"
     if etag:
-        # What Flask-Compress does: the gzipped bytes are another representation, and a
-        # browser revalidating it (If-None-Match with that ETag) gets a 304 (send_file
+        # The gzipped bytes are another representation (as Flask-Compress marked them):
+        # a browser revalidating it (If-None-Match with that ETag) gets a 304 (send_file
         # compared the ETag of the plain file).
         response.set_etag(f"{etag}:gzip", weak=weak)
         response.make_conditional(request)
 
 
 def _takes_gzip(response) -> bool:
-    """A text answer (Flask-Compress's types) to a client that takes gzip."""
-    return (
-        response.mimetype in current_app.config["COMPRESS_MIMETYPES"]
-        and request.accept_encodings["gzip"]
-    )
+    """A text answer to a client that takes gzip."""
+    return response.mimetype in GZIP_MIMETYPES and request.accept_encodings["gzip"]
 
 
 def _from_this_site() -> bool:
@@ -182,34 +227,14 @@ def init_app(app: Flask) -> None:
         response.headers.setdefault("X-Frame-Options", "DENY")
         # Not no-referrer: Flask-WTF checks the Referer over HTTPS (docs/stack-notes.md).
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        if request.endpoint == "static":
-            # Before Flask-Compress's hook, which leaves a gzipped answer as it is (a 206
-            # answer to a Range request, which no browser sends for these, it gzips).
-            _gzip_static(response)
-        elif request.endpoint not in CONTENT_ADDRESSED:
+        if request.endpoint not in PUBLIC_FILES:
             # Set, not defaulted: send_file marks files public for a year (the static
             # files' setting), and identity documents are files too.
             response.headers["Cache-Control"] = PRIVATE
             response.headers.pop("Expires", None)
         return response
 
-    @app.after_request
-    def _gzip_refusals(response):
-        # Flask-Compress leaves every answer outside 2xx as it is, but a refused form
-        # (422) or an error page is a whole page too: gzip it the same way (Flask-Compress
-        # still adds Vary: Accept-Encoding to every answer).
-        if (
-            response.status_code < 400
-            or response.is_streamed
-            or "Content-Encoding" in response.headers
-            or not _takes_gzip(response)
-        ):
-            return response
-        data = response.get_data()
-        if len(data) >= app.config["COMPRESS_MIN_SIZE"]:
-            response.set_data(gzip.compress(data, compresslevel=app.config["COMPRESS_LEVEL"]))
-            response.headers["Content-Encoding"] = "gzip"
-        return response
+    app.after_request(_gzip)
 
     def _error(template, status, **context):
         return render_template(template, status=status, **context), status

@@ -119,10 +119,10 @@ def test_workers_starting_together_share_one_secret_key(tmp_path, monkeypatch):
 
 
 def test_a_page_is_not_evaluated_again_as_a_conditional_request_after_gzip(client):
-    """Our pages are private and carry no validator (ETag, Last-Modified), so Flask-
-    Compress's second evaluation of the request as a conditional one after gzip could
-    never answer 304: it is off. The Date header it wrote was its only trace (gunicorn
-    writes the one that is sent)."""
+    """Our pages are private and carry no validator (ETag, Last-Modified), so evaluating
+    the request once more as a conditional one after gzip (as Flask-Compress did) could
+    never answer 304: pec.web does not. The Date header it wrote was its only trace
+    (gunicorn writes the one that is sent)."""
     response = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
     assert "ETag" not in response.headers and "Last-Modified" not in response.headers
@@ -154,12 +154,49 @@ def test_a_static_file_is_gzipped_once_at_the_highest_level_and_kept(app, client
         response.close()
 
 
-def test_a_page_is_gzipped_at_the_pages_level_every_time(client):
-    """Pages change with every answer: gzipped each time at COMPRESS_LEVEL (4), the same
-    deflate stream as gzip.compress gives at that level (the 10-byte header holds a time)."""
+def test_a_page_is_gzipped_by_zlib_ng_at_the_pages_level_every_time(client):
+    """Pages change with every answer: gzipped each time by zlib-ng at PAGE_GZIP_LEVEL
+    (4), the same deflate stream as zlib-ng gives at that level (the 10-byte header holds
+    a time), which is not the standard library's."""
+    from zlib_ng import gzip_ng
+
     response = client.get("/login", headers={"Accept-Encoding": "gzip"})
     html = gzip.decompress(response.data)
-    assert response.data[10:] == gzip.compress(html, compresslevel=4)[10:]
+    assert response.data[10:] == gzip_ng.compress(html, 4)[10:]
+    assert response.data[10:] != gzip.compress(html, compresslevel=4)[10:]
+    assert response.headers["Content-Length"] == str(len(response.data))
+    assert "Accept-Encoding" in response.headers["Vary"]
+
+
+def test_every_answer_varies_on_accept_encoding_and_small_or_binary_ones_stay_plain(client):
+    """A redirect, a file that is not text, and a client that takes no gzip: nothing
+    gzipped, and each answer still says it varies on Accept-Encoding (as Flask-Compress
+    said on every answer), so no cache hands a gzipped page to a client without gzip."""
+    redirect = client.get("/mailboxes/", headers={"Accept-Encoding": "gzip"})
+    assert redirect.status_code in (302, 303) and "Content-Encoding" not in redirect.headers
+    assert "Accept-Encoding" in redirect.headers["Vary"]
+    plain = client.get("/login")
+    assert "Content-Encoding" not in plain.headers and b"Area Clienti" in plain.data
+    assert "Accept-Encoding" in plain.headers["Vary"]
+    page = client.get("/login").get_data(as_text=True)
+    icon = re.search(r'href="(/static/favicon\.svg[^"]*)"', page).group(1)
+    svg = client.get(icon, headers={"Accept-Encoding": "gzip"})
+    assert svg.status_code == 200 and "Content-Encoding" not in svg.headers
+    svg.close()
+
+
+def test_a_range_request_for_a_static_file_gets_its_plain_bytes(app, client):
+    """A 206 answer is part of the file as it is: it is never gzipped (Flask-Compress
+    gzipped the part, which no client could put back together with the rest)."""
+    from pathlib import Path
+
+    page = client.get("/login").get_data(as_text=True)
+    url = re.search(r'href="(/static/app\.css[^"]*)"', page).group(1)
+    raw = (Path(app.static_folder) / "app.css").read_bytes()
+    part = client.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
+    assert part.status_code == 206 and "Content-Encoding" not in part.headers
+    assert part.data == raw[:100]
+    part.close()
 
 
 def test_a_static_file_revalidated_with_its_gzip_etag_gets_a_304(client):

@@ -145,3 +145,29 @@ def test_a_session_started_during_a_page_gets_a_token_of_its_own(app, demo):
         token = generate_csrf()
         assert token != old
         validate_csrf(token)  # raises if the new session would refuse it
+
+
+def test_templates_write_the_requests_token_asking_flask_wtf_at_most_once(app, monkeypatch):
+    """`csrf_token()` in templates is pec.signing's: the token already on `g` (what
+    Flask-WTF's `generate_csrf` would answer), Flask-WTF asked only when there is none
+    yet, and then once for the whole page."""
+    from flask import g, render_template_string
+
+    import pec.signing
+
+    asked = []
+    generate = pec.signing.generate_csrf
+
+    def counted():
+        asked.append(1)
+        return generate()
+
+    monkeypatch.setattr(pec.signing, "generate_csrf", counted)
+    page = "{{ csrf_token() }} {{ csrf_token() }} {{ csrf_token() }}"
+    with app.test_request_context("/login"):
+        fresh = render_template_string(page).split()  # a new session: no token yet
+        assert len(asked) == 1 and len(set(fresh)) == 1
+        assert fresh[0] == g.csrf_token == flask_wtf.csrf.generate_csrf()
+        asked.clear()
+        again = render_template_string(page).split()
+        assert asked == [] and again == fresh

@@ -58,16 +58,16 @@ def shared_page(name: str, key, render: Callable[[], Response]) -> Response:
     return response
 
 
-def shared_part(template: str, key, **context) -> Markup:
+def shared_part(template: str, key, keys: int = KEPT, **context) -> Markup:
     """The HTML of `template` rendered with `context` for `key`, which must stand for
     everything the part shows (pec.pages.views.page_key): rendered the first time,
-    afterwards the kept HTML."""
+    afterwards the kept HTML. At most `keys` keys are kept for the template."""
     parts = _kept("pec.page_parts", template)
     if parts is None:
         return Markup(render_template(template, **context))
     html = parts.get(key)
     if html is None:
-        html = _keep(parts, key, Markup(render_template(template, **context)))
+        html = _keep(parts, key, Markup(render_template(template, **context)), keys)
     return html
 
 
@@ -80,9 +80,9 @@ def _kept(kind: str, name: str) -> dict | None:
     return current_app.extensions.setdefault(kind, {}).setdefault(name, {})
 
 
-def _keep(kept: dict, key, value):
-    """`value` kept under `key`, at most KEPT keys: past that the old ones go."""
-    if len(kept) >= KEPT:
+def _keep(kept: dict, key, value, keys: int = KEPT):
+    """`value` kept under `key`, at most `keys` keys: past that the old ones go."""
+    if len(kept) >= keys:
         kept.clear()
     kept[key] = value
     return value

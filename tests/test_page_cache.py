@@ -175,3 +175,35 @@ def test_a_part_is_kept_per_key_and_the_kept_are_bounded(app, demo):
         assert len(app.extensions["pec.page_parts"]["_request_errors.html"]) <= page_cache.KEPT
     assert renderings == ["_request_errors.html"] * (page_cache.KEPT + 4)
     assert len(set(parts)) == 1 and 'id="request-errors"' in parts[0]
+
+
+def test_a_kept_pager_is_the_one_a_fresh_rendering_gives(app, demo, member):
+    """Gestione PEC's pager is kept per language, site root, list and page
+    (pec.pages.views.pager): each kept one equals a fresh rendering, and no page, query
+    or language gets another's."""
+    from pec.models import Account
+    from tests.factories import make_mailbox
+
+    account = Account.get(Account.login == "mario.rossi@example.org")
+    for n in range(60):  # 63 mailboxes: 3 pages
+        make_mailbox(account, expires_in=10 + n, address=f"studio{n:03d}@pec.demo.it")
+    member.login()
+
+    def pager(url: str) -> str:
+        page = member.client.get(url).get_data(as_text=True)
+        return re.search(r'<nav class="pager".*?</nav>', page, re.S).group(0)
+
+    urls = ("/mailboxes/?page=2", "/mailboxes/?page=3", "/mailboxes/?q=studio&page=2")
+    kept = {}
+    for language in ("it", "en"):
+        member.post("/language", {"lang": language})
+        for url in urls:
+            first = pager(url)
+            assert pager(url) == first  # the kept one
+            app.extensions.pop("pec.page_parts", None)  # rendered afresh
+            assert pager(url) == first
+            kept[language, url] = first
+    assert len(set(kept.values())) == len(kept)  # six pagers, each its own
+    assert 'aria-current="page"><span class="sr-only">Pagina </span>2<' in kept["it", urls[0]]
+    assert "q=studio" in kept["it", urls[2]] and "q=studio" not in kept["it", urls[0]]
+    assert "Next" in kept["en", urls[0]] and "Successive" in kept["it", urls[0]]

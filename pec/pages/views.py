@@ -70,6 +70,24 @@ def page_key(brand: Convention | None) -> tuple:
     return (selector() if selector else None, request.script_root, values)
 
 
+# Pagers kept: a list's pages in a language (members' lists have few pages each).
+PAGERS_KEPT = 256
+
+
+@bp.app_template_global()
+def pager(page) -> Markup:
+    """The links to the other pages of this request's list (_pager.html, for a domain
+    Page), kept (pec.page_cache.shared_part) per language and site root, list (its
+    endpoint and query) and page: all that the links show or point to. Rendering them
+    took an eighth of Gestione PEC's template: a URL, a dict and a translated word per
+    link."""
+    if page.pages <= 1:
+        return Markup("")
+    where = (request.endpoint, tuple(request.args.items(multi=True)))
+    key = (page_key(None), where, page.number, page.pages)
+    return shared_part("_pager.html", key, PAGERS_KEPT, page=page)
+
+
 @bp.app_template_filter("address")
 def breakable_address(address: str) -> Markup:
     """A PEC or e-mail address that may wrap after its "@" and nowhere else it need not."""

@@ -228,12 +228,10 @@ def _plan_by_status(today: dt.date, query, wanted: MailboxStatus, kind: str) -> 
     orders, declared = _open_orders(boxes)
     plan = []
     for box in boxes:
-        convention = box.account.convention
+        policy = Policy.of(box.account.convention)
         order = orders.get(box.id)
         # The one place that decides a status, R5 hold included (pec.domain.status).
-        status = status_of(
-            box, convention, today, order, order is not None and order.id in declared
-        )
+        status = status_of(box, policy, today, order, order is not None and order.id in declared)
         if status != wanted:
             continue
         awaiting = (
@@ -247,7 +245,7 @@ def _plan_by_status(today: dt.date, query, wanted: MailboxStatus, kind: str) -> 
                 expires_on=box.expires_on,
                 order=awaiting,
                 has_declared_payment=awaiting is not None and awaiting.id in declared,
-                deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
+                deletion_on=deletion_date(box.expires_on, policy),
                 amount_cents=_renewal_amount(box, awaiting),
             )
         )

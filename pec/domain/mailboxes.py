@@ -125,15 +125,14 @@ def orders_with_declared_payment(order_ids) -> set[int]:
     return {row.order_id for row in _rows(_REPORTED, _reported, order_ids)}
 
 
-def status_of(
-    mailbox: Mailbox, convention: Convention, today: dt.date, open_order=None, declared=False
-):
-    """One mailbox's status; `open_order` and `declared` as found by the helpers above."""
+def status_of(mailbox: Mailbox, policy: Policy, today: dt.date, open_order=None, declared=False):
+    """One mailbox's status under its convention's `policy`; `open_order` and `declared`
+    as found by the helpers above."""
     awaiting = open_order is not None and open_order.status == OrderStatus.AWAITING_PAYMENT
     return mailbox_status(
         mailbox.expires_on,
         today,
-        Policy.of(convention),
+        policy,
         awaiting_payment=awaiting,
         has_declared_payment=awaiting and declared,
         is_ceased=mailbox.ceased_on is not None,
@@ -172,19 +171,21 @@ def _views(boxes: list[Mailbox], today: dt.date) -> list[MailboxView]:
     open_orders = open_orders_by_mailbox([b.id for b in boxes]) if boxes else {}
     declared = orders_with_declared_payment([o.id for o in open_orders.values()])
     views = []
+    policies: dict[int, Policy] = {}  # per convention: a member's rows all share one
     for box in boxes:
-        convention = box.account.convention
+        account = box.account
+        policy = policies.get(account.convention_id)
+        if policy is None:
+            policy = policies[account.convention_id] = Policy.of(account.convention)
         order = open_orders.get(box.id)
-        status = status_of(
-            box, convention, today, order, order is not None and order.id in declared
-        )
+        status = status_of(box, policy, today, order, order is not None and order.id in declared)
         views.append(
             MailboxView(
                 mailbox=box,
                 status=status,
                 open_order=order,
                 is_renewable=status.is_renewable,
-                deletion_on=deletion_date(box.expires_on, Policy.of(convention)),
+                deletion_on=deletion_date(box.expires_on, policy),
                 payment_reported=order is not None and order.id in declared,
             )
         )

@@ -1,7 +1,9 @@
 """A flaskr-style page (Flask's tutorial app, its blog index): a signed session cookie
 read on each request, one indexed SQLite query returning 20 rows on a connection opened
-for the request, a Jinja template extending a base, gzipped by Flask-Compress with the
-portal's settings. This is the page docs/rules.md, Qualities measures member pages against.
+for the request, a Jinja template extending a base, gzipped the usual way, by
+Flask-Compress (the standard library's zlib at its default level, 6, for answers of 256
+bytes or more; the portal gzips its pages itself, with zlib-ng at level 4: pec/web.py).
+This is the page docs/rules.md, Qualities measures member pages against.
 
 The database file is BENCH_FLASKR_DATABASE, built by `create_database` before the server
 starts; BENCH_SECRET_KEY signs the session. GET /login?user=N stores a user in the session

@@ -171,12 +171,8 @@ def _views(boxes: list[Mailbox], today: dt.date) -> list[MailboxView]:
     open_orders = open_orders_by_mailbox([b.id for b in boxes]) if boxes else {}
     declared = orders_with_declared_payment([o.id for o in open_orders.values()])
     views = []
-    policies: dict[int, Policy] = {}  # per convention: a member's rows all share one
     for box in boxes:
-        account = box.account
-        policy = policies.get(account.convention_id)
-        if policy is None:
-            policy = policies[account.convention_id] = Policy.of(account.convention)
+        policy = Policy.of(box.account.convention)
         order = open_orders.get(box.id)
         status = status_of(box, policy, today, order, order is not None and order.id in declared)
         views.append(

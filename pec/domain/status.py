@@ -33,7 +33,7 @@ class Policy:
 
 @lru_cache(maxsize=64)
 def _policy(*numbers: int) -> Policy:
-    # A list asks twice per row (its status, its last day): one frozen Policy per set of
+    # A list and the daily jobs ask once per mailbox: one frozen Policy per set of
     # numbers, not a new one each time (building a frozen dataclass is its slow path).
     return Policy(*numbers)
 

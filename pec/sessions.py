@@ -18,10 +18,12 @@ KEPT_ACROSS_LOGIN = ("lang", "form_stash")
 SEEN_RESOLUTION = 60
 
 
-def csrf_field() -> str:
+def csrf_field(config=None) -> str:
     """Where Flask-WTF keeps the session's raw CSRF token (in the session) and the
-    request's signed one (on `g`)."""
-    return current_app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token")
+    request's signed one (on `g`), by `config` (the current app's by default)."""
+    return (config if config is not None else current_app.config).get(
+        "WTF_CSRF_FIELD_NAME", "csrf_token"
+    )
 
 
 class SessionSlot:

@@ -79,7 +79,7 @@ def _page_token(field: str):
 def init_app(app: Flask) -> None:
     """After CSRFProtect's: its context processor gives templates `csrf_token`, and this
     one, later, gives them ours instead."""
-    csrf_token = _page_token(app.config.get("WTF_CSRF_FIELD_NAME", "csrf_token"))
+    csrf_token = _page_token(csrf_field(app.config))
     app.jinja_env.globals["csrf_token"] = csrf_token
     app.context_processor(lambda: {"csrf_token": csrf_token})
     app.session_interface = CookieSessions()

@@ -40,6 +40,12 @@ def test_htmx_is_configured_by_meta_tag_for_history_and_csp(client):
     assert '"allowEval":false' in page
 
 
+def static_link(client, name: str) -> str:
+    """The fingerprinted URL of static/`name` as the login page links it."""
+    page = client.get("/login").get_data(as_text=True)
+    return re.search(rf'href="(/static/{re.escape(name)}[^"]*)"', page).group(1)
+
+
 def test_responses_are_gzipped_for_clients_that_accept_it(client):
     response = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert response.headers["Content-Encoding"] == "gzip"
@@ -134,8 +140,7 @@ def test_a_static_file_is_gzipped_once_at_the_highest_level_and_kept(app, client
 
     from pec import web
 
-    page = client.get("/login").get_data(as_text=True)
-    url = re.search(r'href="(/static/app\.css[^"]*)"', page).group(1)
+    url = static_link(client, "app.css")
     raw = (Path(app.static_folder) / "app.css").read_bytes()
     first = client.get(url, headers={"Accept-Encoding": "gzip"})
     assert first.headers["Content-Encoding"] == "gzip"
@@ -178,8 +183,7 @@ def test_every_answer_varies_on_accept_encoding_and_small_or_binary_ones_stay_pl
     plain = client.get("/login")
     assert "Content-Encoding" not in plain.headers and b"Area Clienti" in plain.data
     assert "Accept-Encoding" in plain.headers["Vary"]
-    page = client.get("/login").get_data(as_text=True)
-    icon = re.search(r'href="(/static/favicon\.svg[^"]*)"', page).group(1)
+    icon = static_link(client, "favicon.svg")
     svg = client.get(icon, headers={"Accept-Encoding": "gzip"})
     assert svg.status_code == 200 and "Content-Encoding" not in svg.headers
     svg.close()
@@ -190,8 +194,7 @@ def test_a_range_request_for_a_static_file_gets_its_plain_bytes(app, client):
     gzipped the part, which no client could put back together with the rest)."""
     from pathlib import Path
 
-    page = client.get("/login").get_data(as_text=True)
-    url = re.search(r'href="(/static/app\.css[^"]*)"', page).group(1)
+    url = static_link(client, "app.css")
     raw = (Path(app.static_folder) / "app.css").read_bytes()
     part = client.get(url, headers={"Accept-Encoding": "gzip", "Range": "bytes=0-99"})
     assert part.status_code == 206 and "Content-Encoding" not in part.headers
@@ -200,8 +203,7 @@ def test_a_range_request_for_a_static_file_gets_its_plain_bytes(app, client):
 
 
 def test_a_static_file_revalidated_with_its_gzip_etag_gets_a_304(client):
-    page = client.get("/login").get_data(as_text=True)
-    url = re.search(r'href="(/static/app\.css[^"]*)"', page).group(1)
+    url = static_link(client, "app.css")
     first = client.get(url, headers={"Accept-Encoding": "gzip"})
     again = client.get(
         url, headers={"Accept-Encoding": "gzip", "If-None-Match": first.headers["ETag"]}

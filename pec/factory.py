@@ -52,7 +52,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     signing.init_app(app)
     extensions.mail.init_app(app)
     extensions.htmx.init_app(app)
-    extensions.limiter.init_app(app)
+    extensions.init_limiter(app)
     extensions.babel.init_app(app, locale_selector=extensions.select_locale)
     web.init_app(app)
     for blueprint in BLUEPRINTS:

@@ -152,6 +152,23 @@ def test_showing_the_login_page_is_never_counted_as_an_attempt(tmp_path):
     assert client.get("/login").status_code == 200
 
 
+def test_the_limiters_hooks_run_for_a_form_sent_and_not_for_a_page_view(tmp_path):
+    """Flask-Limiter's hooks keep their state on the request's context: a page view
+    (pec.extensions.init_limiter skips them) leaves none, a sign-in sent does."""
+    from flask.globals import request_ctx
+
+    app = make_app(tmp_path, RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    token = csrf_token(client)
+    with client:
+        assert client.get("/privacy").status_code == 200
+        assert not hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+    with client:
+        wrong = {"identifier": "x@example.org", "password": "p", "csrf_token": token}
+        assert client.post("/login", data=wrong).status_code == 422
+        assert hasattr(request_ctx._get_current_object(), "_limiter_request_context")
+
+
 def test_recover_is_rate_limited(tmp_path):
     app = make_app(tmp_path, RATELIMIT_ENABLED=True)
     client = app.test_client()

@@ -171,3 +171,75 @@ def test_templates_write_the_requests_token_asking_flask_wtf_at_most_once(app, m
         asked.clear()
         again = render_template_string(page).split()
         assert asked == [] and again == fresh
+
+
+def _opened(app, cookie: str):
+    """The session a request with this cookie opens."""
+    with app.test_request_context("/", headers={"Cookie": f"session={cookie}"}) as ctx:
+        return ctx.session
+
+
+def _counting_reads(app, monkeypatch) -> list:
+    """The cookies the serializer is asked to check from now on."""
+    serializer = app.session_interface.get_signing_serializer(app)
+    checked = []
+    loads = serializer.loads
+
+    def counted(cookie, *args, **kwargs):
+        checked.append(cookie)
+        return loads(cookie, *args, **kwargs)
+
+    monkeypatch.setattr(serializer, "loads", counted)
+    return checked
+
+
+def test_a_cookie_is_checked_once_per_worker_and_each_request_gets_its_own_session(
+    app, monkeypatch
+):
+    cookie = app.session_interface.get_signing_serializer(app).dumps(
+        {"member_id": "account:1", "lang": "it"}
+    )
+    checked = _counting_reads(app, monkeypatch)
+    first = _opened(app, cookie)
+    first["lang"] = "en"  # a request changing its session changes only its own
+    second = _opened(app, cookie)
+    assert checked == [cookie]
+    assert dict(second) == {"member_id": "account:1", "lang": "it"}
+    assert second is not first and not second.modified
+
+    # One character changed is another cookie, checked in full, and refused.
+    tampered = cookie[:-1] + ("A" if cookie[-1] != "A" else "B")
+    assert dict(_opened(app, tampered)) == {}
+    assert checked == [cookie, tampered]
+
+
+def test_a_kept_cookie_still_expires_with_the_sessions_lifetime(app, monkeypatch):
+    import pec.signing
+
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"member_id": 1})
+    assert dict(_opened(app, cookie)) == {"member_id": 1}
+    lifetime = int(app.permanent_session_lifetime.total_seconds())
+    now = pec.signing.time.time()
+    monkeypatch.setattr(pec.signing.time, "time", lambda: now + lifetime + 2)
+    assert dict(_opened(app, cookie)) == {}
+    monkeypatch.setattr(pec.signing.time, "time", lambda: now - 60)  # signed "in the future"
+    assert dict(_opened(app, cookie)) == {}
+
+
+def test_a_cookie_kept_under_a_retired_key_is_checked_again(app):
+    cookie = app.session_interface.get_signing_serializer(app).dumps({"member_id": 1})
+    assert dict(_opened(app, cookie)) == {"member_id": 1}
+    app.secret_key = "another-secret"  # the old key retired, with no fallback
+    assert dict(_opened(app, cookie)) == {}
+
+
+def test_a_session_holding_a_list_is_read_in_full_every_time(app, monkeypatch):
+    """The flashed messages are a list, which a request changes in place: a kept copy
+    would share it with the next request."""
+    cookie = app.session_interface.get_signing_serializer(app).dumps(
+        {"_flashes": [("message", "Salvato")]}
+    )
+    checked = _counting_reads(app, monkeypatch)
+    _opened(app, cookie)["_flashes"].clear()
+    assert _opened(app, cookie)["_flashes"] == [("message", "Salvato")]
+    assert checked == [cookie, cookie]

@@ -8,7 +8,7 @@ from pec.domain import clock
 from pec.domain.access import visible_order_ids
 from pec.domain.documents import DocumentError, display_name, document_path, store_document
 from pec.domain.mailboxes import member_page, renewals_by_mailbox, search_term
-from pec.labels import STATUS_LABELS, translated
+from pec.mailboxes.rows import mailbox_rows
 from pec.models import IdentityDocument
 from pec.rendering import render_page
 from pec.vocabulary import OrderStatus
@@ -54,19 +54,23 @@ def _page(status=200, document_error=None):
             or (v.open_order.status == OrderStatus.DRAFT and v.open_order.id in visible)
         )
     }
+    rows = mailbox_rows(
+        views,
+        selectable=selectable,
+        recent=recent,
+        receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
+        visible_orders=visible,
+    )
     return render_page(
         "mailboxes/index.html",
         status=status,
         principal=principal,
         account=account,
         views=views,
+        rows=rows,
         page=page,
         search=search,
         selectable=selectable,
-        visible_orders=visible,
-        receipts={box_id: order for box_id, order in paid.items() if order.id in visible},
-        recent=recent,
-        status_labels=translated(STATUS_LABELS),  # one per row: each translated once
         document=IdentityDocument.latest_for(account),
         document_error=document_error,
     )

@@ -16,6 +16,7 @@ from pec.payments import gateways
 from pec.payments.views import bp as payments_bp
 from pec.payments.webhooks import bp as gateways_bp
 from pec.renewal.views import bp as renewal_bp
+from pec.template_env import TemplateEnvironment
 
 BLUEPRINTS = (
     auth_bp,
@@ -36,6 +37,8 @@ def create_app(test_config: dict | None = None) -> Flask:
         template_folder="../templates",
         static_folder="../static",
     )
+    # Before anything asks for `app.jinja_env`, which is built from it (pec.template_env).
+    app.jinja_environment = TemplateEnvironment
     os.makedirs(app.instance_path, exist_ok=True)
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:

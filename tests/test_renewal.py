@@ -445,6 +445,29 @@ def test_confirming_or_cancelling_without_the_csrf_token_changes_nothing(mario, 
     assert refused.status_code == 400 and Order.select().count() == 1
 
 
+def test_each_steps_form_without_the_csrf_token_is_refused_and_changes_nothing(mario, wizard):
+    """The steps' forms have no CSRF field of their own (pec.plain_form): CSRFProtect
+    refuses a form sent without the token, or with another, before the view."""
+    from tests.factories import VALID_BILLING
+
+    order_id = order_at(wizard, "contracts")
+    steps = {
+        "contracts": (
+            {n: "yes" for n in wizard.document_fields(order_id)},
+            wizard.accept_contracts,
+        ),
+        "billing": (dict(VALID_BILLING), wizard.submit_billing),
+        "payment": ({"method": "bank_transfer"}, wizard.choose_method),
+    }
+    for step, (data, send_with_token) in steps.items():
+        for token in ({}, {"csrf_token": "forged"}):
+            refused = mario.client.post(f"/renewals/{order_id}/{step}", data=data | token)
+            assert refused.status_code == 400 and "La pagina è scaduta" in text(refused)
+        resumed = mario.client.get(f"/renewals/{order_id}/")
+        assert resumed.location.endswith(f"/{step}")  # the order is still at this step
+        assert send_with_token(order_id).status_code == 303
+
+
 def test_an_order_confirmed_at_half_past_midnight_in_rome_is_dated_that_day_everywhere(
     app, mario, wizard
 ):

@@ -19,6 +19,7 @@ from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, Num
 from pec.labels import PAYMENT_METHOD_LABELS, PERSON_TYPE_LABELS
 from pec.language import lazy_gettext as _l
 from pec.operators.labels import ROLE_LABELS
+from pec.plain_form import PlainForm
 from pec.vocabulary import PaymentMethod, PersonType, Role, Seller
 
 MIN_OPERATOR_PASSWORD_LENGTH = 12
@@ -149,14 +150,6 @@ class ContractForm(FlaskForm):
         _l("Titolo"), validators=[DataRequired(_l("Inserisci il titolo.")), Length(max=200)]
     )
     body = TextAreaField(_l("Testo"), validators=[DataRequired(_l("Inserisci il testo."))])
-
-
-class PlainForm(FlaskForm):
-    """A form among several on one page: CSRFProtect checks every POST before the view
-    (the template adds the token), so field ids stay unique on the page."""
-
-    class Meta:
-        csrf = False
 
 
 class RegisterPaymentForm(PlainForm):

@@ -3,19 +3,19 @@ mapping of its error codes to messages placed at their fields."""
 
 import functools
 
-from flask_wtf import FlaskForm
 from wtforms import RadioField, StringField
 from wtforms.fields.choices import SelectChoice
 
 from pec.domain import billing
 from pec.labels import COUNTRY_LABEL
 from pec.language import lazy_gettext as _l
+from pec.plain_form import PlainForm
 from pec.vocabulary import PersonType
 
 ACCEPT, REFUSE = "yes", "no"
 
 
-class ContractsForm(FlaskForm):
+class ContractsForm(PlainForm):
     """One Accetto / Non accetto per current document; fields are added per convention."""
 
     def document_fields(self):
@@ -101,7 +101,7 @@ FIELD_MESSAGES = {
 }
 
 
-class BillingForm(FlaskForm):
+class BillingForm(PlainForm):
     """Dati di fatturazione; validation by pec.domain.billing.validate."""
 
     person_type = RadioField(
@@ -154,7 +154,7 @@ def billing_form(data: billing.BillingData | None, **kwargs) -> BillingForm:
     return BillingForm(**values, **kwargs)
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(PlainForm):
     method = RadioField(_l("Modalità di pagamento"), choices=[], validate_choice=False)
 
     def validate(self, extra_validators=None) -> bool:

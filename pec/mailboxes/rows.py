@@ -133,7 +133,7 @@ class _Page:
             and order.id in self.visible_orders
         ):
             url = self.url_for("renewal.resume", order_id=order.id)
-            label = _("Riprendi il rinnovo di %(address)s", address=view.mailbox.address)
+            label = _("Riprendi il rinnovo di %(address)s", address=address)
             words = _("Riprendi il rinnovo")
             return [
                 f'<a class="button primary" href="{escape(url)}" aria-label="{label}">{words}</a>\n'
@@ -148,7 +148,7 @@ class _Page:
                     date=self.date(renewed.new_expires_on),
                 )
                 html.append(f'<p class="renewed">{words}</p>\n')
-            label = fill(self.renew_label, address=view.mailbox.address)
+            label = fill(self.renew_label, address=address)
             html.append(
                 f'<button class="{"secondary" if renewed else "primary"}" name="only" '
                 f'value="{box_id}" aria-label="{label}">{self.renew_word}</button>\n'

@@ -21,9 +21,10 @@ PAGE_VIEWS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 @limiter.request_filter
 def _page_views_are_not_counted() -> bool:
-    """A page being shown is left out before the limiter resolves its limits at all,
-    which it otherwise does on every request (some 5 % of the login page's time). A
-    limited view's own wrapper asks this too, when it is called."""
+    """A page being shown is left out before the limiter resolves its limits at all.
+    Page views skip the limiter's hooks (`init_limiter`), but a limited view's own
+    wrapper still checks its limits when called: the login page's GET, whose view is
+    limited for every method, is left out here (some 5 % of that page's time)."""
     return request.method in PAGE_VIEWS
 
 
